@@ -1,0 +1,12 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace essim::cli {
+
+// Each subcommand registers its options on `app` and returns a function that
+// runs it and returns the exit code.
+using Runner = std::function<int()>;
+Runner add_demo_command(CLI::App& app);
+
+}  // namespace essim::cli

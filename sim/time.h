@@ -1,0 +1,44 @@
+#pragma once
+// Simulated time: an integer count of microseconds since the run began.
+// No wall clock is read inside a run.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sim/result.h"
+
+namespace essim::sim {
+
+using Micros = std::int64_t;
+
+inline constexpr Micros kMicrosPerMilli = 1'000;
+inline constexpr Micros kMicrosPerSecond = 1'000'000;
+// The latest time a run may reach: about 292 thousand years, far past any
+// bound, and small enough that adding one more duration cannot overflow.
+inline constexpr Micros kTimeMax = INT64_MAX / 2;
+
+constexpr Micros millis(std::int64_t n) { return n * kMicrosPerMilli; }
+constexpr Micros seconds(std::int64_t n) { return n * kMicrosPerSecond; }
+
+// A closed interval of durations, as in `1ms..50ms`.
+struct DurationRange {
+  Micros min_us = 0;
+  Micros max_us = 0;
+  friend bool operator==(const DurationRange&, const DurationRange&) = default;
+};
+
+// Parses a non-negative duration: an integer or decimal number and a unit,
+// one of `us`, `ms`, `s`, `m`, `h` (`150ms`, `2s`, `1.5s`, `0`). The error
+// names the 1-based column where the text went wrong.
+Result<Micros> parse_duration(std::string_view text);
+
+// Parses `MIN..MAX` (each a duration, MIN <= MAX) or a single duration, which
+// stands for the range holding that value only.
+Result<DurationRange> parse_duration_range(std::string_view text);
+
+// The shortest exact spelling that parse_duration reads back: `150ms`, `2s`,
+// `1500us`, `0s`.
+std::string format_duration(Micros us);
+
+}  // namespace essim::sim

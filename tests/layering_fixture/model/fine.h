@@ -1,0 +1,3 @@
+#pragma once
+// Fixture: model/ may include sim/.
+#include "sim/env.h"

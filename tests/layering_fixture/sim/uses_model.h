@@ -1,0 +1,3 @@
+#pragma once
+// Fixture for the layering check's own test: sim/ must not include model/.
+#include "model/event.h"
