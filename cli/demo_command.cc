@@ -61,7 +61,13 @@ void print_single(const DemoOptions& o, const harness::DemoResult& r) {
              r.messages_duplicated);
   fmt::print("  faults planned ({}):\n", r.faults.size());
   for (const std::string& f : r.faults) fmt::print("    {}\n", f);
-  for (const std::string& v : r.violations) fmt::print("  violation: {}\n", v);
+  constexpr std::size_t kShown = 10;
+  for (std::size_t i = 0; i < r.violations.size() && i < kShown; ++i) {
+    fmt::print("  violation: {}\n", r.violations[i]);
+  }
+  if (r.violations.size() > kShown) {
+    fmt::print("  ... and {} more violations\n", r.violations.size() - kShown);
+  }
   if (!r.violations.empty()) fmt::print("  replay: {}\n", replay_command(o, r.seed));
   fmt::print("fingerprint: 0x{:016x}\n", r.fingerprint);
 }

@@ -135,7 +135,7 @@ FaultPlan plan_faults(const FaultConfig& config, const Rng& rng, Micros chaos_us
 }
 
 std::string describe(const FaultAction& a) {
-  const std::string at = format_duration(a.at_us);
+  const std::string at = format_time(a.at_us);
   switch (a.kind) {
     case FaultKind::kCrash:
     case FaultKind::kRestart: return fmt::format("{} {} n{}", at, to_string(a.kind), a.node);

@@ -67,12 +67,15 @@ Result<Micros> parse_duration(std::string_view text) {
   }
   for (const Unit& unit : kUnits) {
     if (unit_text != unit.name) continue;
-    if (mantissa > kTimeMax / unit.us) return error_at(0, "duration is too large");
-    const std::int64_t scaled = mantissa * unit.us;
+    // mantissa * unit / scale in 128 bits: the product may pass 64 bits
+    // while the duration itself fits.
+    __extension__ using Wide = __int128;
+    const Wide scaled = Wide{mantissa} * unit.us;
     if (scaled % scale != 0) {
       return error_at(0, "duration is finer than one microsecond");
     }
-    return Micros{scaled / scale};
+    if (scaled / scale > kTimeMax) return error_at(0, "duration is too large");
+    return static_cast<Micros>(scaled / scale);
   }
   return error_at(i, fmt::format("unknown unit '{}': use us, ms, s, m or h", unit_text));
 }
@@ -110,6 +113,16 @@ std::string format_duration(Micros us) {
     return fmt::format("{}{}ms", sign, magnitude / kMicrosPerMilli);
   }
   return fmt::format("{}{}us", sign, magnitude);
+}
+
+std::string format_time(Micros us) {
+  const char* sign = us < 0 ? "-" : "";
+  const std::uint64_t magnitude =
+      us < 0 ? 0 - static_cast<std::uint64_t>(us) : static_cast<std::uint64_t>(us);
+  std::string fraction = fmt::format("{:06}", magnitude % kMicrosPerSecond);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  if (fraction.empty()) return fmt::format("{}{}s", sign, magnitude / kMicrosPerSecond);
+  return fmt::format("{}{}.{}s", sign, magnitude / kMicrosPerSecond, fraction);
 }
 
 }  // namespace essim::sim

@@ -41,4 +41,8 @@ Result<DurationRange> parse_duration_range(std::string_view text);
 // `1500us`, `0s`.
 std::string format_duration(Micros us);
 
+// A point in simulated time for people: seconds with up to six decimals,
+// trailing zeros dropped (`1.065438s`, `2.5s`, `0s`).
+std::string format_time(Micros us);
+
 }  // namespace essim::sim

@@ -79,6 +79,21 @@ TEST(FormatDuration, ShortestExactSpelling) {
   EXPECT_EQ(format_duration(-3'000), "-3ms");
 }
 
+TEST(FormatTime, SecondsWithTrimmedDecimals) {
+  EXPECT_EQ(format_time(0), "0s");
+  EXPECT_EQ(format_time(1'065'438), "1.065438s");
+  EXPECT_EQ(format_time(2'500'000), "2.5s");
+  EXPECT_EQ(format_time(7), "0.000007s");
+  EXPECT_EQ(format_time(-1'500'000), "-1.5s");
+}
+
+RC_GTEST_PROP(DurationProperty, FormatTimeParsesBack, ()) {
+  const Micros us = *rc::gen::inRange<Micros>(0, kTimeMax / 3600);
+  const auto parsed = parse_duration(format_time(us));
+  RC_ASSERT(parsed.ok());
+  RC_ASSERT(parsed.value() == us);
+}
+
 RC_GTEST_PROP(DurationProperty, FormatThenParseIsIdentity, ()) {
   const Micros us = *rc::gen::inRange<Micros>(0, kTimeMax / 3600);
   const auto parsed = parse_duration(format_duration(us));

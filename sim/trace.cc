@@ -59,7 +59,7 @@ void Trace::record(Micros at_us, TraceKind kind, NodeId node, NodeId peer, std::
 }
 
 std::string describe(const TraceEntry& e) {
-  std::string line = fmt::format("#{} {} {}", e.step, format_duration(e.at_us), to_string(e.kind));
+  std::string line = fmt::format("#{} {} {}", e.step, format_time(e.at_us), to_string(e.kind));
   if (e.node != kNoNode) line += fmt::format(" n{}", e.node);
   if (e.peer != kNoNode) line += fmt::format(" peer=n{}", e.peer);
   if (!e.text.empty()) line += fmt::format(" '{}'", e.text);

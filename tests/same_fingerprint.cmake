@@ -1,0 +1,16 @@
+# The sweep fingerprint of `essim demo` is the same with 1 and 2 jobs.
+foreach(jobs 1 2)
+  execute_process(COMMAND ${ESSIM} demo --seeds 12 --jobs ${jobs} --quiet
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "essim demo --jobs ${jobs} exited ${code}\n${out}")
+  endif()
+  string(REGEX MATCH "sweep fingerprint: 0x[0-9a-f]+" fp_${jobs} "${out}")
+  if(NOT fp_${jobs})
+    message(FATAL_ERROR "no sweep fingerprint in:\n${out}")
+  endif()
+endforeach()
+if(NOT fp_1 STREQUAL fp_2)
+  message(FATAL_ERROR "fingerprints differ: ${fp_1} (1 job) vs ${fp_2} (2 jobs)")
+endif()
+message(STATUS "${fp_1} with 1 and 2 jobs")
