@@ -96,11 +96,13 @@ int run_demo_command(const DemoOptions& o) {
     return results[0].violations.empty() ? kExitOk : kExitViolation;
   }
 
-  fmt::print("essim demo: keeper + {} writers, {}s chaos, faults {}{}; {} seeds from {}, {} job(s)\n",
-             o.writers, o.chaos_s, o.calm ? "off" : "on",
-             o.ack_before_sync ? ", bug: ack-before-sync" : "", seeds.size(), o.seed, o.jobs);
+  fmt::print(
+      "essim demo: keeper + {} writers, {}s chaos, faults {}{}; {} seeds from {}, {} job(s)\n",
+      o.writers, o.chaos_s, o.calm ? "off" : "on",
+      o.ack_before_sync ? ", bug: ack-before-sync" : "", seeds.size(), o.seed, o.jobs);
   std::fflush(stdout);
-  reports::Progress progress("demo", seeds.size(), stderr, reports::Progress::is_interactive(stderr));
+  reports::Progress progress("demo", seeds.size(), stderr,
+                             reports::Progress::is_interactive(stderr));
   std::atomic<std::size_t> failures{0};
   const auto started = std::chrono::steady_clock::now();
   harness::sweep(
@@ -145,7 +147,8 @@ int run_demo_command(const DemoOptions& o) {
     const harness::DemoResult& r = *failed[i];
     fmt::print("FAILED seed {} (fingerprint 0x{:016x}): {}\n", r.seed, r.fingerprint,
                r.violations.front());
-    if (r.violations.size() > 1) fmt::print("  and {} more violation(s)\n", r.violations.size() - 1);
+    if (r.violations.size() > 1)
+      fmt::print("  and {} more violation(s)\n", r.violations.size() - 1);
     fmt::print("  replay: {}\n", replay_command(o, r.seed));
   }
   if (failed.size() > kShown) fmt::print("... and {} more failed seeds\n", failed.size() - kShown);
@@ -162,7 +165,8 @@ Runner add_demo_command(CLI::App& app) {
       "Sweep seeds over the built-in kernel demo: a keeper stores writes from writers\n"
       "under drops, duplicates, delays, reordering, partitions, clogs, crashes and torn\n"
       "writes, then checks that no acknowledged write was lost and all writes converged.");
-  demo->add_option("--seed", options->seed, "First seed of the sweep (alone with --seeds 1: the seed to replay)")
+  demo->add_option("--seed", options->seed,
+                   "First seed of the sweep (alone with --seeds 1: the seed to replay)")
       ->capture_default_str();
   demo->add_option("--seeds", options->seeds, "Number of seeds")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}))

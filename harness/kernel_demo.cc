@@ -4,15 +4,15 @@
 #include <memory>
 #include <set>
 
-#include <boost/crc.hpp>
 #include <fmt/format.h>
+#include <boost/crc.hpp>
 
 namespace essim::harness {
 
 namespace {
 
-using sim::ByteView;
 using sim::Bytes;
+using sim::ByteView;
 using sim::Env;
 using sim::Message;
 using sim::Micros;
@@ -231,7 +231,8 @@ sim::FaultConfig demo_fault_config(const DemoConfig& config, NodeId node_count) 
 DemoResult run_demo(std::uint64_t seed, const DemoConfig& config) {
   sim::Simulation sim(seed, demo_sim_config(config));
   History history;
-  const NodeId keeper = sim.add_node("keeper", [&config] { return std::make_unique<Keeper>(config); });
+  const NodeId keeper =
+      sim.add_node("keeper", [&config] { return std::make_unique<Keeper>(config); });
   for (int i = 0; i < config.writers; ++i) {
     const auto index = static_cast<std::uint32_t>(i);
     sim.add_node(fmt::format("writer{}", i), [&config, index, keeper, &history] {
@@ -239,7 +240,8 @@ DemoResult run_demo(std::uint64_t seed, const DemoConfig& config) {
     });
   }
   const sim::FaultConfig faults = demo_fault_config(config, sim.node_count());
-  const sim::FaultPlan plan = sim::plan_faults(faults, sim::Rng(seed).split("faults"), config.chaos_us);
+  const sim::FaultPlan plan =
+      sim::plan_faults(faults, sim::Rng(seed).split("faults"), config.chaos_us);
   sim.apply(plan);
   sim.start();
   sim.run_until(config.chaos_us);

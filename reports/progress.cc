@@ -43,7 +43,9 @@ std::string Progress::line(std::size_t done, std::size_t failures) const {
 
 void Progress::update(std::size_t done, std::size_t failures) {
   const auto now = Clock::now();
-  if (now - last_print_ < (interactive_ ? kInteractiveEvery : std::chrono::duration_cast<Clock::duration>(kPlainEvery))) {
+  if (now - last_print_ < (interactive_
+                               ? kInteractiveEvery
+                               : std::chrono::duration_cast<Clock::duration>(kPlainEvery))) {
     return;
   }
   last_print_ = now;

@@ -8,18 +8,19 @@ namespace {
 thread_local const AssertContext* current_context = nullptr;
 }  // namespace
 
-AssertContextGuard::AssertContextGuard(const AssertContext* context)
-    : previous_(current_context) {
+AssertContextGuard::AssertContextGuard(const AssertContext* context) : previous_(current_context) {
   current_context = context;
 }
 
-AssertContextGuard::~AssertContextGuard() { current_context = previous_; }
+AssertContextGuard::~AssertContextGuard() {
+  current_context = previous_;
+}
 
 void assert_failed(std::string_view condition, std::string_view file, int line,
                    std::string_view message) {
   std::fprintf(stderr, "essim: assertion failed: %.*s\n  at %.*s:%d\n",
-               static_cast<int>(condition.size()), condition.data(),
-               static_cast<int>(file.size()), file.data(), line);
+               static_cast<int>(condition.size()), condition.data(), static_cast<int>(file.size()),
+               file.data(), line);
   if (!message.empty()) {
     std::fprintf(stderr, "  %.*s\n", static_cast<int>(message.size()), message.data());
   }

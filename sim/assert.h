@@ -35,10 +35,10 @@ class AssertContextGuard {
 
 }  // namespace essim::sim
 
-#define ESSIM_ASSERT(condition)                                               \
-  do {                                                                        \
-    if (!(condition)) [[unlikely]]                                            \
-      ::essim::sim::assert_failed(#condition, __FILE__, __LINE__, {});        \
+#define ESSIM_ASSERT(condition)                                        \
+  do {                                                                 \
+    if (!(condition)) [[unlikely]]                                     \
+      ::essim::sim::assert_failed(#condition, __FILE__, __LINE__, {}); \
   } while (false)
 
 #define ESSIM_ASSERT_MSG(condition, message)                                  \

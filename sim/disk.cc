@@ -10,18 +10,25 @@ namespace essim::sim {
 
 std::string_view to_string(CrashOutcome outcome) {
   switch (outcome) {
-    case CrashOutcome::kUnsyncedLost: return "unsynced-lost";
-    case CrashOutcome::kUnsyncedKept: return "unsynced-kept";
-    case CrashOutcome::kPrefixKept: return "prefix-kept";
-    case CrashOutcome::kTorn: return "torn";
-    case CrashOutcome::kTornGarbage: return "torn-garbage";
-    case CrashOutcome::kReplaceLost: return "replace-lost";
-    case CrashOutcome::kReplaceKept: return "replace-kept";
+    case CrashOutcome::kUnsyncedLost:
+      return "unsynced-lost";
+    case CrashOutcome::kUnsyncedKept:
+      return "unsynced-kept";
+    case CrashOutcome::kPrefixKept:
+      return "prefix-kept";
+    case CrashOutcome::kTorn:
+      return "torn";
+    case CrashOutcome::kTornGarbage:
+      return "torn-garbage";
+    case CrashOutcome::kReplaceLost:
+      return "replace-lost";
+    case CrashOutcome::kReplaceKept:
+      return "replace-kept";
   }
   return "unknown";
 }
 
-SimDisk::SimDisk(Rng rng, DiskFaults faults, Recorder recorder)
+SimDisk::SimDisk(const Rng& rng, DiskFaults faults, Recorder recorder)
     : rng_(rng), faults_(faults), recorder_(std::move(recorder)) {
   ESSIM_ASSERT_MSG(faults_.read_corruption >= 0.0 && faults_.read_corruption <= 1.0,
                    "disk read_corruption must be a probability in [0, 1]");
@@ -76,8 +83,8 @@ Result<Bytes> SimDisk::read(std::string_view name, std::uint64_t offset, std::ui
   if (f == nullptr) return Error{fmt::format("read of missing file '{}'", name)};
   const std::uint64_t size = f->current.size();
   if (offset > size) {
-    return Error{fmt::format("read of '{}' at offset {} past its end ({} bytes)", name, offset,
-                             size)};
+    return Error{
+        fmt::format("read of '{}' at offset {} past its end ({} bytes)", name, offset, size)};
   }
   const std::uint64_t n = std::min(length, size - offset);
   const auto begin = f->current.begin() + static_cast<std::ptrdiff_t>(offset);
@@ -96,7 +103,9 @@ Result<std::uint64_t> SimDisk::size(std::string_view name) const {
   return std::uint64_t{f->current.size()};
 }
 
-bool SimDisk::exists(std::string_view name) const { return find(name) != nullptr; }
+bool SimDisk::exists(std::string_view name) const {
+  return find(name) != nullptr;
+}
 
 Status SimDisk::truncate(std::string_view name, std::uint64_t size) {
   File* f = find(name);
@@ -123,7 +132,8 @@ Status SimDisk::replace(std::string_view name, ByteView bytes) {
   auto [it, created] = files_.try_emplace(std::string(name));
   File& f = it->second;
   if (!f.replaced_durable) {
-    Bytes durable(f.current.begin(), f.current.begin() + static_cast<std::ptrdiff_t>(f.durable_prefix));
+    Bytes durable(f.current.begin(),
+                  f.current.begin() + static_cast<std::ptrdiff_t>(f.durable_prefix));
     durable.insert(durable.end(), f.durable_rest.begin(), f.durable_rest.end());
     f.replaced_durable = std::move(durable);
   }
@@ -189,8 +199,8 @@ void SimDisk::crash_file(const std::string& name, File& f) {
         rng_.between(static_cast<std::int64_t>(start), static_cast<std::int64_t>(end)));
     const bool on_boundary = cut == start || std::find(f.append_ends.begin(), f.append_ends.end(),
                                                        cut) != f.append_ends.end();
-    outcome = cut == start ? CrashOutcome::kUnsyncedLost
-              : cut == end ? CrashOutcome::kUnsyncedKept
+    outcome = cut == start  ? CrashOutcome::kUnsyncedLost
+              : cut == end  ? CrashOutcome::kUnsyncedKept
               : on_boundary ? CrashOutcome::kPrefixKept
                             : CrashOutcome::kTorn;
     if (outcome == CrashOutcome::kTorn && rng_.chance(0.5)) {

@@ -28,11 +28,11 @@ struct DiskFaults {
 enum class CrashOutcome : std::uint8_t {
   kUnsyncedLost,
   kUnsyncedKept,
-  kPrefixKept,      // whole appends, a prefix of them
-  kTorn,            // a byte prefix, its last bytes intact
-  kTornGarbage,     // a byte prefix, its last bytes garbage
-  kReplaceLost,     // the old content is back
-  kReplaceKept,     // the new content stays
+  kPrefixKept,   // whole appends, a prefix of them
+  kTorn,         // a byte prefix, its last bytes intact
+  kTornGarbage,  // a byte prefix, its last bytes garbage
+  kReplaceLost,  // the old content is back
+  kReplaceKept,  // the new content stays
 };
 std::string_view to_string(CrashOutcome outcome);
 
@@ -42,7 +42,7 @@ class SimDisk final : public Storage {
   using Recorder =
       std::function<void(TraceKind kind, std::string_view file, std::uint64_t a, std::uint64_t b)>;
 
-  SimDisk(Rng rng, DiskFaults faults, Recorder recorder);
+  SimDisk(const Rng& rng, DiskFaults faults, Recorder recorder);
 
   Status append(std::string_view file, ByteView bytes) override;
   Status sync(std::string_view file) override;

@@ -19,13 +19,15 @@ struct DiskFixture {
   std::vector<Recorded> records;
   SimDisk disk;
   DiskFixture(std::uint64_t seed, DiskFaults faults)
-      : disk(Rng(seed), faults, [this](TraceKind k, std::string_view f, std::uint64_t a,
-                                       std::uint64_t b) {
-          records.push_back({k, std::string(f), a, b});
-        }) {}
+      : disk(Rng(seed), faults,
+             [this](TraceKind k, std::string_view f, std::uint64_t a, std::uint64_t b) {
+               records.push_back({k, std::string(f), a, b});
+             }) {}
 };
 
-Bytes bytes_of(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes bytes_of(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 bool is_prefix(const Bytes& prefix, const Bytes& of) {
   return prefix.size() <= of.size() && std::equal(prefix.begin(), prefix.end(), of.begin());
@@ -95,7 +97,9 @@ void check_crash_property(bool torn) {
   std::uint64_t synced_size = 4;
   for (const Op& op : ops) {
     switch (op.kind) {
-      case Op::kAppend: RC_ASSERT(f.disk.append("log", op.bytes).is_ok()); break;
+      case Op::kAppend:
+        RC_ASSERT(f.disk.append("log", op.bytes).is_ok());
+        break;
       case Op::kSync:
         RC_ASSERT(f.disk.sync("log").is_ok());
         unsynced_truncate = false;

@@ -11,11 +11,16 @@ namespace essim::sim {
 
 std::string_view to_string(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kCrash: return "crash";
-    case FaultKind::kRestart: return "restart";
-    case FaultKind::kPartition: return "partition";
-    case FaultKind::kHeal: return "heal";
-    case FaultKind::kClog: return "clog";
+    case FaultKind::kCrash:
+      return "crash";
+    case FaultKind::kRestart:
+      return "restart";
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kHeal:
+      return "heal";
+    case FaultKind::kClog:
+      return "clog";
   }
   return "unknown";
 }
@@ -25,8 +30,7 @@ namespace {
 Result<bool> check_spacing(const char* family, const DurationRange& every) {
   if (every.min_us <= 0 || every.max_us < every.min_us) {
     return Error{fmt::format("faults.{}.every must be a range of positive durations, not {}..{}",
-                             family, format_duration(every.min_us),
-                             format_duration(every.max_us))};
+                             family, format_duration(every.min_us), format_duration(every.max_us))};
   }
   return true;
 }
@@ -50,7 +54,9 @@ Result<bool> check_nodes(const char* what, const std::vector<NodeId>& nodes, Nod
   return true;
 }
 
-Micros draw(Rng& rng, const DurationRange& range) { return rng.between(range.min_us, range.max_us); }
+Micros draw(Rng& rng, const DurationRange& range) {
+  return rng.between(range.min_us, range.max_us);
+}
 
 }  // namespace
 
@@ -58,7 +64,8 @@ Result<bool> FaultConfig::validate(NodeId node_count) const {
   if (crashes.enabled) {
     if (auto r = check_spacing("crashes", crashes.every); !r) return r;
     if (auto r = check_length("faults.crashes.restart_after", crashes.restart_after); !r) return r;
-    if (auto r = check_nodes("faults.crashes.targets", crashes.targets, node_count, 1); !r) return r;
+    if (auto r = check_nodes("faults.crashes.targets", crashes.targets, node_count, 1); !r)
+      return r;
   }
   if (partitions.enabled) {
     if (auto r = check_spacing("partitions", partitions.every); !r) return r;
@@ -118,7 +125,8 @@ FaultPlan plan_faults(const FaultConfig& config, const Rng& rng, Micros chaos_us
     ESSIM_ASSERT(nodes.size() >= 2);
     ESSIM_ASSERT(config.clogs.every.min_us > 0);
     Rng r = rng.split("clogs");
-    for (Micros at = draw(r, config.clogs.every); at < chaos_us; at += draw(r, config.clogs.every)) {
+    for (Micros at = draw(r, config.clogs.every); at < chaos_us;
+         at += draw(r, config.clogs.every)) {
       const std::size_t from = r.below(nodes.size());
       std::size_t to = r.below(nodes.size() - 1);
       if (to >= from) ++to;
@@ -135,14 +143,16 @@ FaultPlan plan_faults(const FaultConfig& config, const Rng& rng, Micros chaos_us
 }
 
 std::string describe(const FaultAction& a) {
-  const std::string at = format_time(a.at_us);
+  std::string at = format_time(a.at_us);
   switch (a.kind) {
     case FaultKind::kCrash:
-    case FaultKind::kRestart: return fmt::format("{} {} n{}", at, to_string(a.kind), a.node);
+    case FaultKind::kRestart:
+      return fmt::format("{} {} n{}", at, to_string(a.kind), a.node);
     case FaultKind::kPartition:
       return fmt::format("{} partition #{} {{{}}} | {{{}}}", at, a.partition,
                          fmt::join(a.side_a, ","), fmt::join(a.side_b, ","));
-    case FaultKind::kHeal: return fmt::format("{} heal #{}", at, a.partition);
+    case FaultKind::kHeal:
+      return fmt::format("{} heal #{}", at, a.partition);
     case FaultKind::kClog:
       return fmt::format("{} clog n{} -> n{} for {}", at, a.node, a.peer,
                          format_duration(a.duration_us));

@@ -20,9 +20,9 @@ class InplaceFunction<R(Args...), Capacity> {
  public:
   InplaceFunction() = default;
 
-  template <typename F, typename = std::enable_if_t<
-                            !std::is_same_v<std::decay_t<F>, InplaceFunction> &&
-                            std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InplaceFunction> &&
+                                        std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   InplaceFunction(F&& f) {  // NOLINT(google-explicit-constructor)
     using Stored = std::decay_t<F>;
     static_assert(sizeof(Stored) <= Capacity,
@@ -78,7 +78,8 @@ class InplaceFunction<R(Args...), Capacity> {
     other.manage_ = nullptr;
   }
 
-  alignas(std::max_align_t) unsigned char storage_[Capacity];
+  // Raw storage, constructed into by the converting constructor only.
+  alignas(std::max_align_t) unsigned char storage_[Capacity];  // cppcheck-suppress uninitMemberVar
   R (*invoke_)(void*, Args...) = nullptr;
   // manage(target, source): with a source, move-constructs source into target
   // and destroys source; without one, destroys target.

@@ -40,7 +40,7 @@ Result<bool> NetworkFaults::validate() const {
   return true;
 }
 
-Network::Network(Rng rng, NetworkFaults faults) : rng_(rng), faults_(faults) {
+Network::Network(const Rng& rng, const NetworkFaults& faults) : rng_(rng), faults_(faults) {
   const auto valid = faults_.validate();
   ESSIM_ASSERT_MSG(valid.ok(), valid.ok() ? "" : valid.error().message);
 }
@@ -148,7 +148,9 @@ std::vector<std::uint64_t> Network::partition_ids() const {
   return ids;
 }
 
-bool Network::cut(NodeId from, NodeId to) const { return link(from, to).cuts > 0; }
+bool Network::cut(NodeId from, NodeId to) const {
+  return link(from, to).cuts > 0;
+}
 
 void Network::clog(NodeId from, NodeId to, Micros until_us) {
   Link& l = link(from, to);

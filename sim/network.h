@@ -20,12 +20,12 @@ namespace essim::sim {
 
 struct NetworkFaults {
   DurationRange latency{kMicrosPerMilli, kMicrosPerMilli};  // every message
-  double drop = 0.0;                                       // per message
-  double duplicate = 0.0;                                  // per message: one extra copy
-  double delay = 0.0;                                      // per message: an extra delay...
-  DurationRange delay_extra{0, 0};                         // ...drawn from here
-  double reorder = 0.0;                                    // per message: leave FIFO order...
-  DurationRange reorder_jitter{0, 0};                      // ...with this much jitter
+  double drop = 0.0;                                        // per message
+  double duplicate = 0.0;                                   // per message: one extra copy
+  double delay = 0.0;                                       // per message: an extra delay...
+  DurationRange delay_extra{0, 0};                          // ...drawn from here
+  double reorder = 0.0;                                     // per message: leave FIFO order...
+  DurationRange reorder_jitter{0, 0};                       // ...with this much jitter
 
   // Every probability within [0, 1], every range non-negative.
   Result<bool> validate() const;
@@ -43,7 +43,7 @@ class Network {
     Micros jitter_us = -1;      // >= 0 when the reorder fault fired
   };
 
-  Network(Rng rng, NetworkFaults faults);
+  Network(const Rng& rng, const NetworkFaults& faults);
 
   // Resizes the link table for `count` nodes (existing links keep their state).
   void set_node_count(NodeId count);

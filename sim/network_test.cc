@@ -100,7 +100,8 @@ TEST(Network, DropRateFollowsTheProbability) {
   add_burst_nodes(sim, burst, 2, 4'000);
   sim.start();
   (void)sim.run_until_quiet(seconds(10));
-  const double delivered = static_cast<double>(burst.inbox.size()) / static_cast<double>(burst.sent);
+  const double delivered =
+      static_cast<double>(burst.inbox.size()) / static_cast<double>(burst.sent);
   EXPECT_NEAR(delivered, 0.75, 0.02);
   EXPECT_EQ(sim.trace().count(TraceKind::kDrop) + burst.inbox.size(), burst.sent);
 }

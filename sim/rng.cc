@@ -76,7 +76,9 @@ std::int64_t Rng::between(std::int64_t min, std::int64_t max) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(min) + below(span + 1));
 }
 
-double Rng::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::unit() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 bool Rng::chance(double p) {
   ESSIM_ASSERT_MSG(p >= 0.0 && p <= 1.0, "Rng::chance(p) needs 0 <= p <= 1");
@@ -85,7 +87,9 @@ bool Rng::chance(double p) {
   return unit() < p;
 }
 
-Rng Rng::split(std::string_view label) const { return split(label, 0); }
+Rng Rng::split(std::string_view label) const {
+  return split(label, 0);
+}
 
 Rng Rng::split(std::string_view label, std::uint64_t index) const {
   std::uint64_t mix = seed_ ^ std::rotl(hash_label(label), 17);

@@ -47,7 +47,7 @@ class Rng {
 
  private:
   std::uint64_t seed_;
-  std::array<std::uint64_t, 4> state_;
+  std::array<std::uint64_t, 4> state_{};
 };
 
 // One step of splitmix64: advances `state` and returns the next output.

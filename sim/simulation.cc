@@ -15,11 +15,15 @@ constexpr std::uint64_t make_ref(EventKind kind, std::uint32_t generation, std::
   return (static_cast<std::uint64_t>(kind) << 56) |
          (static_cast<std::uint64_t>(generation & kGenerationMask) << 32) | index;
 }
-constexpr EventKind ref_kind(std::uint64_t ref) { return static_cast<EventKind>(ref >> 56); }
+constexpr EventKind ref_kind(std::uint64_t ref) {
+  return static_cast<EventKind>(ref >> 56);
+}
 constexpr std::uint32_t ref_generation(std::uint64_t ref) {
   return static_cast<std::uint32_t>(ref >> 32) & kGenerationMask;
 }
-constexpr std::uint32_t ref_index(std::uint64_t ref) { return static_cast<std::uint32_t>(ref); }
+constexpr std::uint32_t ref_index(std::uint64_t ref) {
+  return static_cast<std::uint32_t>(ref);
+}
 
 template <typename Pool>
 std::uint32_t acquire(Pool& pool, std::vector<std::uint32_t>& free_list) {
@@ -37,24 +41,38 @@ std::uint32_t acquire(Pool& pool, std::vector<std::uint32_t>& free_list) {
 
 std::string_view to_string(RunOutcome::Stop stop) {
   switch (stop) {
-    case RunOutcome::Stop::kReachedTime: return "reached-time";
-    case RunOutcome::Stop::kQuiet: return "quiet";
-    case RunOutcome::Stop::kTimeBound: return "time-bound";
-    case RunOutcome::Stop::kStepBound: return "step-bound";
+    case RunOutcome::Stop::kReachedTime:
+      return "reached-time";
+    case RunOutcome::Stop::kQuiet:
+      return "quiet";
+    case RunOutcome::Stop::kTimeBound:
+      return "time-bound";
+    case RunOutcome::Stop::kStepBound:
+      return "step-bound";
   }
   return "unknown";
 }
 
 // ---- SimEnv ----
 
-Micros SimEnv::now() const { return sim_->now_us_; }
-void SimEnv::send(NodeId to, ByteView bytes) { sim_->send(self_, to, bytes); }
+Micros SimEnv::now() const {
+  return sim_->now_us_;
+}
+void SimEnv::send(NodeId to, ByteView bytes) {
+  sim_->send(self_, to, bytes);
+}
 TimerId SimEnv::set_timer(Micros after_us, TimerCallback callback) {
   return sim_->set_timer(self_, after_us, std::move(callback));
 }
-bool SimEnv::cancel_timer(TimerId id) { return sim_->cancel_timer(id); }
-Storage& SimEnv::storage() { return *sim_->slot(self_).disk; }
-Rng& SimEnv::rng() { return sim_->slot(self_).rng; }
+bool SimEnv::cancel_timer(TimerId id) {
+  return sim_->cancel_timer(id);
+}
+Storage& SimEnv::storage() {
+  return *sim_->slot(self_).disk;
+}
+Rng& SimEnv::rng() {
+  return sim_->slot(self_).rng;
+}
 void SimEnv::log(std::string_view text) {
   sim_->record(TraceKind::kLog, self_, kNoNode, 0, 0, text);
 }
@@ -66,7 +84,7 @@ void SimEnv::note(std::string_view what, std::uint64_t a, std::uint64_t b) {
 
 Simulation::Simulation(std::uint64_t seed, SimConfig config)
     : seed_(seed),
-      config_(std::move(config)),
+      config_(config),
       root_(seed),
       trace_(config_.keep_trace),
       network_(root_.split("network"), config_.network) {
@@ -86,8 +104,8 @@ const Simulation::NodeSlot& Simulation::slot(NodeId node) const {
   return nodes_[node];
 }
 
-void Simulation::record(TraceKind kind, NodeId node, NodeId peer, std::uint64_t a,
-                        std::uint64_t b, std::string_view text) {
+void Simulation::record(TraceKind kind, NodeId node, NodeId peer, std::uint64_t a, std::uint64_t b,
+                        std::string_view text) {
   trace_.record(now_us_, kind, node, peer, a, b, text);
 }
 
@@ -102,12 +120,12 @@ NodeId Simulation::add_node(std::string name, NodeFactory factory) {
   const std::uint64_t stream = hash_label(name);
   auto recorder = [this, id](TraceKind kind, std::string_view file, std::uint64_t a,
                              std::uint64_t b) { record(kind, id, kNoNode, a, b, file); };
-  nodes_.push_back(NodeSlot{.name = std::move(name),
-                            .factory = std::move(factory),
-                            .disk = std::make_unique<SimDisk>(root_.split("disk", stream),
-                                                              config_.disk, recorder),
-                            .rng = root_.split("node", stream),
-                            .env = std::make_unique<SimEnv>(*this, id)});
+  nodes_.push_back(NodeSlot{
+      .name = std::move(name),
+      .factory = std::move(factory),
+      .disk = std::make_unique<SimDisk>(root_.split("disk", stream), config_.disk, recorder),
+      .rng = root_.split("node", stream),
+      .env = std::make_unique<SimEnv>(*this, id)});
   network_.set_node_count(node_count());
   return id;
 }
@@ -126,16 +144,26 @@ void Simulation::start_node(NodeId id) {
   ESSIM_ASSERT_MSG(n.node != nullptr, fmt::format("the factory of '{}' built no node", n.name));
   n.up = true;
   ++n.incarnation;
-  record(n.incarnation == 1 ? TraceKind::kStart : TraceKind::kRestart, id, kNoNode,
-         n.incarnation, 0);
+  record(n.incarnation == 1 ? TraceKind::kStart : TraceKind::kRestart, id, kNoNode, n.incarnation,
+         0);
   n.node->on_start(*n.env);
 }
 
-const std::string& Simulation::name(NodeId node) const { return slot(node).name; }
-bool Simulation::is_up(NodeId node) const { return slot(node).up; }
-std::uint32_t Simulation::incarnation(NodeId node) const { return slot(node).incarnation; }
-Node* Simulation::node(NodeId node) { return slot(node).node.get(); }
-SimDisk& Simulation::disk(NodeId node) { return *slot(node).disk; }
+const std::string& Simulation::name(NodeId node) const {
+  return slot(node).name;
+}
+bool Simulation::is_up(NodeId node) const {
+  return slot(node).up;
+}
+std::uint32_t Simulation::incarnation(NodeId node) const {
+  return slot(node).incarnation;
+}
+Node* Simulation::node(NodeId node) {
+  return slot(node).node.get();
+}
+SimDisk& Simulation::disk(NodeId node) {
+  return *slot(node).disk;
+}
 
 // ---- running ----
 
@@ -178,9 +206,15 @@ RunOutcome Simulation::run(Micros until_us, bool until_quiet, const std::functio
 
 void Simulation::dispatch(std::uint64_t ref) {
   switch (ref_kind(ref)) {
-    case EventKind::kTimer: fire_timer(ref_index(ref), ref_generation(ref)); return;
-    case EventKind::kDelivery: deliver(ref_index(ref)); return;
-    case EventKind::kAction: run_action(ref_index(ref)); return;
+    case EventKind::kTimer:
+      fire_timer(ref_index(ref), ref_generation(ref));
+      return;
+    case EventKind::kDelivery:
+      deliver(ref_index(ref));
+      return;
+    case EventKind::kAction:
+      run_action(ref_index(ref));
+      return;
   }
   ESSIM_ASSERT_MSG(false, "an event of unknown kind");
 }
@@ -233,7 +267,8 @@ void Simulation::fire_timer(std::uint32_t index, std::uint32_t generation) {
 // ---- messages ----
 
 void Simulation::send(NodeId from, NodeId to, ByteView bytes) {
-  ESSIM_ASSERT_MSG(to < nodes_.size(), fmt::format("n{} sent to n{}, which does not exist", from, to));
+  ESSIM_ASSERT_MSG(to < nodes_.size(),
+                   fmt::format("n{} sent to n{}, which does not exist", from, to));
   const std::uint64_t id = next_message_id_++;
   const std::uint64_t hash = hash_bytes(bytes);
   record(TraceKind::kSend, from, to, id, hash);
@@ -276,9 +311,11 @@ void Simulation::deliver(std::uint32_t index) {
   InFlight& m = in_flight_[index];
   NodeSlot& receiver = slot(m.to);
   if (!receiver.up || receiver.incarnation != m.to_incarnation) {
-    record(TraceKind::kDrop, m.from, m.to, m.id, static_cast<std::uint64_t>(DropReason::kReceiverDown));
+    record(TraceKind::kDrop, m.from, m.to, m.id,
+           static_cast<std::uint64_t>(DropReason::kReceiverDown));
   } else if (network_.cut(m.from, m.to)) {
-    record(TraceKind::kDrop, m.from, m.to, m.id, static_cast<std::uint64_t>(DropReason::kPartitioned));
+    record(TraceKind::kDrop, m.from, m.to, m.id,
+           static_cast<std::uint64_t>(DropReason::kPartitioned));
   } else {
     record(TraceKind::kDeliver, m.to, m.from, m.id, m.hash);
     receiver.node->on_message(*receiver.env, Message{m.from, m.to, m.bytes});
@@ -312,8 +349,12 @@ void Simulation::apply(const FaultPlan& plan) {
 void Simulation::apply_action(const FaultAction& a) {
   if (healing_) return;
   switch (a.kind) {
-    case FaultKind::kCrash: crash(a.node); return;
-    case FaultKind::kRestart: restart(a.node); return;
+    case FaultKind::kCrash:
+      crash(a.node);
+      return;
+    case FaultKind::kRestart:
+      restart(a.node);
+      return;
     case FaultKind::kPartition:
       plan_partitions_[a.partition] = partition(a.side_a, a.side_b);
       return;
@@ -324,7 +365,9 @@ void Simulation::apply_action(const FaultAction& a) {
       plan_partitions_.erase(it);
       return;
     }
-    case FaultKind::kClog: clog(a.node, a.peer, a.duration_us); return;
+    case FaultKind::kClog:
+      clog(a.node, a.peer, a.duration_us);
+      return;
   }
 }
 

@@ -163,8 +163,8 @@ class Simulation {
   void run_action(std::uint32_t index);
   void start_node(NodeId node);
   void send(NodeId from, NodeId to, ByteView bytes);
-  void schedule_delivery(Micros at_us, NodeId from, NodeId to, std::uint64_t id,
-                         std::uint64_t hash, ByteView bytes);
+  void schedule_delivery(Micros at_us, NodeId from, NodeId to, std::uint64_t id, std::uint64_t hash,
+                         ByteView bytes);
   TimerId set_timer(NodeId node, Micros after_us, TimerCallback callback);
   bool cancel_timer(TimerId id);
   void apply_action(const FaultAction& action);

@@ -43,8 +43,8 @@ rc::Gen<WorldShape> gen_world() {
     std::vector<NodeId> all;
     for (NodeId n = 0; n < w.nodes; ++n) all.push_back(n);
     w.faults.crashes = {*rc::gen::arbitrary<bool>(), {millis(5), millis(50)}, all, {0, millis(20)}};
-    w.faults.partitions = {*rc::gen::arbitrary<bool>(), {millis(10), millis(80)},
-                           {0, millis(50)}, all};
+    w.faults.partitions = {
+        *rc::gen::arbitrary<bool>(), {millis(10), millis(80)}, {0, millis(50)}, all};
     w.faults.clogs = {*rc::gen::arbitrary<bool>(), {millis(5), millis(30)}, {0, millis(20)}, all};
     return w;
   });
@@ -98,15 +98,22 @@ RC_GTEST_PROP(Crashes, NoMessageOrTimerOfAnOldIncarnation, ()) {
   std::map<NodeId, std::uint64_t> last_crash_step;
   for (const TraceEntry& e : run.entries) {
     switch (e.kind) {
-      case TraceKind::kSend: send_step[e.a] = e.step; break;
-      case TraceKind::kDuplicate: send_step[e.b] = send_step.at(e.a); break;
-      case TraceKind::kCrash: last_crash_step[e.node] = e.step; break;
+      case TraceKind::kSend:
+        send_step[e.a] = e.step;
+        break;
+      case TraceKind::kDuplicate:
+        send_step[e.b] = send_step.at(e.a);
+        break;
+      case TraceKind::kCrash:
+        last_crash_step[e.node] = e.step;
+        break;
       case TraceKind::kDeliver: {
         const auto crash = last_crash_step.find(e.node);
         if (crash != last_crash_step.end()) RC_ASSERT(send_step.at(e.a) > crash->second);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -139,7 +146,7 @@ TEST(Crashes, MessagesInFlightToACrashedNodeAreGone) {
   Simulation sim(1, config);
   std::vector<Received> inbox;
   add_script_node(sim, "sender", inbox, [](Env& env, std::uint32_t) {
-    env.send(1, payload(1));                                          // arrives at 10ms
+    env.send(1, payload(1));                                           // arrives at 10ms
     env.set_timer(millis(20), [](Env& e) { e.send(1, payload(2)); });  // arrives at 30ms
   });
   add_script_node(sim, "receiver", inbox);
@@ -231,7 +238,8 @@ TEST(Simulation, FingerprintCoversPayloads) {
   auto run = [](std::uint64_t value) {
     Simulation sim(1, SimConfig{});
     std::vector<Received> inbox;
-    add_script_node(sim, "a", inbox, [value](Env& env, std::uint32_t) { env.send(0, payload(value)); });
+    add_script_node(sim, "a", inbox,
+                    [value](Env& env, std::uint32_t) { env.send(0, payload(value)); });
     sim.start();
     (void)sim.run_until_quiet(seconds(1));
     return sim.fingerprint();

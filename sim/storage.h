@@ -38,8 +38,7 @@ class Storage {
   virtual Status sync(std::string_view file) = 0;
   // Up to `length` bytes from `offset`; fewer at the end of the file. Reading a
   // missing file, or from past its end, is an error.
-  virtual Result<Bytes> read(std::string_view file, std::uint64_t offset,
-                             std::uint64_t length) = 0;
+  virtual Result<Bytes> read(std::string_view file, std::uint64_t offset, std::uint64_t length) = 0;
   // The whole file.
   virtual Result<Bytes> read_all(std::string_view file) = 0;
   virtual Result<std::uint64_t> size(std::string_view file) const = 0;

@@ -32,8 +32,8 @@ class ScriptNode final : public Node {
     if (script_) script_(env, incarnation_);
   }
   void on_message(Env& env, const Message& m) override {
-    inbox_.push_back(Received{m.to, m.from, incarnation_, env.now(),
-                              Bytes(m.bytes.begin(), m.bytes.end())});
+    inbox_.push_back(
+        Received{m.to, m.from, incarnation_, env.now(), Bytes(m.bytes.begin(), m.bytes.end())});
   }
 
  private:

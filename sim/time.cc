@@ -17,7 +17,9 @@ constexpr Unit kUnits[] = {{"us", 1},
                            {"m", 60 * kMicrosPerSecond},
                            {"h", 3600 * kMicrosPerSecond}};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 Error error_at(std::size_t offset, std::string message) {
   return Error{std::move(message), static_cast<int>(offset) + 1};
@@ -57,8 +59,8 @@ Result<Micros> parse_duration(std::string_view text) {
     if (i < text.size() && text[i] == '-') {
       return error_at(i, "a duration cannot be negative");
     }
-    return error_at(i, fmt::format("expected a duration such as 150ms, 2s or 1.5s, found '{}'",
-                                   text));
+    return error_at(i,
+                    fmt::format("expected a duration such as 150ms, 2s or 1.5s, found '{}'", text));
   }
   const std::string_view unit_text = text.substr(i);
   if (unit_text.empty()) {

@@ -18,8 +18,12 @@ inline constexpr Micros kMicrosPerSecond = 1'000'000;
 // bound, and small enough that adding one more duration cannot overflow.
 inline constexpr Micros kTimeMax = INT64_MAX / 2;
 
-constexpr Micros millis(std::int64_t n) { return n * kMicrosPerMilli; }
-constexpr Micros seconds(std::int64_t n) { return n * kMicrosPerSecond; }
+constexpr Micros millis(std::int64_t n) {
+  return n * kMicrosPerMilli;
+}
+constexpr Micros seconds(std::int64_t n) {
+  return n * kMicrosPerSecond;
+}
 
 // A closed interval of durations, as in `1ms..50ms`.
 struct DurationRange {

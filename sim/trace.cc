@@ -8,34 +8,56 @@ namespace essim::sim {
 
 std::string_view to_string(TraceKind kind) {
   switch (kind) {
-    case TraceKind::kStart: return "start";
-    case TraceKind::kSend: return "send";
-    case TraceKind::kDeliver: return "deliver";
-    case TraceKind::kDrop: return "drop";
-    case TraceKind::kDuplicate: return "duplicate";
-    case TraceKind::kDelay: return "delay";
-    case TraceKind::kReorder: return "reorder";
-    case TraceKind::kTimer: return "timer";
-    case TraceKind::kCrash: return "crash";
-    case TraceKind::kRestart: return "restart";
-    case TraceKind::kSync: return "sync";
-    case TraceKind::kDiskCrash: return "disk-crash";
-    case TraceKind::kReadCorruption: return "read-corruption";
-    case TraceKind::kPartition: return "partition";
-    case TraceKind::kHeal: return "heal";
-    case TraceKind::kClog: return "clog";
-    case TraceKind::kNote: return "note";
-    case TraceKind::kLog: return "log";
-    case TraceKind::kPhase: return "phase";
+    case TraceKind::kStart:
+      return "start";
+    case TraceKind::kSend:
+      return "send";
+    case TraceKind::kDeliver:
+      return "deliver";
+    case TraceKind::kDrop:
+      return "drop";
+    case TraceKind::kDuplicate:
+      return "duplicate";
+    case TraceKind::kDelay:
+      return "delay";
+    case TraceKind::kReorder:
+      return "reorder";
+    case TraceKind::kTimer:
+      return "timer";
+    case TraceKind::kCrash:
+      return "crash";
+    case TraceKind::kRestart:
+      return "restart";
+    case TraceKind::kSync:
+      return "sync";
+    case TraceKind::kDiskCrash:
+      return "disk-crash";
+    case TraceKind::kReadCorruption:
+      return "read-corruption";
+    case TraceKind::kPartition:
+      return "partition";
+    case TraceKind::kHeal:
+      return "heal";
+    case TraceKind::kClog:
+      return "clog";
+    case TraceKind::kNote:
+      return "note";
+    case TraceKind::kLog:
+      return "log";
+    case TraceKind::kPhase:
+      return "phase";
   }
   return "unknown";
 }
 
 std::string_view to_string(DropReason reason) {
   switch (reason) {
-    case DropReason::kRandom: return "random";
-    case DropReason::kPartitioned: return "partitioned";
-    case DropReason::kReceiverDown: return "receiver-down";
+    case DropReason::kRandom:
+      return "random";
+    case DropReason::kPartitioned:
+      return "partitioned";
+    case DropReason::kReceiverDown:
+      return "receiver-down";
   }
   return "unknown";
 }

@@ -12,7 +12,8 @@ std::uint64_t hash_bytes(ByteView bytes) {
   }
   if (i < bytes.size()) {
     std::uint64_t word = 0;
-    for (std::size_t b = 0; i + b < bytes.size(); ++b) word |= std::uint64_t{bytes[i + b]} << (8 * b);
+    for (std::size_t b = 0; i + b < bytes.size(); ++b)
+      word |= std::uint64_t{bytes[i + b]} << (8 * b);
     hash = fold_hash(hash, word);
   }
   return hash;
