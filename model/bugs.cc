@@ -1,0 +1,45 @@
+#include "model/bugs.h"
+
+namespace essim::model {
+
+const std::array<BugInfo, kBugCount>& all_bugs() {
+  static const std::array<BugInfo, kBugCount> bugs{{
+      {Bug::kAckBeforeSync, "ack-before-sync", "store",
+       "acknowledges an append before the record is synced; a crash loses acknowledged events"},
+      {Bug::kNoConcurrencyCheck, "no-concurrency-check", "store",
+       "ignores the expected version, so two appends decided on the same state both succeed"},
+      {Bug::kRetryWithoutCommandId, "retry-without-command-id", "client",
+       "retries a timed-out append without its command id, duplicating events after a lost ack"},
+      {Bug::kProjectionNoDedup, "projection-no-dedup", "projection",
+       "applies every delivery, so a redelivered event is applied twice"},
+      {Bug::kCheckpointBeforeReadModel, "checkpoint-before-read-model", "projection",
+       "persists the checkpoint before the read model: after a crash events are skipped"},
+      {Bug::kReadModelWithoutCheckpoint, "read-model-without-checkpoint", "projection",
+       "persists the read model and the checkpoint only later: after a crash events are reapplied"},
+      {Bug::kReadAcrossCommitGaps, "read-across-commit-gaps", "store",
+       "serves read-all past a position that is assigned but not yet committed, so readers move "
+       "past it and never see it"},
+      {Bug::kSnapshotOffByOne, "snapshot-off-by-one", "client",
+       "loads an aggregate from a snapshot and replays the snapshot's own event again"},
+      {Bug::kUpcasterDropsDefault, "upcaster-drops-default", "domain",
+       "the v1 -> v2 upcaster does not fill in the new field's default"},
+      {Bug::kNoTornTailTruncation, "no-torn-tail-truncation", "store",
+       "recovery stops at a torn record but does not cut it off, and appends after it"},
+      {Bug::kSagaWithoutCompensation, "saga-without-compensation", "client",
+       "a saga whose step times out gives up without running its compensations"},
+      {Bug::kBusAcksBeforeHandled, "bus-acks-before-handled", "bus",
+       "moves its durable position when it sends an event, not when the subscriber acks it"},
+  }};
+  return bugs;
+}
+
+std::optional<Bug> bug_by_name(std::string_view name) {
+  for (const BugInfo& info : all_bugs()) {
+    if (info.name == name) return info.bug;
+  }
+  return std::nullopt;
+}
+
+std::string_view bug_name(Bug bug) { return all_bugs()[static_cast<std::size_t>(bug)].name; }
+
+}  // namespace essim::model

@@ -1,0 +1,183 @@
+#include "model/codec.h"
+
+#include <boost/crc.hpp>
+#include <fmt/format.h>
+
+namespace essim::model {
+
+std::uint32_t crc32c(ByteView bytes) {
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+// ---- Writer ----
+
+void Writer::u32(std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+void Writer::u64(std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+void Writer::varint(std::uint64_t v) {
+  while (v >= 0x80) {
+    out_.push_back(static_cast<std::uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out_.push_back(static_cast<std::uint8_t>(v));
+}
+
+void Writer::svarint(std::int64_t v) {
+  const auto u = static_cast<std::uint64_t>(v);
+  varint((u << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0));
+}
+
+void Writer::string(std::string_view s) {
+  varint(s.size());
+  out_.insert(out_.end(), s.begin(), s.end());
+}
+
+void Writer::bytes(ByteView b) {
+  varint(b.size());
+  out_.insert(out_.end(), b.begin(), b.end());
+}
+
+void Writer::id(const Id128& id) {
+  u64(id.hi);
+  u64(id.lo);
+}
+
+void Writer::event(const Event& e) {
+  id(e.id);
+  string(e.stream);
+  varint(e.version);
+  varint(e.position);
+  string(e.type);
+  varint(e.schema_version);
+  bytes(e.payload);
+  svarint(e.metadata.recorded_at_us);
+  string(e.metadata.actor);
+  id(e.metadata.causation_id);
+  id(e.metadata.correlation_id);
+  id(e.metadata.command_id);
+}
+
+// ---- Reader ----
+
+void Reader::fail(std::string_view what) {
+  if (error_.empty()) error_ = fmt::format("{} at byte {}", what, at_);
+}
+
+bool Reader::need(std::size_t n, std::string_view what) {
+  if (!ok()) return false;
+  if (n > remaining()) {
+    fail(fmt::format("truncated input: {} needs {} bytes, {} left", what, n, remaining()));
+    return false;
+  }
+  return true;
+}
+
+std::uint8_t Reader::u8() {
+  if (!need(1, "u8")) return 0;
+  return in_[at_++];
+}
+
+std::uint32_t Reader::u32() {
+  if (!need(4, "u32")) return 0;
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= std::uint32_t{in_[at_ + i]} << (8 * i);
+  at_ += 4;
+  return v;
+}
+
+std::uint64_t Reader::u64() {
+  if (!need(8, "u64")) return 0;
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= std::uint64_t{in_[at_ + i]} << (8 * i);
+  at_ += 8;
+  return v;
+}
+
+std::uint64_t Reader::varint() {
+  std::uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (!need(1, "varint")) return 0;
+    const std::uint8_t byte = in_[at_++];
+    if (shift == 63 && byte > 1) {
+      fail("varint overflows 64 bits");
+      return 0;
+    }
+    v |= std::uint64_t{byte & 0x7fU} << shift;
+    if ((byte & 0x80) == 0) return v;
+  }
+  fail("varint longer than 10 bytes");
+  return 0;
+}
+
+std::int64_t Reader::svarint() {
+  const std::uint64_t u = varint();
+  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+}
+
+bool Reader::boolean() {
+  const std::uint8_t b = u8();
+  if (b > 1) fail("boolean is neither 0 nor 1");
+  return b == 1;
+}
+
+std::size_t Reader::count(std::size_t min_element_bytes) {
+  const std::uint64_t n = varint();
+  if (!ok()) return 0;
+  if (min_element_bytes > 0 && n > remaining() / min_element_bytes) {
+    fail(fmt::format("count {} exceeds what {} bytes can hold", n, remaining()));
+    return 0;
+  }
+  return static_cast<std::size_t>(n);
+}
+
+std::string Reader::string() {
+  const std::size_t n = count(1);
+  if (!need(n, "string")) return {};
+  std::string s(reinterpret_cast<const char*>(in_.data() + at_), n);  // NOLINT
+  at_ += n;
+  return s;
+}
+
+Bytes Reader::bytes() {
+  const std::size_t n = count(1);
+  if (!need(n, "bytes")) return {};
+  Bytes b(in_.begin() + static_cast<std::ptrdiff_t>(at_),
+          in_.begin() + static_cast<std::ptrdiff_t>(at_ + n));
+  at_ += n;
+  return b;
+}
+
+Id128 Reader::id() {
+  Id128 id;
+  id.hi = u64();
+  id.lo = u64();
+  return id;
+}
+
+Event Reader::event() {
+  Event e;
+  e.id = id();
+  e.stream = string();
+  e.version = varint();
+  e.position = varint();
+  e.type = string();
+  const std::uint64_t schema = varint();
+  if (schema > UINT32_MAX) fail("schema version out of range");
+  e.schema_version = static_cast<std::uint32_t>(schema);
+  e.payload = bytes();
+  e.metadata.recorded_at_us = svarint();
+  e.metadata.actor = string();
+  e.metadata.causation_id = id();
+  e.metadata.correlation_id = id();
+  e.metadata.command_id = id();
+  return e;
+}
+
+}  // namespace essim::model

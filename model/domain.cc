@@ -1,0 +1,65 @@
+#include "model/domain.h"
+
+#include "model/domains/bank.h"
+#include "model/domains/inventory.h"
+#include "sim/assert.h"
+
+namespace essim::model {
+
+const Registry& Registry::builtin() {
+  static const Registry registry = [] {
+    Registry r;
+    r.add(std::make_unique<domains::BankDomain>());
+    r.add(std::make_unique<domains::InventoryDomain>());
+    return r;
+  }();
+  return registry;
+}
+
+void Registry::add(std::unique_ptr<Domain> domain) {
+  ESSIM_ASSERT(domain != nullptr);
+  std::string name = domain->name();
+  ESSIM_ASSERT_MSG(!name.empty(), "a domain needs a name");
+  ESSIM_ASSERT_MSG(!domains_.contains(name), "a domain registered twice: " + name);
+  std::vector<ProjectionHandler> handlers = domain->projections();
+  domains_.emplace(std::move(name), Entry{std::move(domain), std::move(handlers)});
+}
+
+const Domain* Registry::domain(std::string_view name) const {
+  const auto it = domains_.find(name);
+  return it == domains_.end() ? nullptr : it->second.domain.get();
+}
+
+std::optional<Registry::Found> Registry::handler(std::string_view qualified_name) const {
+  const std::size_t dot = qualified_name.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto it = domains_.find(qualified_name.substr(0, dot));
+  if (it == domains_.end()) return std::nullopt;
+  for (const ProjectionHandler& h : it->second.handlers) {
+    if (h.name == qualified_name.substr(dot + 1)) return Found{it->second.domain.get(), &h};
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Registry::domain_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : domains_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> Registry::handler_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : domains_) {
+    for (const ProjectionHandler& h : entry.handlers) names.push_back(name + "." + h.name);
+  }
+  return names;
+}
+
+std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,
+                                       const Bugs& bugs) {
+  std::unique_ptr<AggregateState> state = domain.initial();
+  for (const Event& e : events) domain.evolve(*state, domain.upcast(e, bugs));
+  return state;
+}
+
+}  // namespace essim::model

@@ -1,0 +1,122 @@
+#pragma once
+// The decider shape every domain follows, and the Registry that holds domains
+// and projection handlers. The built-in domains register through this same
+// public API a user of essim uses for their own.
+//
+//   decide(state, command) -> events or an error
+//   evolve(state, event)   -> state (in place)
+//
+// Events reach evolve() and the handlers already upcast to their latest schema.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/bugs.h"
+#include "model/event.h"
+#include "model/messages.h"
+#include "sim/result.h"
+#include "sim/rng.h"
+
+namespace essim::model {
+
+struct Command {
+  std::string kind;    // e.g. "deposit"
+  std::string stream;  // the aggregate it addresses
+  Bytes payload;       // the domain's own encoding
+};
+
+struct NewEvent {
+  std::string type;
+  std::uint32_t schema_version = 1;
+  Bytes payload;
+};
+
+// A process spanning aggregates: steps run in order; when one fails for good
+// (or, unless a bug says otherwise, times out), the compensations of the steps
+// already done run in reverse order.
+struct SagaStep {
+  Command action;
+  std::optional<Command> compensation;
+};
+struct Saga {
+  std::string id;
+  std::vector<SagaStep> steps;
+};
+
+using Work = std::variant<Command, Saga>;
+
+// One aggregate's state. Domains derive their own.
+class AggregateState {
+ public:
+  virtual ~AggregateState() = default;
+  virtual std::unique_ptr<AggregateState> clone() const = 0;
+  virtual void encode(Bytes& out) const = 0;
+  virtual bool equals(const AggregateState& other) const = 0;
+  virtual std::string describe() const = 0;
+};
+
+using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;
+
+struct ProjectionHandler {
+  std::string name;  // registered as "<domain>.<name>"
+  std::string description;
+  HandlerFn apply;
+};
+
+class Domain {
+ public:
+  virtual ~Domain() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+
+  // The workload: the kinds of work a client can draw, and one drawn.
+  virtual std::vector<std::string> work_kinds() const = 0;
+  virtual Work generate(std::string_view kind, sim::Rng& rng) const = 0;
+
+  virtual std::unique_ptr<AggregateState> initial() const = 0;
+  virtual void evolve(AggregateState& state, const Event& event) const = 0;
+  virtual sim::Result<std::vector<NewEvent>> decide(const AggregateState& state,
+                                                    const Command& command) const = 0;
+  virtual sim::Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const = 0;
+
+  // To the latest schema. REQUIRES: the event's type belongs to this domain.
+  virtual Event upcast(Event event, const Bugs& /*bugs*/) const { return event; }
+  virtual std::vector<ProjectionHandler> projections() const = 0;
+  // A short human reading of an event's payload, for evidence.
+  virtual std::string describe_payload(const Event& event) const = 0;
+};
+
+class Registry {
+ public:
+  // The registry with essim's built-in domains (bank, inventory).
+  static const Registry& builtin();
+
+  void add(std::unique_ptr<Domain> domain);
+  const Domain* domain(std::string_view name) const;
+  // "bank.balances" -> its domain and handler, or nullptr.
+  struct Found {
+    const Domain* domain;
+    const ProjectionHandler* handler;
+  };
+  std::optional<Found> handler(std::string_view qualified_name) const;
+
+  std::vector<std::string> domain_names() const;
+  std::vector<std::string> handler_names() const;
+
+ private:
+  struct Entry {
+    std::unique_ptr<Domain> domain;
+    std::vector<ProjectionHandler> handlers;
+  };
+  std::map<std::string, Entry, std::less<>> domains_;
+};
+
+// Folds a stream's events into a state: the clean replay every checker uses.
+std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,
+                                       const Bugs& bugs = {});
+
+}  // namespace essim::model

@@ -1,0 +1,381 @@
+#include "model/domains/bank.h"
+
+#include <fmt/format.h>
+
+#include "model/codec.h"
+#include "sim/assert.h"
+
+namespace essim::model::domains {
+
+namespace {
+
+constexpr std::uint8_t kDebited = 1;
+constexpr std::uint8_t kCredited = 2;
+constexpr std::uint8_t kRefunded = 4;
+constexpr std::string_view kHomeCurrency = "USD";
+
+// Command payload: every bank command carries the same few fields.
+struct Args {
+  std::int64_t amount_cents = 0;
+  std::string transfer;  // saga steps
+  std::string from;      // request-transfer
+  std::string to;        // request-transfer
+  bool legacy = false;   // deposit: write the v1 event
+};
+
+Bytes encode_args(const Args& a) {
+  Bytes out;
+  Writer w(out);
+  w.svarint(a.amount_cents);
+  w.string(a.transfer);
+  w.string(a.from);
+  w.string(a.to);
+  w.boolean(a.legacy);
+  return out;
+}
+
+sim::Result<Args> decode_args(ByteView bytes) {
+  Reader r(bytes);
+  Args a;
+  a.amount_cents = r.svarint();
+  a.transfer = r.string();
+  a.from = r.string();
+  a.to = r.string();
+  a.legacy = r.boolean();
+  if (!r.ok()) return sim::Error{"bad bank command: " + r.error()};
+  return a;
+}
+
+// Event payloads.
+Bytes amount_payload(std::int64_t amount) {
+  Bytes out;
+  Writer(out).svarint(amount);
+  return out;
+}
+
+Bytes transfer_payload(const std::string& transfer, std::int64_t amount) {
+  Bytes out;
+  Writer w(out);
+  w.string(transfer);
+  w.svarint(amount);
+  return out;
+}
+
+Bytes deposit_v2(std::int64_t cents, std::string_view currency) {
+  Bytes out;
+  Writer w(out);
+  w.svarint(cents);
+  w.string(currency);
+  return out;
+}
+
+sim::Error error(std::string message) { return sim::Error{std::move(message)}; }
+
+std::string account(sim::Rng& rng) {
+  return fmt::format("acct-{}", rng.below(BankDomain::kAccounts));
+}
+
+Command command(std::string kind, std::string stream, const Args& args) {
+  return Command{std::move(kind), std::move(stream), encode_args(args)};
+}
+
+}  // namespace
+
+// ---- state ----
+
+std::unique_ptr<AggregateState> BankAccount::clone() const {
+  return std::make_unique<BankAccount>(*this);
+}
+
+void BankAccount::encode(Bytes& out) const {
+  Writer w(out);
+  w.boolean(open);
+  w.svarint(balance_cents);
+  w.string(currency);
+  w.varint(transfers.size());
+  for (const auto& [id, flags] : transfers) {
+    w.string(id);
+    w.u8(flags);
+  }
+  w.u8(transfer_status);
+}
+
+bool BankAccount::equals(const AggregateState& other) const {
+  const auto* o = dynamic_cast<const BankAccount*>(&other);
+  return o != nullptr && *o == *this;
+}
+
+std::string BankAccount::describe() const {
+  if (transfer_status != 0) return fmt::format("transfer status {}", transfer_status);
+  return fmt::format("{} balance {} {}", open ? "open" : "not open", balance_cents, currency);
+}
+
+sim::Result<std::unique_ptr<AggregateState>> BankDomain::decode_state(ByteView bytes) const {
+  Reader r(bytes);
+  auto s = std::make_unique<BankAccount>();
+  s->open = r.boolean();
+  s->balance_cents = r.svarint();
+  s->currency = r.string();
+  const std::size_t n = r.count(2);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    std::string id = r.string();
+    s->transfers[id] = r.u8();
+  }
+  s->transfer_status = r.u8();
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+  if (!r.ok()) return sim::Error{"bad bank snapshot: " + r.error()};
+  return std::unique_ptr<AggregateState>(std::move(s));
+}
+
+// ---- events ----
+
+sim::Result<Deposit> read_deposit(const Event& e, bool drop_default) {
+  Reader r(e.payload);
+  Deposit d;
+  if (e.schema_version == 1) {
+    d.amount_cents = static_cast<std::int64_t>(r.varint()) * 100;
+    if (!drop_default) d.currency = kHomeCurrency;
+  } else if (e.schema_version == 2) {
+    d.amount_cents = r.svarint();
+    d.currency = r.string();
+  } else {
+    return sim::Error{fmt::format("FundsDeposited has no schema version {}", e.schema_version)};
+  }
+  if (!r.ok()) return sim::Error{"bad FundsDeposited payload: " + r.error()};
+  return d;
+}
+
+std::int64_t event_amount(const Event& e) {
+  Reader r(e.payload);
+  if (e.type == "FundsDeposited") {
+    auto d = read_deposit(e, false);
+    return d.ok() ? d.value().amount_cents : 0;
+  }
+  if (e.type == "FundsWithdrawn") return r.svarint();
+  if (e.type == "FundsDebited" || e.type == "FundsCredited" || e.type == "FundsRefunded" ||
+      e.type == "TransferRequested") {
+    if (e.type == "TransferRequested") {
+      (void)r.string();
+      (void)r.string();
+    } else {
+      (void)r.string();
+    }
+    return r.svarint();
+  }
+  return 0;
+}
+
+std::string event_transfer(const Event& e) {
+  if (e.type == "FundsDebited" || e.type == "FundsCredited" || e.type == "FundsRefunded") {
+    Reader r(e.payload);
+    return r.string();
+  }
+  return {};
+}
+
+Event BankDomain::upcast(Event e, const Bugs& bugs) const {
+  if (e.type != "FundsDeposited" || e.schema_version != 1) return e;
+  auto d = read_deposit(e, bugs.has(Bug::kUpcasterDropsDefault));
+  if (!d.ok()) return e;
+  e.payload = deposit_v2(d.value().amount_cents, d.value().currency);
+  e.schema_version = 2;
+  return e;
+}
+
+void BankDomain::evolve(AggregateState& state, const Event& e) const {
+  auto& s = dynamic_cast<BankAccount&>(state);
+  if (e.type == "AccountOpened") {
+    s.open = true;
+    s.currency = Reader(e.payload).string();
+  } else if (e.type == "FundsDeposited") {
+    auto d = read_deposit(e, false);
+    // A deposit in another currency is held apart, not added to the balance.
+    if (d.ok() && d.value().currency == s.currency) s.balance_cents += d.value().amount_cents;
+  } else if (e.type == "FundsWithdrawn") {
+    s.balance_cents -= event_amount(e);
+  } else if (e.type == "FundsDebited") {
+    s.balance_cents -= event_amount(e);
+    s.transfers[event_transfer(e)] |= kDebited;
+  } else if (e.type == "FundsCredited") {
+    s.balance_cents += event_amount(e);
+    s.transfers[event_transfer(e)] |= kCredited;
+  } else if (e.type == "FundsRefunded") {
+    s.balance_cents += event_amount(e);
+    s.transfers[event_transfer(e)] |= kRefunded;
+  } else if (e.type == "TransferRequested") {
+    s.transfer_status = kTransferRequested;
+  } else if (e.type == "TransferCompleted") {
+    s.transfer_status = kTransferCompleted;
+  } else if (e.type == "TransferFailed") {
+    s.transfer_status = kTransferFailed;
+  }
+}
+
+// ---- decisions ----
+
+sim::Result<std::vector<NewEvent>> BankDomain::decide(const AggregateState& state,
+                                                      const Command& c) const {
+  const auto& s = dynamic_cast<const BankAccount&>(state);
+  auto parsed = decode_args(c.payload);
+  if (!parsed) return parsed.error();
+  const Args& a = parsed.value();
+  using Events = std::vector<NewEvent>;
+  const bool money = c.kind == "deposit" || c.kind == "withdraw" || c.kind == "debit" ||
+                     c.kind == "credit" || c.kind == "refund";
+  if (money && a.amount_cents <= 0) return error("the amount must be positive");
+  if (c.kind == "open") {
+    if (s.open) return error("account already open");
+    return Events{{"AccountOpened", 1, [] {
+                     Bytes out;
+                     Writer(out).string(kHomeCurrency);
+                     return out;
+                   }()}};
+  }
+  if (c.kind == "deposit") {
+    if (!s.open) return error("account not open");
+    if (a.legacy) {
+      Bytes out;
+      Writer(out).varint(static_cast<std::uint64_t>(a.amount_cents / 100));
+      return Events{{"FundsDeposited", 1, out}};
+    }
+    return Events{{"FundsDeposited", 2, deposit_v2(a.amount_cents, kHomeCurrency)}};
+  }
+  if (c.kind == "withdraw") {
+    if (!s.open) return error("account not open");
+    if (s.balance_cents < a.amount_cents) return error("insufficient funds");
+    return Events{{"FundsWithdrawn", 1, amount_payload(a.amount_cents)}};
+  }
+  const auto flags_it = s.transfers.find(a.transfer);
+  const std::uint8_t flags = flags_it == s.transfers.end() ? 0 : flags_it->second;
+  if (c.kind == "debit") {
+    if (!s.open) return error("account not open");
+    if ((flags & kDebited) != 0) return Events{};
+    if (s.balance_cents < a.amount_cents) return error("insufficient funds");
+    return Events{{"FundsDebited", 1, transfer_payload(a.transfer, a.amount_cents)}};
+  }
+  if (c.kind == "credit") {
+    if (!s.open) return error("account not open");
+    if ((flags & kCredited) != 0) return Events{};
+    return Events{{"FundsCredited", 1, transfer_payload(a.transfer, a.amount_cents)}};
+  }
+  if (c.kind == "refund") {
+    if ((flags & kDebited) == 0 || (flags & kRefunded) != 0) return Events{};
+    return Events{{"FundsRefunded", 1, transfer_payload(a.transfer, a.amount_cents)}};
+  }
+  if (c.kind == "request-transfer") {
+    if (s.transfer_status != 0) return Events{};
+    Bytes out;
+    Writer w(out);
+    w.string(a.from);
+    w.string(a.to);
+    w.svarint(a.amount_cents);
+    return Events{{"TransferRequested", 1, out}};
+  }
+  if (c.kind == "complete-transfer") {
+    if (s.transfer_status == kTransferCompleted) return Events{};
+    if (s.transfer_status == kTransferFailed) return error("transfer already failed");
+    return Events{{"TransferCompleted", 1, {}}};
+  }
+  if (c.kind == "fail-transfer") {
+    if (s.transfer_status == kTransferFailed) return Events{};
+    if (s.transfer_status == kTransferCompleted) return error("transfer already completed");
+    return Events{{"TransferFailed", 1, {}}};
+  }
+  return error(fmt::format("the bank domain has no command '{}'", c.kind));
+}
+
+// ---- workload ----
+
+std::string BankDomain::description() const {
+  return "accounts with deposits and withdrawals (no overdraft); transfers as a saga with "
+         "compensation";
+}
+
+std::vector<std::string> BankDomain::work_kinds() const {
+  return {"open", "deposit", "withdraw", "transfer"};
+}
+
+Work BankDomain::generate(std::string_view kind, sim::Rng& rng) const {
+  Args a;
+  if (kind == "open") return command("open", account(rng), a);
+  if (kind == "deposit") {
+    a.legacy = rng.chance(0.3);
+    a.amount_cents = a.legacy ? 100 * rng.between(1, 100) : rng.between(100, 10'000);
+    return command("deposit", account(rng), a);
+  }
+  if (kind == "withdraw") {
+    a.amount_cents = rng.between(100, 5'000);
+    return command("withdraw", account(rng), a);
+  }
+  ESSIM_ASSERT_MSG(kind == "transfer", fmt::format("the bank domain has no work '{}'", kind));
+  Saga saga;
+  saga.id = fmt::format("{:016x}", rng.next());
+  a.transfer = saga.id;
+  a.from = account(rng);
+  do {
+    a.to = account(rng);
+  } while (a.to == a.from);
+  a.amount_cents = rng.between(100, 3'000);
+  const std::string stream = "transfer-" + saga.id;
+  saga.steps.push_back({command("request-transfer", stream, a), command("fail-transfer", stream, a)});
+  saga.steps.push_back({command("debit", a.from, a), command("refund", a.from, a)});
+  saga.steps.push_back({command("credit", a.to, a), std::nullopt});
+  saga.steps.push_back({command("complete-transfer", stream, a), std::nullopt});
+  return saga;
+}
+
+std::unique_ptr<AggregateState> BankDomain::initial() const {
+  return std::make_unique<BankAccount>();
+}
+
+// ---- projections ----
+
+std::vector<ProjectionHandler> BankDomain::projections() const {
+  ProjectionHandler balances{
+      "balances", "account -> balance in cents (adds and subtracts: needs deduplication)",
+      [](ReadModel& m, const Event& e) {
+        if (e.type == "AccountOpened") {
+          m.try_emplace(e.stream, 0);
+        } else if (e.type == "FundsDeposited") {
+          auto d = read_deposit(e, false);
+          if (d.ok() && d.value().currency == kHomeCurrency) m[e.stream] += d.value().amount_cents;
+        } else if (e.type == "FundsWithdrawn" || e.type == "FundsDebited") {
+          m[e.stream] -= event_amount(e);
+        } else if (e.type == "FundsCredited" || e.type == "FundsRefunded") {
+          m[e.stream] += event_amount(e);
+        }
+      }};
+  ProjectionHandler transfers{
+      "transfers", "transfer -> status (1 requested, 2 completed, 3 failed); idempotent",
+      [](ReadModel& m, const Event& e) {
+        if (e.type == "TransferRequested") {
+          m.try_emplace(e.stream, kTransferRequested);
+        } else if (e.type == "TransferCompleted") {
+          m[e.stream] = kTransferCompleted;
+        } else if (e.type == "TransferFailed") {
+          m[e.stream] = kTransferFailed;
+        }
+      }};
+  return {balances, transfers};
+}
+
+std::string BankDomain::describe_payload(const Event& e) const {
+  if (e.type == "FundsDeposited") {
+    auto d = read_deposit(e, false);
+    if (!d.ok()) return d.error().message;
+    return fmt::format("{} {}", d.value().amount_cents, d.value().currency);
+  }
+  if (e.type == "FundsWithdrawn") return fmt::format("{}", event_amount(e));
+  if (e.type == "FundsDebited" || e.type == "FundsCredited" || e.type == "FundsRefunded") {
+    return fmt::format("{} for transfer {}", event_amount(e), event_transfer(e));
+  }
+  if (e.type == "TransferRequested") {
+    Reader r(e.payload);
+    const std::string from = r.string();
+    const std::string to = r.string();
+    return fmt::format("{} from {} to {}", r.svarint(), from, to);
+  }
+  return {};
+}
+
+}  // namespace essim::model::domains
