@@ -1,0 +1,94 @@
+#include "model/log.h"
+
+#include <fmt/format.h>
+
+#include "model/codec.h"
+
+namespace essim::model {
+
+namespace {
+
+std::uint32_t record_crc(std::uint64_t previous_hash, ByteView body) {
+  Bytes buffer;
+  buffer.reserve(8 + body.size());
+  Writer(buffer).u64(previous_hash);
+  buffer.insert(buffer.end(), body.begin(), body.end());
+  return crc32c(buffer);
+}
+
+// Whether a well-formed record with a good CRC starts at `offset`; its chain
+// is not checked (its predecessor is the bad record).
+bool good_record_at(ByteView log, std::size_t offset) {
+  if (offset + kRecordHeaderBytes > log.size()) return false;
+  Reader r(log.subspan(offset));
+  const std::uint32_t length = r.u32();
+  const std::uint32_t crc = r.u32();
+  const std::uint64_t previous = r.u64();
+  if (length > kRecordBodyMax || offset + kRecordHeaderBytes + length > log.size()) return false;
+  return record_crc(previous, log.subspan(offset + kRecordHeaderBytes, length)) == crc;
+}
+
+}  // namespace
+
+std::uint64_t append_record(Bytes& out, std::uint64_t previous_hash, ByteView body) {
+  const std::size_t start = out.size();
+  Writer w(out);
+  w.u32(static_cast<std::uint32_t>(body.size()));
+  w.u32(record_crc(previous_hash, body));
+  w.u64(previous_hash);
+  out.insert(out.end(), body.begin(), body.end());
+  return sim::hash_bytes(ByteView(out).subspan(start));
+}
+
+std::string_view to_string(LogScan::Status status) {
+  switch (status) {
+    case LogScan::Status::kClean: return "clean";
+    case LogScan::Status::kTornTail: return "torn-tail";
+    case LogScan::Status::kCorrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+LogScan scan_log(ByteView log) {
+  LogScan scan;
+  std::size_t at = 0;
+  while (at < log.size()) {
+    const std::size_t left = log.size() - at;
+    auto stop = [&](std::string problem, std::size_t next) {
+      const bool corrupt = next > at && good_record_at(log, next);
+      scan.status = corrupt ? LogScan::Status::kCorrupt : LogScan::Status::kTornTail;
+      scan.problem = std::move(problem);
+    };
+    if (left < kRecordHeaderBytes) {
+      stop(fmt::format("{} bytes at offset {}, too few for a record header", left, at), 0);
+      break;
+    }
+    Reader r(log.subspan(at));
+    const std::uint32_t length = r.u32();
+    const std::uint32_t crc = r.u32();
+    const std::uint64_t previous = r.u64();
+    const std::size_t next = at + kRecordHeaderBytes + length;
+    if (length > kRecordBodyMax || next > log.size()) {
+      stop(fmt::format("record at offset {} claims {} bytes, {} are left", at, length,
+                       left - kRecordHeaderBytes),
+           0);
+      break;
+    }
+    const ByteView body = log.subspan(at + kRecordHeaderBytes, length);
+    if (record_crc(previous, body) != crc) {
+      stop(fmt::format("record at offset {} fails its CRC32C", at), next);
+      break;
+    }
+    if (previous != scan.last_hash) {
+      stop(fmt::format("record at offset {} does not chain to the record before it", at), next);
+      break;
+    }
+    scan.bodies.push_back(body);
+    scan.last_hash = sim::hash_bytes(log.subspan(at, next - at));
+    at = next;
+    scan.valid_bytes = at;
+  }
+  return scan;
+}
+
+}  // namespace essim::model

@@ -1,0 +1,40 @@
+#pragma once
+// The record format of essim's logs (the store's events and snapshots).
+//
+//   u32 body length | u32 CRC32C of (previous hash, body) | u64 previous hash | body
+//
+// The previous hash chains each record to the one before it (the hash of that
+// record's bytes; 0 for the first), so recovery can tell a torn tail (the last
+// record incomplete or garbage) from corruption in the middle of the log (a bad
+// record with a good one after it), which must never be served past.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/event.h"
+
+namespace essim::model {
+
+inline constexpr std::size_t kRecordHeaderBytes = 16;
+inline constexpr std::uint32_t kRecordBodyMax = 64U << 20;
+
+// Appends one record holding `body` to `out`; returns the new record's hash
+// (the `previous_hash` of the next record).
+std::uint64_t append_record(Bytes& out, std::uint64_t previous_hash, ByteView body);
+
+struct LogScan {
+  enum class Status { kClean, kTornTail, kCorrupt };
+  Status status = Status::kClean;
+  std::vector<ByteView> bodies;   // the valid records, in order (views into the input)
+  std::uint64_t valid_bytes = 0;  // the valid prefix
+  std::uint64_t last_hash = 0;    // hash of the last valid record (0 if none)
+  std::string problem;            // what is wrong past valid_bytes, and where
+};
+
+std::string_view to_string(LogScan::Status status);
+
+// Reads every valid record of `log`, stopping at the first bad one.
+LogScan scan_log(ByteView log);
+
+}  // namespace essim::model

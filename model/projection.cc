@@ -1,0 +1,255 @@
+#include "model/projection.h"
+
+#include <fmt/format.h>
+
+#include "model/codec.h"
+#include "sim/assert.h"
+
+namespace essim::model {
+
+std::string_view to_string(Dedup dedup) {
+  switch (dedup) {
+    case Dedup::kNone: return "none";
+    case Dedup::kEventId: return "event-id";
+    case Dedup::kAtomicCheckpoint: return "atomic-checkpoint";
+  }
+  return "unknown";
+}
+
+std::optional<Dedup> dedup_by_name(std::string_view name) {
+  for (const Dedup d : {Dedup::kNone, Dedup::kEventId, Dedup::kAtomicCheckpoint}) {
+    if (to_string(d) == name) return d;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+void write_checkpoint(Writer& w, const ProjectionState& s) {
+  w.varint(s.applied.size());
+  for (const auto& [stream, version] : s.applied) {
+    w.string(stream);
+    w.varint(version);
+  }
+  w.varint(s.seen.size());
+  for (const EventId& id : s.seen) w.id(id);
+  w.varint(s.events_applied);
+}
+
+void read_checkpoint(Reader& r, ProjectionState& s) {
+  const std::size_t streams = r.count(2);
+  for (std::size_t i = 0; i < streams && r.ok(); ++i) {
+    std::string stream = r.string();
+    s.applied[stream] = r.varint();
+  }
+  const std::size_t seen = r.count(16);
+  for (std::size_t i = 0; i < seen && r.ok(); ++i) s.seen.insert(r.id());
+  s.events_applied = r.varint();
+}
+
+}  // namespace
+
+void encode_projection_state(const ProjectionState& state, Bytes& out) {
+  encode_read_model(state.model, out);
+  Writer w(out);
+  write_checkpoint(w, state);
+}
+
+sim::Result<ProjectionState> decode_projection_state(ByteView bytes) {
+  Reader r(bytes);
+  ProjectionState s;
+  const std::size_t n = r.count(2);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    std::string key = r.string();
+    s.model[key] = r.svarint();
+  }
+  read_checkpoint(r, s);
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+  if (!r.ok()) return sim::Error{"bad projection state: " + r.error()};
+  return s;
+}
+
+ProjectionNode::ProjectionNode(ProjectionConfig config) : config_(std::move(config)) {
+  ESSIM_ASSERT_MSG(config_.domain != nullptr, "a projection needs a domain");
+  ESSIM_ASSERT_MSG(config_.handler != nullptr, "a projection needs a handler");
+  if (config_.bugs.has(Bug::kProjectionNoDedup)) config_.dedup = Dedup::kNone;
+}
+
+std::size_t ProjectionNode::waiting() const {
+  std::size_t n = 0;
+  for (const auto& [stream, events] : waiting_) n += events.size();
+  return n;
+}
+
+void ProjectionNode::load(sim::Env& env) {
+  auto& disk = env.storage();
+  const bool split = config_.bugs.has(Bug::kCheckpointBeforeReadModel) ||
+                     config_.bugs.has(Bug::kReadModelWithoutCheckpoint);
+  if (!split) {
+    if (!disk.exists(kProjectionStateFile)) return;
+    auto bytes = disk.read_all(kProjectionStateFile);
+    auto state = bytes.ok() ? decode_projection_state(bytes.value())
+                            : sim::Result<ProjectionState>(bytes.error());
+    if (state.ok()) {
+      state_ = std::move(state).value();
+    } else {
+      // Never serve a read model we cannot trust: start over, the bus
+      // redelivers from our acknowledged position only, so report it loudly.
+      env.note("projection-state-unreadable", 0, 0);
+      env.log("projection: " + state.error().message);
+    }
+    return;
+  }
+  if (disk.exists(kProjectionModelFile)) {
+    auto bytes = disk.read_all(kProjectionModelFile);
+    if (bytes.ok()) {
+      auto model = decode_read_model(bytes.value());
+      if (model.ok()) state_.model = std::move(model).value();
+    }
+  }
+  if (disk.exists(kProjectionCheckpointFile)) {
+    auto bytes = disk.read_all(kProjectionCheckpointFile);
+    if (bytes.ok()) {
+      Reader r(bytes.value());
+      ProjectionState checkpoint;
+      read_checkpoint(r, checkpoint);
+      if (r.ok()) {
+        state_.applied = std::move(checkpoint.applied);
+        state_.seen = std::move(checkpoint.seen);
+        state_.events_applied = checkpoint.events_applied;
+      }
+    }
+  }
+}
+
+void ProjectionNode::on_start(sim::Env& env) {
+  load(env);
+  env.note("projection-recovered", state_.events_applied, state_.applied.size());
+}
+
+void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
+  auto decoded = decode(m.bytes);
+  if (!decoded.ok()) {
+    env.log("projection: dropped an undecodable message: " + decoded.error().message);
+    return;
+  }
+  if (const auto* d = std::get_if<Deliver>(&decoded.value())) {
+    on_deliver(env, d->event);
+  } else if (const auto* q = std::get_if<QueryRequest>(&decoded.value())) {
+    QueryReply reply;
+    reply.request_id = q->request_id;
+    reply.model = state_.model;
+    reply.events_applied = state_.events_applied;
+    encode_into(reply, scratch_);
+    env.send(m.from, scratch_);
+  }
+}
+
+void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
+  const Event event = config_.domain->upcast(raw, config_.bugs);
+  const auto applied_it = state_.applied.find(event.stream);
+  const std::uint64_t applied = applied_it == state_.applied.end() ? 0 : applied_it->second;
+  if (event.version > applied + 1) {
+    // Ahead of its predecessor: wait (unacknowledged, so a crash loses nothing).
+    auto& stream_waiting = waiting_[event.stream];
+    if (waiting() < config_.waiting_max) stream_waiting.emplace(event.version, event);
+    return;
+  }
+  if (event.version <= applied) {
+    bool skip = false;
+    switch (config_.dedup) {
+      case Dedup::kNone: skip = false; break;
+      case Dedup::kEventId: skip = state_.seen.contains(event.id); break;
+      case Dedup::kAtomicCheckpoint: skip = true; break;
+    }
+    if (!skip) {
+      env.note("projection-reapplied", event.position, event.version);
+      apply(event);
+    }
+  } else {
+    apply(event);
+    drain(event.stream);
+  }
+  pending_acks_.push_back(event.position);
+  schedule_flush(env);
+}
+
+void ProjectionNode::apply(const Event& event) {
+  config_.handler->apply(state_.model, event);
+  ++state_.events_applied;
+  std::uint64_t& applied = state_.applied[event.stream];
+  applied = std::max(applied, event.version);
+  if (config_.dedup == Dedup::kEventId) state_.seen.insert(event.id);
+}
+
+void ProjectionNode::drain(const std::string& stream) {
+  const auto it = waiting_.find(stream);
+  if (it == waiting_.end()) return;
+  auto& events = it->second;
+  while (!events.empty() && events.begin()->first <= state_.applied[stream] + 1) {
+    const Event e = std::move(events.begin()->second);
+    events.erase(events.begin());
+    if (e.version == state_.applied[stream] + 1) {
+      apply(e);
+      pending_acks_.push_back(e.position);
+    }
+  }
+  if (events.empty()) waiting_.erase(it);
+}
+
+void ProjectionNode::schedule_flush(sim::Env& env) {
+  if (flush_armed_) return;
+  flush_armed_ = true;
+  env.set_timer(config_.flush_after_us, [this](sim::Env& e) { flush(e); });
+}
+
+void ProjectionNode::flush(sim::Env& env) {
+  flush_armed_ = false;
+  auto& disk = env.storage();
+  Bytes out;
+  if (config_.bugs.has(Bug::kCheckpointBeforeReadModel)) {
+    // The bug: the checkpoint is durable now, the read model only later.
+    Writer w(out);
+    write_checkpoint(w, state_);
+    (void)disk.replace(kProjectionCheckpointFile, out);
+    (void)disk.sync(kProjectionCheckpointFile);
+    write_lagging(env);
+  } else if (config_.bugs.has(Bug::kReadModelWithoutCheckpoint)) {
+    // The bug: the read model is durable now, its checkpoint only later.
+    encode_read_model(state_.model, out);
+    (void)disk.replace(kProjectionModelFile, out);
+    (void)disk.sync(kProjectionModelFile);
+    write_lagging(env);
+  } else {
+    encode_projection_state(state_, out);
+    (void)disk.replace(kProjectionStateFile, out);
+    (void)disk.sync(kProjectionStateFile);
+  }
+  for (const std::uint64_t position : pending_acks_) {
+    encode_into(DeliverAck{position}, scratch_);
+    env.send(config_.bus, scratch_);
+  }
+  pending_acks_.clear();
+}
+
+void ProjectionNode::write_lagging(sim::Env& env) {
+  if (lagging_armed_) return;
+  lagging_armed_ = true;
+  env.set_timer(config_.lagging_write_us, [this](sim::Env& e) {
+    lagging_armed_ = false;
+    Bytes out;
+    auto& disk = e.storage();
+    if (config_.bugs.has(Bug::kCheckpointBeforeReadModel)) {
+      encode_read_model(state_.model, out);
+      (void)disk.replace(kProjectionModelFile, out);
+      (void)disk.sync(kProjectionModelFile);
+    } else {
+      Writer w(out);
+      write_checkpoint(w, state_);
+      (void)disk.replace(kProjectionCheckpointFile, out);
+      (void)disk.sync(kProjectionCheckpointFile);
+    }
+  });
+}
+
+}  // namespace essim::model

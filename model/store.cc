@@ -1,0 +1,383 @@
+#include "model/store.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "model/codec.h"
+#include "sim/assert.h"
+
+namespace essim::model {
+
+namespace {
+
+constexpr std::uint8_t kCommitRecord = 1;
+constexpr std::uint8_t kSnapshotRecord = 2;
+// How many times recovery reads a file before it trusts what it saw: a read
+// can be corrupted in flight, the file itself not.
+constexpr int kRecoveryReads = 3;
+
+void encode_snapshot(const SnapshotSave& s, Bytes& out) {
+  Writer w(out);
+  w.u8(kSnapshotRecord);
+  w.string(s.stream);
+  w.varint(s.version);
+  w.bytes(s.state);
+}
+
+sim::Result<SnapshotSave> decode_snapshot(ByteView body) {
+  Reader r(body);
+  if (r.u8() != kSnapshotRecord) r.fail("not a snapshot record");
+  SnapshotSave s;
+  s.stream = r.string();
+  s.version = r.varint();
+  s.state = r.bytes();
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+  if (!r.ok()) return sim::Error{"bad snapshot record: " + r.error()};
+  return s;
+}
+
+}  // namespace
+
+void encode_commit(const CommitRecord& commit, Bytes& out) {
+  Writer w(out);
+  w.u8(kCommitRecord);
+  w.id(commit.command_id);
+  w.varint(commit.events.size());
+  for (const Event& e : commit.events) w.event(e);
+}
+
+sim::Result<CommitRecord> decode_commit(ByteView body) {
+  Reader r(body);
+  if (r.u8() != kCommitRecord) r.fail("not a commit record");
+  CommitRecord c;
+  c.command_id = r.id();
+  const std::size_t n = r.count(72);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) c.events.push_back(r.event());
+  if (r.ok() && c.events.empty()) r.fail("a commit without events");
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+  if (!r.ok()) return sim::Error{"bad commit record: " + r.error()};
+  return c;
+}
+
+StoreLog read_store_log(ByteView log) {
+  const LogScan scan = scan_log(log);
+  StoreLog out;
+  out.status = scan.status;
+  out.problem = scan.problem;
+  out.valid_bytes = scan.valid_bytes;
+  out.last_hash = scan.last_hash;
+  for (const ByteView body : scan.bodies) {
+    auto commit = decode_commit(body);
+    if (!commit.ok()) {
+      // A record with a good CRC that does not decode: the writer was wrong.
+      out.status = LogScan::Status::kCorrupt;
+      out.problem = commit.error().message;
+      break;
+    }
+    out.commits.push_back(std::move(commit).value());
+  }
+  return out;
+}
+
+// ---- recovery ----
+
+Bytes StoreNode::read_reliably(sim::Env& env, std::string_view file) {
+  auto& disk = env.storage();
+  if (!disk.exists(file)) return {};
+  // Read until two reads agree; a corrupted read almost never repeats itself.
+  Bytes previous;
+  for (int attempt = 0; attempt < kRecoveryReads; ++attempt) {
+    auto read = disk.read_all(file);
+    if (!read.ok()) continue;
+    if (attempt > 0 && read.value() == previous) return previous;
+    previous = std::move(read).value();
+  }
+  return previous;
+}
+
+void StoreNode::apply_durable(const CommitRecord& commit) {
+  ESSIM_ASSERT(!commit.events.empty());
+  for (const Event& e : commit.events) {
+    Stream& s = streams_[e.stream];
+    s.durable_version = std::max(s.durable_version, e.version);
+    s.assigned_version = s.durable_version;
+    if (s.positions.size() < e.version) s.positions.resize(e.version, 0);
+    s.positions[e.version - 1] = e.position;
+    next_position_ = std::max(next_position_, e.position + 1);
+    events_[e.position] = e;
+  }
+  const Event& last = commit.events.back();
+  if (!commit.command_id.empty()) {
+    commands_[commit.command_id] = {commit.events.front().position, last.version};
+  }
+}
+
+void StoreNode::recover_events(sim::Env& env) {
+  const Bytes bytes = read_reliably(env, kEventsFile);
+  const StoreLog log = read_store_log(bytes);
+  for (const CommitRecord& c : log.commits) apply_durable(c);
+  last_hash_ = log.last_hash;
+  if (log.status == LogScan::Status::kTornTail) {
+    if (config_.bugs.has(Bug::kNoTornTailTruncation)) {
+      env.note("log-torn-tail-kept", log.valid_bytes, bytes.size());
+    } else {
+      env.note("log-truncated", log.valid_bytes, bytes.size());
+      (void)env.storage().truncate(kEventsFile, log.valid_bytes);
+      (void)env.storage().sync(kEventsFile);
+    }
+  } else if (log.status == LogScan::Status::kCorrupt) {
+    corrupt_ = true;
+    env.note("log-corrupt", log.valid_bytes, bytes.size());
+    env.log(fmt::format("events.log is corrupt: {}; serving the {} records before it, "
+                        "refusing appends",
+                        log.problem, log.commits.size()));
+  }
+  env.note("store-recovered", log.commits.size(), next_position_ - 1);
+}
+
+void StoreNode::recover_snapshots(sim::Env& env) {
+  const Bytes bytes = read_reliably(env, kSnapshotsFile);
+  const LogScan scan = scan_log(bytes);
+  for (const ByteView body : scan.bodies) {
+    auto s = decode_snapshot(body);
+    if (!s.ok()) break;
+    snapshots_[s.value().stream] = std::move(s).value();
+  }
+  snapshot_hash_ = scan.last_hash;
+  // Snapshots are a cache: whatever follows a bad record is dropped.
+  if (scan.status != LogScan::Status::kClean) {
+    (void)env.storage().truncate(kSnapshotsFile, scan.valid_bytes);
+    (void)env.storage().sync(kSnapshotsFile);
+  }
+}
+
+void StoreNode::on_start(sim::Env& env) {
+  recover_events(env);
+  recover_snapshots(env);
+}
+
+std::uint64_t StoreNode::visible_position() const {
+  for (const auto& [first, append] : in_progress_) {
+    if (!append.acknowledged) return first - 1;
+  }
+  return next_position_ - 1;
+}
+
+// ---- messages ----
+
+void StoreNode::reply(sim::Env& env, sim::NodeId to, const Message& message) {
+  encode_into(message, scratch_);
+  env.send(to, scratch_);
+}
+
+void StoreNode::on_message(sim::Env& env, const sim::Message& m) {
+  auto decoded = decode(m.bytes);
+  if (!decoded.ok()) {
+    env.log(fmt::format("store: dropped an undecodable message from n{}: {}", m.from,
+                        decoded.error().message));
+    return;
+  }
+  Message message = std::move(decoded).value();
+  std::visit(
+      [&](auto& request) {
+        using T = std::decay_t<decltype(request)>;
+        if constexpr (std::is_same_v<T, AppendRequest> || std::is_same_v<T, ReadStreamRequest> ||
+                      std::is_same_v<T, ReadAllRequest> || std::is_same_v<T, SnapshotSave> ||
+                      std::is_same_v<T, SnapshotLoadRequest>) {
+          handle(env, m.from, request);
+        } else {
+          env.log(fmt::format("store: ignored a {} from n{}", message_name(message), m.from));
+        }
+      },
+      message);
+}
+
+void StoreNode::reject(sim::Env& env, sim::NodeId to, std::uint64_t request_id, std::string why) {
+  AppendReply r;
+  r.request_id = request_id;
+  r.status = AppendStatus::kRejected;
+  r.message = std::move(why);
+  reply(env, to, r);
+}
+
+void StoreNode::handle(sim::Env& env, sim::NodeId from, AppendRequest& request) {
+  if (corrupt_) return reject(env, from, request.request_id, "the log is corrupt; appends refused");
+  if (request.stream.empty()) return reject(env, from, request.request_id, "empty stream name");
+  if (request.events.empty()) return reject(env, from, request.request_id, "an append needs events");
+  for (const Event& e : request.events) {
+    if (e.type.empty()) return reject(env, from, request.request_id, "an event needs a type");
+  }
+  if (!request.command_id.empty()) {
+    const auto done = commands_.find(request.command_id);
+    if (done != commands_.end()) {
+      AppendReply r;
+      r.request_id = request.request_id;
+      r.first_position = done->second.first_position;
+      r.stream_version = done->second.stream_version;
+      r.replayed = true;
+      return reply(env, from, r);
+    }
+    // Still in progress: the client's retry will find it done.
+    if (commands_in_progress_.contains(request.command_id)) return;
+  }
+  if (in_progress_.size() >= config_.pending_max) {
+    return reject(env, from, request.request_id, "the store is overloaded; retry later");
+  }
+  Stream& s = streams_[request.stream];
+  const bool check = !config_.bugs.has(Bug::kNoConcurrencyCheck);
+  const bool matches = request.expected_version == kAnyVersion ||
+                       static_cast<std::uint64_t>(request.expected_version) == s.durable_version;
+  // In progress appends to this stream count too: they will commit first.
+  if (check && (!matches || (request.expected_version != kAnyVersion &&
+                             s.assigned_version != s.durable_version))) {
+    AppendReply r;
+    r.request_id = request.request_id;
+    r.status = AppendStatus::kConflict;
+    r.stream_version = s.assigned_version;
+    return reply(env, from, r);
+  }
+  const std::uint64_t first_position = next_position_;
+  for (Event& e : request.events) {
+    e.stream = request.stream;
+    e.version = ++s.assigned_version;
+    e.position = next_position_++;
+    e.metadata.command_id = request.command_id;
+  }
+  Micros commit_at = env.now() + env.rng().between(0, config_.commit_delay_max_us);
+  commit_at = std::max(commit_at, s.last_commit_at_us);
+  s.last_commit_at_us = commit_at;
+  if (!request.command_id.empty()) commands_in_progress_.insert(request.command_id);
+  in_progress_.emplace(first_position, InProgress{std::move(request), from});
+  env.set_timer(commit_at - env.now(),
+                [this, first_position](sim::Env& e) { write(e, first_position); });
+}
+
+void StoreNode::write(sim::Env& env, std::uint64_t first_position) {
+  InProgress& append = in_progress_.at(first_position);
+  Bytes body;
+  encode_commit(CommitRecord{append.request.command_id, append.request.events}, body);
+  Bytes record;
+  last_hash_ = append_record(record, last_hash_, body);
+  (void)env.storage().append(kEventsFile, record);
+  append.written = true;
+  if (config_.bugs.has(Bug::kAckBeforeSync)) make_durable(env, append);
+  arm_sync(env);
+}
+
+void StoreNode::arm_sync(sim::Env& env) {
+  if (sync_armed_) return;
+  sync_armed_ = true;
+  env.set_timer(config_.group_commit_us, [this](sim::Env& e) { group_commit(e); });
+}
+
+void StoreNode::group_commit(sim::Env& env) {
+  sync_armed_ = false;
+  (void)env.storage().sync(kEventsFile);
+  if (snapshots_dirty_) {
+    (void)env.storage().sync(kSnapshotsFile);
+    snapshots_dirty_ = false;
+  }
+  std::uint64_t synced = 0;
+  for (auto it = in_progress_.begin(); it != in_progress_.end();) {
+    InProgress& append = it->second;
+    if (!append.written) {
+      ++it;
+      continue;
+    }
+    if (!append.acknowledged) make_durable(env, append);
+    ++synced;
+    it = in_progress_.erase(it);
+  }
+  env.note("group-commit", synced, visible_position());
+}
+
+void StoreNode::make_durable(sim::Env& env, InProgress& append) {
+  append.acknowledged = true;
+  const AppendRequest& request = append.request;
+  for (const Event& e : request.events) {
+    Stream& s = streams_[e.stream];
+    s.durable_version = std::max(s.durable_version, e.version);
+    if (s.positions.size() < e.version) s.positions.resize(e.version, 0);
+    s.positions[e.version - 1] = e.position;
+    events_[e.position] = e;
+  }
+  const std::uint64_t first_position = request.events.front().position;
+  const std::uint64_t version = request.events.back().version;
+  if (!request.command_id.empty()) {
+    commands_[request.command_id] = {first_position, version};
+    commands_in_progress_.erase(request.command_id);
+  }
+  env.note("ack", first_position, request.events.size());
+  AppendReply r;
+  r.request_id = request.request_id;
+  r.first_position = first_position;
+  r.stream_version = version;
+  reply(env, append.from, r);
+}
+
+void StoreNode::handle(sim::Env& env, sim::NodeId from, const ReadStreamRequest& request) {
+  ReadStreamReply r;
+  r.request_id = request.request_id;
+  const auto it = streams_.find(request.stream);
+  if (it != streams_.end()) {
+    const Stream& s = it->second;
+    r.stream_version = s.durable_version;
+    const std::uint32_t max = std::min(request.max_count == 0 ? config_.read_batch_max
+                                                              : request.max_count,
+                                       config_.read_batch_max);
+    for (std::uint64_t v = std::max<std::uint64_t>(request.from_version, 1);
+         v <= s.durable_version && r.events.size() < max; ++v) {
+      const auto e = events_.find(s.positions[v - 1]);
+      if (e == events_.end()) break;  // not durable (cannot happen below durable_version)
+      r.events.push_back(e->second);
+    }
+  }
+  reply(env, from, r);
+}
+
+void StoreNode::handle(sim::Env& env, sim::NodeId from, const ReadAllRequest& request) {
+  ReadAllReply r;
+  r.request_id = request.request_id;
+  // The bug serves every durable event, ignoring positions still in progress below.
+  r.visible_position = config_.bugs.has(Bug::kReadAcrossCommitGaps)
+                           ? (events_.empty() ? 0 : events_.rbegin()->first)
+                           : visible_position();
+  const std::uint32_t max = std::min(request.max_count == 0 ? config_.read_batch_max
+                                                            : request.max_count,
+                                     config_.read_batch_max);
+  for (auto it = events_.lower_bound(request.from_position);
+       it != events_.end() && it->first <= r.visible_position && r.events.size() < max; ++it) {
+    r.events.push_back(it->second);
+  }
+  reply(env, from, r);
+}
+
+void StoreNode::handle(sim::Env& env, sim::NodeId /*from*/, SnapshotSave& request) {
+  if (corrupt_ || request.stream.empty()) return;
+  const auto it = snapshots_.find(request.stream);
+  if (it != snapshots_.end() && it->second.version >= request.version) return;
+  Bytes body;
+  encode_snapshot(request, body);
+  Bytes record;
+  snapshot_hash_ = append_record(record, snapshot_hash_, body);
+  (void)env.storage().append(kSnapshotsFile, record);
+  snapshots_dirty_ = true;
+  arm_sync(env);
+  env.note("snapshot-saved", request.version, 0);
+  snapshots_[request.stream] = std::move(request);
+}
+
+void StoreNode::handle(sim::Env& env, sim::NodeId from, const SnapshotLoadRequest& request) {
+  SnapshotLoadReply r;
+  r.request_id = request.request_id;
+  const auto it = snapshots_.find(request.stream);
+  if (it != snapshots_.end()) {
+    r.found = true;
+    r.version = it->second.version;
+    r.state = it->second.state;
+  }
+  reply(env, from, r);
+}
+
+}  // namespace essim::model
