@@ -40,6 +40,8 @@ std::optional<Bug> bug_by_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view bug_name(Bug bug) { return all_bugs()[static_cast<std::size_t>(bug)].name; }
+std::string_view bug_name(Bug bug) {
+  return all_bugs()[static_cast<std::size_t>(bug)].name;
+}
 
 }  // namespace essim::model

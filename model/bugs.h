@@ -12,25 +12,25 @@
 namespace essim::model {
 
 enum class Bug : std::size_t {
-  kAckBeforeSync,              // store: acknowledges an append before it is durable
-  kNoConcurrencyCheck,         // store: ignores the expected version
-  kRetryWithoutCommandId,      // client: retries a timed-out append without its command id
-  kProjectionNoDedup,          // projection: applies every delivery, duplicates included
-  kCheckpointBeforeReadModel,  // projection: persists its checkpoint before its read model
-  kReadModelWithoutCheckpoint, // projection: persists its read model, the checkpoint later
-  kReadAcrossCommitGaps,       // store: read-all serves past positions not yet committed
-  kSnapshotOffByOne,           // client: replays the snapshot's own event again
-  kUpcasterDropsDefault,       // domain: the v1 -> v2 upcaster leaves the new field empty
-  kNoTornTailTruncation,       // store: recovery keeps a torn tail and appends after it
-  kSagaWithoutCompensation,    // client: a saga that times out gives up without compensating
-  kBusAcksBeforeHandled,       // bus: moves its position before the subscriber handled the event
+  kAckBeforeSync,               // store: acknowledges an append before it is durable
+  kNoConcurrencyCheck,          // store: ignores the expected version
+  kRetryWithoutCommandId,       // client: retries a timed-out append without its command id
+  kProjectionNoDedup,           // projection: applies every delivery, duplicates included
+  kCheckpointBeforeReadModel,   // projection: persists its checkpoint before its read model
+  kReadModelWithoutCheckpoint,  // projection: persists its read model, the checkpoint later
+  kReadAcrossCommitGaps,        // store: read-all serves past positions not yet committed
+  kSnapshotOffByOne,            // client: replays the snapshot's own event again
+  kUpcasterDropsDefault,        // domain: the v1 -> v2 upcaster leaves the new field empty
+  kNoTornTailTruncation,        // store: recovery keeps a torn tail and appends after it
+  kSagaWithoutCompensation,     // client: a saga that times out gives up without compensating
+  kBusAcksBeforeHandled,        // bus: moves its position before the subscriber handled the event
 };
 inline constexpr std::size_t kBugCount = 12;
 
 struct BugInfo {
   Bug bug;
-  std::string_view name;         // scenario-file name
-  std::string_view component;    // store, bus, projection, client, domain
+  std::string_view name;       // scenario-file name
+  std::string_view component;  // store, bus, projection, client, domain
   std::string_view description;
 };
 

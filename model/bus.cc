@@ -31,7 +31,8 @@ void BusNode::on_start(sim::Env& env) {
     }
   }
   fetched_through_ = subscribers_.empty() ? 0 : subscribers_.front().acked_through;
-  for (const Subscriber& s : subscribers_) fetched_through_ = std::min(fetched_through_, s.acked_through);
+  for (const Subscriber& s : subscribers_)
+    fetched_through_ = std::min(fetched_through_, s.acked_through);
   env.note("bus-recovered", fetched_through_, 0);
   env.set_timer(config_.poll_every_us, [this](sim::Env& e) { poll(e); });
   env.set_timer(config_.checkpoint_every_us, [this](sim::Env& e) { save_positions(e); });
@@ -146,9 +147,8 @@ void BusNode::advance(Subscriber& s) {
     if (!s.acked.contains(it->first)) break;
   }
   // Everything before the first unacknowledged event (or all that was fetched).
-  const std::uint64_t through = it == buffer_.end() || it->first > fetched_through_
-                                    ? fetched_through_
-                                    : it->first - 1;
+  const std::uint64_t through =
+      it == buffer_.end() || it->first > fetched_through_ ? fetched_through_ : it->first - 1;
   s.acked_through = std::max(s.acked_through, through);
   s.sent_through = std::max(s.sent_through, s.acked_through);
   s.acked.erase(s.acked.begin(), s.acked.upper_bound(s.acked_through));

@@ -23,8 +23,8 @@ struct BusConfig {
   Micros redeliver_after_us = 50'000;
   Micros read_timeout_us = 100'000;
   Micros checkpoint_every_us = 10'000;
-  std::uint32_t window = 64;        // events in flight per subscriber
-  std::uint32_t buffer_max = 4'096; // events held in memory
+  std::uint32_t window = 64;         // events in flight per subscriber
+  std::uint32_t buffer_max = 4'096;  // events held in memory
   Bugs bugs;
 };
 
@@ -44,9 +44,9 @@ class BusNode final : public sim::Node {
  private:
   struct Subscriber {
     sim::NodeId node = sim::kNoNode;
-    std::uint64_t acked_through = 0;  // everything up to here is acknowledged
-    std::uint64_t sent_through = 0;   // everything up to here was sent once
-    std::set<std::uint64_t> acked{};  // acknowledged past acked_through
+    std::uint64_t acked_through = 0;              // everything up to here is acknowledged
+    std::uint64_t sent_through = 0;               // everything up to here was sent once
+    std::set<std::uint64_t> acked{};              // acknowledged past acked_through
     std::map<std::uint64_t, Micros> in_flight{};  // position -> last sent at
   };
 

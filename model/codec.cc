@@ -1,7 +1,7 @@
 #include "model/codec.h"
 
-#include <boost/crc.hpp>
 #include <fmt/format.h>
+#include <boost/crc.hpp>
 
 namespace essim::model {
 

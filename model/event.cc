@@ -4,7 +4,9 @@
 
 namespace essim::model {
 
-std::string to_string(const Id128& id) { return fmt::format("{:016x}{:016x}", id.hi, id.lo); }
+std::string to_string(const Id128& id) {
+  return fmt::format("{:016x}{:016x}", id.hi, id.lo);
+}
 
 Id128 random_id(sim::Rng& rng) {
   Id128 id{rng.next(), rng.next()};

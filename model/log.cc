@@ -42,9 +42,12 @@ std::uint64_t append_record(Bytes& out, std::uint64_t previous_hash, ByteView bo
 
 std::string_view to_string(LogScan::Status status) {
   switch (status) {
-    case LogScan::Status::kClean: return "clean";
-    case LogScan::Status::kTornTail: return "torn-tail";
-    case LogScan::Status::kCorrupt: return "corrupt";
+    case LogScan::Status::kClean:
+      return "clean";
+    case LogScan::Status::kTornTail:
+      return "torn-tail";
+    case LogScan::Status::kCorrupt:
+      return "corrupt";
   }
   return "unknown";
 }

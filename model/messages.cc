@@ -160,14 +160,26 @@ void read_body(Reader& r, SnapshotLoadReply& m) {
   m.state = r.bytes();
 }
 
-void write_body(Writer& w, const Deliver& m) { w.event(m.event); }
-void read_body(Reader& r, Deliver& m) { m.event = r.event(); }
+void write_body(Writer& w, const Deliver& m) {
+  w.event(m.event);
+}
+void read_body(Reader& r, Deliver& m) {
+  m.event = r.event();
+}
 
-void write_body(Writer& w, const DeliverAck& m) { w.varint(m.position); }
-void read_body(Reader& r, DeliverAck& m) { m.position = r.varint(); }
+void write_body(Writer& w, const DeliverAck& m) {
+  w.varint(m.position);
+}
+void read_body(Reader& r, DeliverAck& m) {
+  m.position = r.varint();
+}
 
-void write_body(Writer& w, const QueryRequest& m) { w.varint(m.request_id); }
-void read_body(Reader& r, QueryRequest& m) { m.request_id = r.varint(); }
+void write_body(Writer& w, const QueryRequest& m) {
+  w.varint(m.request_id);
+}
+void read_body(Reader& r, QueryRequest& m) {
+  m.request_id = r.varint();
+}
 
 void write_body(Writer& w, const QueryReply& m) {
   w.varint(m.request_id);
@@ -181,10 +193,9 @@ void read_body(Reader& r, QueryReply& m) {
 }
 
 constexpr std::string_view kNames[] = {
-    "AppendRequest",       "AppendReply",       "ReadStreamRequest", "ReadStreamReply",
-    "ReadAllRequest",      "ReadAllReply",      "SnapshotSave",      "SnapshotLoadRequest",
-    "SnapshotLoadReply",   "Deliver",           "DeliverAck",        "QueryRequest",
-    "QueryReply"};
+    "AppendRequest", "AppendReply",  "ReadStreamRequest",   "ReadStreamReply",   "ReadAllRequest",
+    "ReadAllReply",  "SnapshotSave", "SnapshotLoadRequest", "SnapshotLoadReply", "Deliver",
+    "DeliverAck",    "QueryRequest", "QueryReply"};
 static_assert(std::size(kNames) == std::variant_size_v<Message>);
 
 // Builds the alternative with index `type` and reads its body.
@@ -205,7 +216,9 @@ Message read_alternative(std::size_t type, Reader& r) {
 
 }  // namespace
 
-std::string_view message_name(const Message& message) { return kNames[message.index()]; }
+std::string_view message_name(const Message& message) {
+  return kNames[message.index()];
+}
 
 void encode_into(const Message& message, Bytes& out) {
   out.clear();
@@ -230,8 +243,8 @@ sim::Result<Message> decode(ByteView bytes) {
   Reader r(bytes);
   const std::uint8_t magic = r.u8();
   if (r.ok() && magic != kMagic) {
-    return sim::Error{fmt::format("not an essim message (first byte 0x{:02x}, not 0x{:02x})",
-                                  magic, kMagic)};
+    return sim::Error{
+        fmt::format("not an essim message (first byte 0x{:02x}, not 0x{:02x})", magic, kMagic)};
   }
   const std::uint8_t version = r.u8();
   if (r.ok() && version != kCodecVersion) {

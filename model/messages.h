@@ -29,8 +29,8 @@ struct AppendRequest {
   std::uint64_t request_id = 0;
   std::string stream;
   std::int64_t expected_version = kAnyVersion;
-  CommandId command_id;          // empty: no idempotency
-  std::vector<Event> events;     // version and position unset
+  CommandId command_id;       // empty: no idempotency
+  std::vector<Event> events;  // version and position unset
   friend bool operator==(const AppendRequest&, const AppendRequest&) = default;
 };
 
@@ -120,10 +120,9 @@ struct QueryReply {
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 
-using Message =
-    std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply, ReadAllRequest,
-                 ReadAllReply, SnapshotSave, SnapshotLoadRequest, SnapshotLoadReply, Deliver,
-                 DeliverAck, QueryRequest, QueryReply>;
+using Message = std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply,
+                             ReadAllRequest, ReadAllReply, SnapshotSave, SnapshotLoadRequest,
+                             SnapshotLoadReply, Deliver, DeliverAck, QueryRequest, QueryReply>;
 
 Bytes encode(const Message& message);
 void encode_into(const Message& message, Bytes& out);

@@ -9,9 +9,12 @@ namespace essim::model {
 
 std::string_view to_string(Dedup dedup) {
   switch (dedup) {
-    case Dedup::kNone: return "none";
-    case Dedup::kEventId: return "event-id";
-    case Dedup::kAtomicCheckpoint: return "atomic-checkpoint";
+    case Dedup::kNone:
+      return "none";
+    case Dedup::kEventId:
+      return "event-id";
+    case Dedup::kAtomicCheckpoint:
+      return "atomic-checkpoint";
   }
   return "unknown";
 }
@@ -158,9 +161,15 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
   if (event.version <= applied) {
     bool skip = false;
     switch (config_.dedup) {
-      case Dedup::kNone: skip = false; break;
-      case Dedup::kEventId: skip = state_.seen.contains(event.id); break;
-      case Dedup::kAtomicCheckpoint: skip = true; break;
+      case Dedup::kNone:
+        skip = false;
+        break;
+      case Dedup::kEventId:
+        skip = state_.seen.contains(event.id);
+        break;
+      case Dedup::kAtomicCheckpoint:
+        skip = true;
+        break;
     }
     if (!skip) {
       env.note("projection-reapplied", event.position, event.version);

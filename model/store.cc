@@ -80,6 +80,16 @@ StoreLog read_store_log(ByteView log) {
   return out;
 }
 
+std::vector<SnapshotSave> read_snapshot_log(ByteView log) {
+  std::vector<SnapshotSave> out;
+  for (const ByteView body : scan_log(log).bodies) {
+    auto s = decode_snapshot(body);
+    if (!s.ok()) break;
+    out.push_back(std::move(s).value());
+  }
+  return out;
+}
+
 // ---- recovery ----
 
 Bytes StoreNode::read_reliably(sim::Env& env, std::string_view file) {
@@ -129,9 +139,10 @@ void StoreNode::recover_events(sim::Env& env) {
   } else if (log.status == LogScan::Status::kCorrupt) {
     corrupt_ = true;
     env.note("log-corrupt", log.valid_bytes, bytes.size());
-    env.log(fmt::format("events.log is corrupt: {}; serving the {} records before it, "
-                        "refusing appends",
-                        log.problem, log.commits.size()));
+    env.log(
+        fmt::format("events.log is corrupt: {}; serving the {} records before it, "
+                    "refusing appends",
+                    log.problem, log.commits.size()));
   }
   env.note("store-recovered", log.commits.size(), next_position_ - 1);
 }
@@ -204,7 +215,8 @@ void StoreNode::reject(sim::Env& env, sim::NodeId to, std::uint64_t request_id, 
 void StoreNode::handle(sim::Env& env, sim::NodeId from, AppendRequest& request) {
   if (corrupt_) return reject(env, from, request.request_id, "the log is corrupt; appends refused");
   if (request.stream.empty()) return reject(env, from, request.request_id, "empty stream name");
-  if (request.events.empty()) return reject(env, from, request.request_id, "an append needs events");
+  if (request.events.empty())
+    return reject(env, from, request.request_id, "an append needs events");
   for (const Event& e : request.events) {
     if (e.type.empty()) return reject(env, from, request.request_id, "an event needs a type");
   }
@@ -272,6 +284,16 @@ void StoreNode::arm_sync(sim::Env& env) {
 }
 
 void StoreNode::group_commit(sim::Env& env) {
+  // The fsync starts now and covers what is written now; it takes a while.
+  for (auto& [first, append] : in_progress_) {
+    if (append.written) append.syncing = true;
+  }
+  const Micros latency =
+      env.rng().between(config_.fsync_latency.min_us, config_.fsync_latency.max_us);
+  env.set_timer(latency, [this](sim::Env& e) { sync_done(e); });
+}
+
+void StoreNode::sync_done(sim::Env& env) {
   sync_armed_ = false;
   (void)env.storage().sync(kEventsFile);
   if (snapshots_dirty_) {
@@ -279,9 +301,11 @@ void StoreNode::group_commit(sim::Env& env) {
     snapshots_dirty_ = false;
   }
   std::uint64_t synced = 0;
+  bool more = false;
   for (auto it = in_progress_.begin(); it != in_progress_.end();) {
     InProgress& append = it->second;
-    if (!append.written) {
+    if (!append.syncing) {
+      more |= append.written;
       ++it;
       continue;
     }
@@ -290,6 +314,7 @@ void StoreNode::group_commit(sim::Env& env) {
     it = in_progress_.erase(it);
   }
   env.note("group-commit", synced, visible_position());
+  if (more || snapshots_dirty_) arm_sync(env);
 }
 
 void StoreNode::make_durable(sim::Env& env, InProgress& append) {
@@ -323,9 +348,9 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const ReadStreamRequest&
   if (it != streams_.end()) {
     const Stream& s = it->second;
     r.stream_version = s.durable_version;
-    const std::uint32_t max = std::min(request.max_count == 0 ? config_.read_batch_max
-                                                              : request.max_count,
-                                       config_.read_batch_max);
+    const std::uint32_t max =
+        std::min(request.max_count == 0 ? config_.read_batch_max : request.max_count,
+                 config_.read_batch_max);
     for (std::uint64_t v = std::max<std::uint64_t>(request.from_version, 1);
          v <= s.durable_version && r.events.size() < max; ++v) {
       const auto e = events_.find(s.positions[v - 1]);
@@ -343,9 +368,8 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const ReadAllRequest& re
   r.visible_position = config_.bugs.has(Bug::kReadAcrossCommitGaps)
                            ? (events_.empty() ? 0 : events_.rbegin()->first)
                            : visible_position();
-  const std::uint32_t max = std::min(request.max_count == 0 ? config_.read_batch_max
-                                                            : request.max_count,
-                                     config_.read_batch_max);
+  const std::uint32_t max = std::min(
+      request.max_count == 0 ? config_.read_batch_max : request.max_count, config_.read_batch_max);
   for (auto it = events_.lower_bound(request.from_position);
        it != events_.end() && it->first <= r.visible_position && r.events.size() < max; ++it) {
     r.events.push_back(it->second);

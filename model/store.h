@@ -31,7 +31,10 @@
 namespace essim::model {
 
 struct StoreConfig {
-  Micros group_commit_us = 1'000;      // how long a sync waits to gather more records
+  Micros group_commit_us = 1'000;  // how long a sync waits to gather more records
+  // How long an fsync takes, drawn per sync; records written meanwhile wait
+  // for the next one.
+  sim::DurationRange fsync_latency{500, 3'000};
   Micros commit_delay_max_us = 2'000;  // an append's processing time, drawn in [0, this]
   std::uint32_t pending_max = 1'024;   // appends in progress; more are rejected
   std::uint32_t read_batch_max = 256;  // events per read reply
@@ -58,6 +61,8 @@ struct StoreLog {
   std::vector<CommitRecord> commits;  // in log (commit) order
 };
 StoreLog read_store_log(ByteView log);
+// The valid snapshots of a snapshots log, in order.
+std::vector<SnapshotSave> read_snapshot_log(ByteView log);
 
 class StoreNode final : public sim::Node {
  public:
@@ -74,7 +79,7 @@ class StoreNode final : public sim::Node {
  private:
   struct Stream {
     std::uint64_t durable_version = 0;
-    std::uint64_t assigned_version = 0;  // durable plus in progress
+    std::uint64_t assigned_version = 0;    // durable plus in progress
     std::vector<std::uint64_t> positions;  // durable, by version - 1
     Micros last_commit_at_us = 0;          // appends to one stream commit in order
   };
@@ -86,6 +91,7 @@ class StoreNode final : public sim::Node {
     AppendRequest request;  // events with versions and positions assigned
     sim::NodeId from = sim::kNoNode;
     bool written = false;
+    bool syncing = false;  // in the fsync under way
     bool acknowledged = false;
   };
 
@@ -104,6 +110,7 @@ class StoreNode final : public sim::Node {
 
   void write(sim::Env& env, std::uint64_t first_position);
   void group_commit(sim::Env& env);
+  void sync_done(sim::Env& env);
   void make_durable(sim::Env& env, InProgress& append);
   void arm_sync(sim::Env& env);
 
@@ -118,7 +125,7 @@ class StoreNode final : public sim::Node {
   std::uint64_t snapshot_hash_ = 0;
   std::map<std::string, SnapshotSave, std::less<>> snapshots_;
   bool corrupt_ = false;
-  bool sync_armed_ = false;
+  bool sync_armed_ = false;  // a group commit is gathering or syncing
   bool snapshots_dirty_ = false;
   Bytes scratch_;
 };

@@ -69,7 +69,9 @@ Bytes deposit_v2(std::int64_t cents, std::string_view currency) {
   return out;
 }
 
-sim::Error error(std::string message) { return sim::Error{std::move(message)}; }
+sim::Error error(std::string message) {
+  return sim::Error{std::move(message)};
+}
 
 std::string account(sim::Rng& rng) {
   return fmt::format("acct-{}", rng.below(BankDomain::kAccounts));
@@ -317,7 +319,8 @@ Work BankDomain::generate(std::string_view kind, sim::Rng& rng) const {
   } while (a.to == a.from);
   a.amount_cents = rng.between(100, 3'000);
   const std::string stream = "transfer-" + saga.id;
-  saga.steps.push_back({command("request-transfer", stream, a), command("fail-transfer", stream, a)});
+  saga.steps.push_back(
+      {command("request-transfer", stream, a), command("fail-transfer", stream, a)});
   saga.steps.push_back({command("debit", a.from, a), command("refund", a.from, a)});
   saga.steps.push_back({command("credit", a.to, a), std::nullopt});
   saga.steps.push_back({command("complete-transfer", stream, a), std::nullopt});
@@ -345,17 +348,17 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
           m[e.stream] += event_amount(e);
         }
       }};
-  ProjectionHandler transfers{
-      "transfers", "transfer -> status (1 requested, 2 completed, 3 failed); idempotent",
-      [](ReadModel& m, const Event& e) {
-        if (e.type == "TransferRequested") {
-          m.try_emplace(e.stream, kTransferRequested);
-        } else if (e.type == "TransferCompleted") {
-          m[e.stream] = kTransferCompleted;
-        } else if (e.type == "TransferFailed") {
-          m[e.stream] = kTransferFailed;
-        }
-      }};
+  ProjectionHandler transfers{"transfers",
+                              "transfer -> status (1 requested, 2 completed, 3 failed); idempotent",
+                              [](ReadModel& m, const Event& e) {
+                                if (e.type == "TransferRequested") {
+                                  m.try_emplace(e.stream, kTransferRequested);
+                                } else if (e.type == "TransferCompleted") {
+                                  m[e.stream] = kTransferCompleted;
+                                } else if (e.type == "TransferFailed") {
+                                  m[e.stream] = kTransferFailed;
+                                }
+                              }};
   return {balances, transfers};
 }
 

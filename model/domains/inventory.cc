@@ -40,7 +40,9 @@ std::int64_t Sku::available() const {
   return stock - reserved;
 }
 
-std::unique_ptr<AggregateState> Sku::clone() const { return std::make_unique<Sku>(*this); }
+std::unique_ptr<AggregateState> Sku::clone() const {
+  return std::make_unique<Sku>(*this);
+}
 
 void Sku::encode(Bytes& out) const {
   Writer w(out);
@@ -131,20 +133,22 @@ Work InventoryDomain::generate(std::string_view kind, sim::Rng& rng) const {
   return Command{std::string(kind), sku, order_payload(order, quantity)};
 }
 
-std::unique_ptr<AggregateState> InventoryDomain::initial() const { return std::make_unique<Sku>(); }
+std::unique_ptr<AggregateState> InventoryDomain::initial() const {
+  return std::make_unique<Sku>();
+}
 
 std::vector<ProjectionHandler> InventoryDomain::projections() const {
-  ProjectionHandler available{
-      "available", "sku -> stock not reserved (adds and subtracts: needs deduplication)",
-      [](ReadModel& m, const Event& e) {
-        auto o = read_order(e.payload);
-        if (!o.ok()) return;
-        if (e.type == "StockAdded" || e.type == "ReservationReleased") {
-          m[e.stream] += o.value().quantity;
-        } else if (e.type == "StockReserved") {
-          m[e.stream] -= o.value().quantity;
-        }
-      }};
+  ProjectionHandler available{"available",
+                              "sku -> stock not reserved (adds and subtracts: needs deduplication)",
+                              [](ReadModel& m, const Event& e) {
+                                auto o = read_order(e.payload);
+                                if (!o.ok()) return;
+                                if (e.type == "StockAdded" || e.type == "ReservationReleased") {
+                                  m[e.stream] += o.value().quantity;
+                                } else if (e.type == "StockReserved") {
+                                  m[e.stream] -= o.value().quantity;
+                                }
+                              }};
   return {available};
 }
 

@@ -22,9 +22,7 @@ struct Sku final : AggregateState {
   void encode(Bytes& out) const override;
   bool equals(const AggregateState& other) const override;
   std::string describe() const override;
-  bool operator==(const Sku& o) const {
-    return stock == o.stock && reservations == o.reservations;
-  }
+  bool operator==(const Sku& o) const { return stock == o.stock && reservations == o.reservations; }
 };
 
 class InventoryDomain final : public Domain {

@@ -1,0 +1,101 @@
+#pragma once
+// Builds and runs a cluster of the model's nodes on the simulation kernel:
+// one event store, one bus, projection workers and clients, for one seed.
+// A run is a chaos phase (workload and faults) and then a heal phase (faults
+// off, crashed nodes restarted, no new work) until the cluster is quiet: every
+// client idle and every projection caught up with the store.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/bus.h"
+#include "model/client.h"
+#include "model/domain.h"
+#include "model/history.h"
+#include "model/projection.h"
+#include "model/store.h"
+#include "properties/properties.h"
+#include "sim/fault_plan.h"
+#include "sim/simulation.h"
+
+namespace essim::harness {
+
+struct ProjectionSpec {
+  std::string name;     // node name
+  std::string handler;  // "bank.balances"
+  model::Dedup dedup = model::Dedup::kAtomicCheckpoint;
+};
+
+// Which nodes a fault family may hit, by role.
+struct FaultTargets {
+  bool store = true;
+  bool bus = true;
+  bool projections = true;
+  bool clients = true;
+};
+
+struct ClusterSpec {
+  std::string domain = "bank";
+  int clients = 3;
+  sim::Micros client_interval_us = 20'000;
+  std::vector<model::WorkWeight> mix;  // empty: every work kind of the domain, weight 1
+  std::uint64_t snapshot_every = 0;
+  std::vector<ProjectionSpec> projections;
+  model::Bugs bugs;
+  model::StoreConfig store;
+  model::BusConfig bus;
+  sim::SimConfig sim;
+  // Process and network faults of the plan; nodes are chosen by `targets`.
+  bool crashes = false;
+  sim::DurationRange crash_every{sim::seconds(1), sim::seconds(3)};
+  sim::DurationRange restart_after{sim::millis(10), sim::millis(500)};
+  FaultTargets crash_targets;
+  bool partitions = false;
+  sim::DurationRange partition_every{sim::seconds(2), sim::seconds(5)};
+  sim::DurationRange heal_after{sim::millis(100), sim::seconds(1)};
+  bool clogs = false;
+  sim::DurationRange clog_every{sim::seconds(1), sim::seconds(2)};
+  sim::DurationRange clog_duration{sim::millis(10), sim::millis(100)};
+  sim::Micros chaos_us = sim::seconds(5);
+  sim::Micros heal_max_us = sim::seconds(60);
+};
+
+struct Cluster {
+  const model::Domain* domain = nullptr;
+  std::unique_ptr<sim::Simulation> sim;
+  model::History history;
+  sim::NodeId store = sim::kNoNode;
+  sim::NodeId bus = sim::kNoNode;
+  std::vector<sim::NodeId> projections;
+  std::vector<const model::ProjectionHandler*> handlers;  // by projection
+  std::vector<sim::NodeId> clients;
+  sim::FaultPlan plan;
+  sim::RunOutcome heal;  // how the heal phase ended
+
+  // Quiet: every client idle and every projection caught up with the store.
+  bool quiet();
+  // The store's log as it is on disk now (what survived), decoded.
+  model::StoreLog store_log();
+  // The projection's persisted state, or the one in memory if it is up.
+  const model::ProjectionState* projection_state(std::size_t index);
+};
+
+// The properties' verdict on a finished run, with what they looked at.
+struct CheckedRun {
+  model::StoreLog log;
+  std::vector<model::SnapshotSave> snapshots;
+  std::vector<properties::Violation> violations;
+};
+// Checks the named properties (every one that applies when empty).
+CheckedRun check_cluster(Cluster& cluster, const ClusterSpec& spec,
+                         const std::vector<std::string>& property_names = {});
+
+// Builds the cluster for `seed`. The error names what is wrong with `spec`.
+sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std::uint64_t seed,
+                                                    const model::Registry& registry);
+// Runs the chaos phase, then the heal phase until quiet or `heal_max_us`.
+void run_cluster(Cluster& cluster, const ClusterSpec& spec);
+
+}  // namespace essim::harness

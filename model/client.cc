@@ -1,0 +1,440 @@
+#include "model/client.h"
+
+#include <fmt/format.h>
+
+#include "model/codec.h"
+#include "sim/assert.h"
+
+namespace essim::model {
+
+namespace {
+constexpr std::uint32_t kReadBatch = 256;
+constexpr std::uint32_t kSagaRetriesMax = 50;
+constexpr Micros kSagaBackoffUs = 50'000;
+
+CommandId derived_id(std::string_view saga, std::uint32_t step, bool compensation) {
+  const std::uint64_t base = sim::hash_label(saga);
+  return CommandId{base, sim::fold_hash(base, (std::uint64_t{step} << 1) | (compensation ? 1 : 0))};
+}
+
+void write_command(Writer& w, const Command& c) {
+  w.string(c.kind);
+  w.string(c.stream);
+  w.bytes(c.payload);
+}
+
+Command read_command(Reader& r) {
+  Command c;
+  c.kind = r.string();
+  c.stream = r.string();
+  c.payload = r.bytes();
+  return c;
+}
+}  // namespace
+
+// One command being carried out: load, decide, append.
+struct ClientNode::Exec {
+  Command command;
+  CommandId command_id;
+  std::uint64_t op = 0;
+  enum class Phase { kSnapshot, kRead, kAppend } phase = Phase::kSnapshot;
+  std::unique_ptr<AggregateState> state;
+  std::uint64_t version = 0;
+  std::uint64_t read_from = 1;
+  std::uint32_t timeouts = 0;
+  std::uint32_t conflicts = 0;
+  std::uint64_t request_id = 0;
+  AppendRequest append;
+  bool in_saga = false;
+};
+
+// A saga in progress, as journaled.
+struct ClientNode::SagaRun {
+  Saga saga;
+  std::string kind;
+  std::uint64_t op = 0;
+  std::uint32_t step = 0;
+  bool compensating = false;
+  std::vector<bool> done;
+  std::uint32_t retries = 0;
+};
+
+ClientNode::ClientNode(ClientConfig config) : config_(std::move(config)) {
+  ESSIM_ASSERT_MSG(config_.domain != nullptr, "a client needs a domain");
+  ESSIM_ASSERT_MSG(config_.history != nullptr, "a client needs a history");
+  ESSIM_ASSERT_MSG(config_.interval_us > 0, "a client's interval must be positive");
+}
+
+ClientNode::~ClientNode() = default;
+
+bool ClientNode::idle() const {
+  return exec_ == nullptr && saga_ == nullptr;
+}
+
+void ClientNode::on_start(sim::Env& env) {
+  next_request_id_ = env.rng().next() >> 16;  // fresh per incarnation
+  load_journal(env);
+  if (saga_) run_saga_step(env);
+  env.set_timer(env.rng().between(0, config_.interval_us), [this](sim::Env& e) { tick(e); });
+}
+
+void ClientNode::tick(sim::Env& env) {
+  if (env.now() >= config_.stop_at_us) return;
+  env.set_timer(config_.interval_us, [this](sim::Env& e) { tick(e); });
+  if (!idle() || config_.mix.empty()) return;
+  std::uint64_t total = 0;
+  for (const WorkWeight& w : config_.mix) total += w.weight;
+  if (total == 0) return;
+  std::uint64_t pick = env.rng().below(total);
+  const WorkWeight* chosen = &config_.mix.front();
+  for (const WorkWeight& w : config_.mix) {
+    if (pick < w.weight) {
+      chosen = &w;
+      break;
+    }
+    pick -= w.weight;
+  }
+  Work work = config_.domain->generate(chosen->kind, env.rng());
+  if (auto* saga = std::get_if<Saga>(&work)) {
+    start_saga(env, std::move(*saga));
+    saga_->kind = chosen->kind;
+    save_journal(env);
+    run_saga_step(env);
+  } else {
+    start_command(env, std::get<Command>(work), random_id(env.rng()), chosen->kind);
+  }
+}
+
+// ---- one command ----
+
+void ClientNode::start_command(sim::Env& env, const Command& command, const CommandId& id,
+                               const std::string& kind) {
+  exec_ = std::make_unique<Exec>();
+  exec_->command = command;
+  exec_->command_id = id;
+  exec_->in_saga = saga_ != nullptr;
+  exec_->op = config_.history->invoke(config_.index, env.now(), kind, command.stream, id);
+  load(env);
+}
+
+void ClientNode::load(sim::Env& env) {
+  exec_->state = config_.domain->initial();
+  exec_->version = 0;
+  if (config_.snapshot_every == 0) {
+    read_stream(env, 1);
+    return;
+  }
+  exec_->phase = Exec::Phase::kSnapshot;
+  send_current(env);
+}
+
+void ClientNode::read_stream(sim::Env& env, std::uint64_t from_version) {
+  exec_->phase = Exec::Phase::kRead;
+  exec_->read_from = from_version;
+  send_current(env);
+}
+
+// (Re)sends the request of the current phase, with a fresh request id.
+void ClientNode::send_current(sim::Env& env) {
+  Exec& x = *exec_;
+  x.request_id = next_request_id_++;
+  switch (x.phase) {
+    case Exec::Phase::kSnapshot:
+      encode_into(SnapshotLoadRequest{x.request_id, x.command.stream}, scratch_);
+      break;
+    case Exec::Phase::kRead:
+      encode_into(ReadStreamRequest{x.request_id, x.command.stream, x.read_from, kReadBatch},
+                  scratch_);
+      break;
+    case Exec::Phase::kAppend:
+      x.append.request_id = x.request_id;
+      encode_into(x.append, scratch_);
+      break;
+  }
+  env.send(config_.store, scratch_);
+  arm_timeout(env);
+}
+
+void ClientNode::arm_timeout(sim::Env& env) {
+  const std::uint64_t request_id = exec_->request_id;
+  env.set_timer(config_.request_timeout_us,
+                [this, request_id](sim::Env& e) { on_timeout(e, request_id); });
+}
+
+void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
+  if (!exec_ || exec_->request_id != request_id) return;
+  Exec& x = *exec_;
+  if (++x.timeouts > config_.max_timeouts) {
+    const bool maybe_written = x.phase == Exec::Phase::kAppend;
+    finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
+                 fmt::format("timed out {} times{}", x.timeouts - 1,
+                             maybe_written ? " appending; it may have happened" : " reading")});
+    return;
+  }
+  if (x.phase == Exec::Phase::kAppend && config_.bugs.has(Bug::kRetryWithoutCommandId)) {
+    // The bug: the retry is a new command to the store.
+    x.append.command_id = CommandId{};
+    for (Event& e : x.append.events) e.id = random_id(env.rng());
+  }
+  send_current(env);
+}
+
+void ClientNode::decide(sim::Env& env) {
+  Exec& x = *exec_;
+  auto decided = config_.domain->decide(*x.state, x.command);
+  if (!decided.ok()) {
+    finish(env, {HistoryEntry::Type::kFail, decided.error().message});
+    return;
+  }
+  const std::vector<NewEvent>& events = decided.value();
+  if (events.empty()) {  // already done: an idempotent step
+    finish(env, {HistoryEntry::Type::kOk, "nothing to do", 0, x.version, 0});
+    return;
+  }
+  x.append = AppendRequest{};
+  x.append.stream = x.command.stream;
+  x.append.expected_version = static_cast<std::int64_t>(x.version);
+  x.append.command_id = x.command_id;
+  const EventId correlation{x.command_id.hi, x.command_id.lo ^ 1};
+  for (const NewEvent& n : events) {
+    Event e;
+    e.id = random_id(env.rng());
+    e.type = n.type;
+    e.schema_version = n.schema_version;
+    e.payload = n.payload;
+    e.metadata.recorded_at_us = env.now();
+    e.metadata.actor = fmt::format("client-{}", config_.index);
+    e.metadata.causation_id = x.command_id;
+    e.metadata.correlation_id = correlation;
+    x.append.events.push_back(std::move(e));
+  }
+  x.phase = Exec::Phase::kAppend;
+  send_current(env);
+}
+
+void ClientNode::on_message(sim::Env& env, const sim::Message& m) {
+  auto decoded = decode(m.bytes);
+  if (!decoded.ok()) {
+    env.log("client: dropped an undecodable message: " + decoded.error().message);
+    return;
+  }
+  if (exec_) on_reply(env, decoded.value());
+}
+
+void ClientNode::on_reply(sim::Env& env, const Message& message) {
+  Exec& x = *exec_;
+  if (const auto* s = std::get_if<SnapshotLoadReply>(&message)) {
+    if (s->request_id != x.request_id || x.phase != Exec::Phase::kSnapshot) return;
+    std::uint64_t from = 1;
+    if (s->found) {
+      auto state = config_.domain->decode_state(s->state);
+      if (state.ok()) {
+        x.state = std::move(state).value();
+        x.version = s->version;
+        // The bug replays the snapshot's own event once more.
+        from = config_.bugs.has(Bug::kSnapshotOffByOne) ? s->version : s->version + 1;
+      }
+    }
+    read_stream(env, std::max<std::uint64_t>(from, 1));
+  } else if (const auto* r = std::get_if<ReadStreamReply>(&message)) {
+    if (r->request_id != x.request_id || x.phase != Exec::Phase::kRead) return;
+    for (const Event& e : r->events) {
+      config_.domain->evolve(*x.state, config_.domain->upcast(e, config_.bugs));
+      x.version = std::max(x.version, e.version);
+    }
+    if (r->events.size() >= kReadBatch) {
+      read_stream(env, x.version + 1);
+    } else {
+      decide(env);
+    }
+  } else if (const auto* a = std::get_if<AppendReply>(&message)) {
+    if (a->request_id != x.request_id || x.phase != Exec::Phase::kAppend) return;
+    switch (a->status) {
+      case AppendStatus::kOk: {
+        const auto count = static_cast<std::uint32_t>(x.append.events.size());
+        if (config_.snapshot_every > 0 &&
+            a->stream_version / config_.snapshot_every > x.version / config_.snapshot_every) {
+          std::uint64_t version = x.version;
+          for (Event e : x.append.events) {
+            e.version = ++version;
+            config_.domain->evolve(*x.state, config_.domain->upcast(e, config_.bugs));
+          }
+          if (version == a->stream_version) {
+            SnapshotSave save{x.command.stream, version, {}};
+            x.state->encode(save.state);
+            encode_into(save, scratch_);
+            env.send(config_.store, scratch_);
+          }
+        }
+        finish(env, {HistoryEntry::Type::kOk, a->replayed ? "replayed" : "", a->first_position,
+                     a->stream_version, count});
+        return;
+      }
+      case AppendStatus::kConflict:
+        if (++x.conflicts > config_.max_conflicts) {
+          finish(env, {HistoryEntry::Type::kFail,
+                       fmt::format("{} concurrency conflicts in a row", x.conflicts)});
+          return;
+        }
+        load(env);
+        return;
+      case AppendStatus::kRejected:
+        finish(env, {HistoryEntry::Type::kFail, "rejected: " + a->message});
+        return;
+    }
+  }
+}
+
+void ClientNode::finish(sim::Env& env, Outcome outcome) {
+  const std::unique_ptr<Exec> x = std::move(exec_);
+  config_.history->complete(x->op, outcome.type, env.now(), outcome.detail, outcome.first_position,
+                            outcome.stream_version, outcome.events);
+  if (x->in_saga && saga_) on_saga_step(env, outcome);
+}
+
+// ---- sagas ----
+
+void ClientNode::start_saga(sim::Env& env, Saga saga) {
+  saga_ = std::make_unique<SagaRun>();
+  saga_->done.assign(saga.steps.size(), false);
+  saga_->op = config_.history->invoke(config_.index, env.now(), "saga", "saga-" + saga.id,
+                                      derived_id(saga.id, 0xffff, false));
+  saga_->saga = std::move(saga);
+}
+
+void ClientNode::run_saga_step(sim::Env& env) {
+  SagaRun& s = *saga_;
+  const SagaStep& step = s.saga.steps[s.step];
+  const Command& command = s.compensating ? *step.compensation : step.action;
+  start_command(env, command, derived_id(s.saga.id, s.step, s.compensating),
+                s.kind + "/" + command.kind);
+}
+
+void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
+  SagaRun& s = *saga_;
+  const bool ok = outcome.type == HistoryEntry::Type::kOk;
+  if (s.compensating) {
+    if (!ok) {
+      if (++s.retries > kSagaRetriesMax) {
+        return end_saga(env, HistoryEntry::Type::kInfo, "a compensation keeps failing");
+      }
+      env.set_timer(kSagaBackoffUs, [this](sim::Env& e) {
+        if (saga_ && !exec_) run_saga_step(e);
+      });
+      return;
+    }
+    s.retries = 0;
+    s.done[s.step] = false;
+    // The next completed step back, if any.
+    std::uint32_t from = s.step;
+    bool found = false;
+    while (from > 0 && !found) {
+      --from;
+      found = s.done[from] && s.saga.steps[from].compensation.has_value();
+    }
+    if (!found) return end_saga(env, HistoryEntry::Type::kFail, "compensated");
+    s.step = from;
+    save_journal(env);
+    return run_saga_step(env);
+  }
+  if (ok) {
+    s.retries = 0;
+    s.done[s.step] = true;
+    if (++s.step == s.saga.steps.size()) return end_saga(env, HistoryEntry::Type::kOk, "");
+    save_journal(env);
+    return run_saga_step(env);
+  }
+  const bool timed_out = outcome.type == HistoryEntry::Type::kInfo;
+  if (timed_out && config_.bugs.has(Bug::kSagaWithoutCompensation)) {
+    return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a timeout");
+  }
+  // Past a step that cannot be undone, the only way is forward.
+  bool pivot_passed = false;
+  for (std::uint32_t i = 0; i < s.step; ++i) {
+    if (s.done[i] && !s.saga.steps[i].compensation) pivot_passed = true;
+  }
+  if (pivot_passed) {
+    if (++s.retries > kSagaRetriesMax) {
+      return end_saga(env, HistoryEntry::Type::kInfo, "stuck: a step keeps failing");
+    }
+    env.set_timer(kSagaBackoffUs, [this](sim::Env& e) {
+      if (saga_ && !exec_) run_saga_step(e);
+    });
+    return;
+  }
+  // Undo what was done, last first. A step that timed out may have happened:
+  // its compensation runs too (compensations are idempotent).
+  s.retries = 0;
+  s.compensating = true;
+  if (timed_out) s.done[s.step] = true;
+  std::uint32_t from = timed_out ? s.step + 1 : s.step;
+  bool found = false;
+  while (from > 0 && !found) {
+    --from;
+    found = s.done[from] && s.saga.steps[from].compensation.has_value();
+  }
+  if (!found) return end_saga(env, HistoryEntry::Type::kFail, outcome.detail);
+  s.step = from;
+  save_journal(env);
+  run_saga_step(env);
+}
+
+void ClientNode::end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail) {
+  config_.history->complete(saga_->op, type, env.now(), std::move(detail));
+  saga_.reset();
+  (void)env.storage().replace(kSagaJournalFile, {});
+  (void)env.storage().sync(kSagaJournalFile);
+}
+
+void ClientNode::save_journal(sim::Env& env) {
+  const SagaRun& s = *saga_;
+  Bytes out;
+  Writer w(out);
+  w.string(s.saga.id);
+  w.string(s.kind);
+  w.varint(s.op);
+  w.varint(s.step);
+  w.boolean(s.compensating);
+  w.varint(s.saga.steps.size());
+  for (std::size_t i = 0; i < s.saga.steps.size(); ++i) {
+    const SagaStep& step = s.saga.steps[i];
+    write_command(w, step.action);
+    w.boolean(step.compensation.has_value());
+    if (step.compensation) write_command(w, *step.compensation);
+    w.boolean(s.done[i]);
+  }
+  (void)env.storage().replace(kSagaJournalFile, out);
+  (void)env.storage().sync(kSagaJournalFile);
+}
+
+void ClientNode::load_journal(sim::Env& env) {
+  auto& disk = env.storage();
+  if (!disk.exists(kSagaJournalFile)) return;
+  auto bytes = disk.read_all(kSagaJournalFile);
+  if (!bytes.ok() || bytes.value().empty()) return;
+  Reader r(bytes.value());
+  auto s = std::make_unique<SagaRun>();
+  s->saga.id = r.string();
+  s->kind = r.string();
+  s->op = r.varint();
+  s->step = static_cast<std::uint32_t>(r.varint());
+  s->compensating = r.boolean();
+  const std::size_t n = r.count(4);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    SagaStep step;
+    step.action = read_command(r);
+    if (r.boolean()) step.compensation = read_command(r);
+    s->saga.steps.push_back(std::move(step));
+    s->done.push_back(r.boolean());
+  }
+  if (!r.ok() || !r.at_end() || s->step >= s->saga.steps.size() ||
+      (s->compensating && !s->saga.steps[s->step].compensation)) {
+    env.log("client: the saga journal is unreadable; the saga stays unfinished");
+    env.note("saga-journal-unreadable", 0, 0);
+    return;
+  }
+  env.note("saga-resumed", s->step, s->compensating ? 1 : 0);
+  saga_ = std::move(s);
+}
+
+}  // namespace essim::model

@@ -1,0 +1,96 @@
+#pragma once
+// A client node: runs the workload as deciders. For each command it loads the
+// aggregate (latest snapshot plus the events after it), decides, and appends
+// with the expected version and a command id. It retries a timed-out request
+// with the same command id, and a conflict by loading and deciding again;
+// both are bounded. Work that spans aggregates runs as a saga whose progress
+// is journaled on the client's disk, so a restarted client finishes it.
+//
+// Every operation leaves invoke and ok/fail/info entries in the History.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/bugs.h"
+#include "model/domain.h"
+#include "model/history.h"
+#include "model/messages.h"
+#include "sim/env.h"
+
+namespace essim::model {
+
+struct WorkWeight {
+  std::string kind;
+  std::uint32_t weight = 1;
+};
+
+struct ClientConfig {
+  sim::NodeId store = sim::kNoNode;
+  const Domain* domain = nullptr;
+  std::uint32_t index = 0;  // the client's number in the history
+  std::vector<WorkWeight> mix;
+  Micros interval_us = 10'000;  // one new operation per interval at most
+  Micros stop_at_us = 0;        // no new operations from then on
+  Micros request_timeout_us = 100'000;
+  std::uint32_t max_timeouts = 6;    // per command
+  std::uint32_t max_conflicts = 8;   // per command
+  std::uint64_t snapshot_every = 0;  // save a snapshot every N versions (0: never)
+  History* history = nullptr;
+  Bugs bugs;
+};
+
+inline constexpr std::string_view kSagaJournalFile = "saga.journal";
+
+class ClientNode final : public sim::Node {
+ public:
+  explicit ClientNode(ClientConfig config);
+  ~ClientNode() override;
+
+  void on_start(sim::Env& env) override;
+  void on_message(sim::Env& env, const sim::Message& message) override;
+
+  // Nothing in progress (no command, no saga).
+  bool idle() const;
+
+ private:
+  struct Outcome {
+    HistoryEntry::Type type = HistoryEntry::Type::kOk;
+    std::string detail;
+    std::uint64_t first_position = 0;
+    std::uint64_t stream_version = 0;
+    std::uint32_t events = 0;
+  };
+  struct Exec;
+  struct SagaRun;
+
+  void tick(sim::Env& env);
+  void start_command(sim::Env& env, const Command& command, const CommandId& id,
+                     const std::string& kind);
+  void load(sim::Env& env);
+  void read_stream(sim::Env& env, std::uint64_t from_version);
+  void decide(sim::Env& env);
+  void send_append(sim::Env& env);
+  void send_current(sim::Env& env);
+  void arm_timeout(sim::Env& env);
+  void on_timeout(sim::Env& env, std::uint64_t request_id);
+  void on_reply(sim::Env& env, const Message& message);
+  void finish(sim::Env& env, Outcome outcome);
+
+  void start_saga(sim::Env& env, Saga saga);
+  void run_saga_step(sim::Env& env);
+  void on_saga_step(sim::Env& env, const Outcome& outcome);
+  void end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail);
+  void save_journal(sim::Env& env);
+  void load_journal(sim::Env& env);
+
+  ClientConfig config_;
+  std::unique_ptr<Exec> exec_;
+  std::unique_ptr<SagaRun> saga_;
+  std::uint64_t next_request_id_ = 1;
+  Bytes scratch_;
+};
+
+}  // namespace essim::model

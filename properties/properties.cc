@@ -1,0 +1,401 @@
+#include "properties/properties.h"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "model/domains/bank.h"
+#include "model/domains/inventory.h"
+
+namespace essim::properties {
+
+namespace {
+
+using model::Event;
+using model::HistoryEntry;
+
+constexpr std::size_t kEvidenceMax = 6;
+constexpr std::size_t kViolationsMax = 10;
+
+// The store's events, indexed the ways the properties need.
+struct Index {
+  std::vector<const Event*> in_log_order;
+  std::map<std::uint64_t, const Event*> by_position;
+  std::map<std::string, std::vector<const Event*>> by_stream;  // in log order
+};
+
+Index index(const model::StoreLog& log) {
+  Index ix;
+  for (const model::CommitRecord& c : log.commits) {
+    for (const Event& e : c.events) {
+      ix.in_log_order.push_back(&e);
+      ix.by_position.emplace(e.position, &e);
+      ix.by_stream[e.stream].push_back(&e);
+    }
+  }
+  return ix;
+}
+
+std::string show(const RunView& run, const Event& e) {
+  const Event up = run.domain->upcast(e, {});
+  const std::string payload = run.domain->describe_payload(up);
+  return payload.empty() ? model::describe(e) : model::describe(e) + ": " + payload;
+}
+
+struct Collector {
+  std::string property;
+  std::vector<Violation> out{};
+  bool full() const { return out.size() >= kViolationsMax; }
+  Violation& add(std::string summary) {
+    out.push_back(Violation{property, std::move(summary), {}});
+    return out.back();
+  }
+};
+
+void cite(Violation& v, std::string line) {
+  if (v.evidence.size() < kEvidenceMax) v.evidence.push_back(std::move(line));
+}
+
+// ---- generic properties ----
+
+std::vector<Violation> no_lost_acknowledged_events(const RunView& run) {
+  Collector c{"no_lost_acknowledged_events"};
+  const Index ix = index(*run.log);
+  for (const HistoryEntry& h : run.history->entries()) {
+    if (h.type != HistoryEntry::Type::kOk || h.events == 0 || c.full()) continue;
+    for (std::uint64_t p = h.first_position; p < h.first_position + h.events; ++p) {
+      const auto it = ix.by_position.find(p);
+      const bool ok = it != ix.by_position.end() && it->second->stream == h.stream;
+      if (ok) continue;
+      Violation& v = c.add(
+          fmt::format("position {} of {} was acknowledged but is not in the store", p, h.stream));
+      cite(v, "acknowledged: " + model::describe(h));
+      if (it != ix.by_position.end()) cite(v, "position holds instead: " + show(run, *it->second));
+      cite(v, fmt::format("store log: {} commits, {}", run.log->commits.size(),
+                          model::to_string(run.log->status)));
+      break;
+    }
+  }
+  return c.out;
+}
+
+std::vector<Violation> no_duplicate_commands(const RunView& run) {
+  Collector c{"no_duplicate_commands"};
+  // Events of one logical command share a correlation id; they must come from one append.
+  std::map<model::EventId, std::vector<const model::CommitRecord*>> commits;
+  for (const model::CommitRecord& commit : run.log->commits) {
+    const model::EventId& correlation = commit.events.front().metadata.correlation_id;
+    if (!correlation.empty()) commits[correlation].push_back(&commit);
+  }
+  for (const auto& [correlation, list] : commits) {
+    if (list.size() < 2 || c.full()) continue;
+    Violation& v = c.add(fmt::format("one command was appended {} times (correlation {})",
+                                     list.size(), model::to_string(correlation)));
+    for (const model::CommitRecord* commit : list) cite(v, show(run, commit->events.front()));
+  }
+  return c.out;
+}
+
+std::vector<Violation> stream_versions_contiguous(const RunView& run) {
+  Collector c{"stream_versions_contiguous"};
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    for (std::size_t i = 0; i < events.size() && !c.full(); ++i) {
+      if (events[i]->version == i + 1) continue;
+      Violation& v = c.add(
+          fmt::format("{} has version {} where {} belongs", stream, events[i]->version, i + 1));
+      if (i > 0) cite(v, "before: " + show(run, *events[i - 1]));
+      cite(v, "found: " + show(run, *events[i]));
+      break;
+    }
+  }
+  return c.out;
+}
+
+std::vector<Violation> global_positions_monotonic(const RunView& run) {
+  Collector c{"global_positions_monotonic"};
+  std::map<std::uint64_t, const Event*> seen;
+  for (const model::CommitRecord& commit : run.log->commits) {
+    for (std::size_t i = 0; i < commit.events.size() && !c.full(); ++i) {
+      const Event& e = commit.events[i];
+      const auto [it, fresh] = seen.emplace(e.position, &e);
+      if (!fresh) {
+        Violation& v = c.add(fmt::format("position {} is used twice", e.position));
+        cite(v, show(run, *it->second));
+        cite(v, show(run, e));
+      } else if (e.position == 0 || (i > 0 && e.position != commit.events[i - 1].position + 1)) {
+        Violation& v = c.add(fmt::format("positions within one append are not consecutive"));
+        cite(v, show(run, e));
+      }
+    }
+  }
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    for (std::size_t i = 1; i < events.size() && !c.full(); ++i) {
+      if (events[i]->position > events[i - 1]->position) continue;
+      Violation& v = c.add(fmt::format("{}: a later version has an earlier position", stream));
+      cite(v, show(run, *events[i - 1]));
+      cite(v, show(run, *events[i]));
+      break;
+    }
+  }
+  return c.out;
+}
+
+std::vector<Violation> log_integrity(const RunView& run) {
+  Collector c{"log_integrity"};
+  if (run.log->status == model::LogScan::Status::kCorrupt) {
+    Violation& v = c.add("the store's log is corrupt: " + run.log->problem);
+    cite(v, fmt::format("{} valid bytes, {} commits before the bad record", run.log->valid_bytes,
+                        run.log->commits.size()));
+  }
+  return c.out;
+}
+
+std::vector<Violation> projections_converge(const RunView& run) {
+  Collector c{"projections_converge"};
+  if (!run.quiet) {
+    Violation& v = c.add("the system did not settle within the heal bound");
+    cite(v, "heal phase ended: " + run.heal_end);
+    cite(v, fmt::format("{} operation(s) still open in the history", run.history->open()));
+  }
+  return c.out;
+}
+
+// The oracle: the final store, in position order, through the same handler,
+// with the reference upcasters.
+model::ReadModel clean_replay(const RunView& run, const model::ProjectionHandler& handler) {
+  model::ReadModel model;
+  for (const auto& [position, e] : index(*run.log).by_position) {
+    handler.apply(model, run.domain->upcast(*e, {}));
+  }
+  return model;
+}
+
+std::vector<Violation> replay_matches_projection(const RunView& run) {
+  Collector c{"replay_matches_projection"};
+  if (!run.quiet) return c.out;  // not caught up: projections_converge says so
+  for (const ProjectionView& p : run.projections) {
+    if (p.state == nullptr || p.handler == nullptr || c.full()) continue;
+    const model::ReadModel expected = clean_replay(run, *p.handler);
+    if (expected == p.state->model) continue;
+    std::size_t differ = 0;
+    std::set<std::string> keys;
+    for (const auto& [k, v] : expected) keys.insert(k);
+    for (const auto& [k, v] : p.state->model) keys.insert(k);
+    Violation& v =
+        c.add(fmt::format("projection {} differs from a clean replay of the store", p.name));
+    for (const std::string& key : keys) {
+      const auto e = expected.find(key);
+      const auto a = p.state->model.find(key);
+      const std::int64_t want = e == expected.end() ? 0 : e->second;
+      const std::int64_t have = a == p.state->model.end() ? 0 : a->second;
+      if (want == have && (e == expected.end()) == (a == p.state->model.end())) continue;
+      ++differ;
+      cite(v, fmt::format("{}: projection has {}, replay gives {}", key,
+                          a == p.state->model.end() ? "nothing" : std::to_string(have),
+                          e == expected.end() ? "nothing" : std::to_string(want)));
+    }
+    v.summary += fmt::format(" ({} key(s); the handler ran {} times for {} events)", differ,
+                             p.state->events_applied,
+                             run.log->commits.empty() ? 0 : index(*run.log).by_position.size());
+  }
+  return c.out;
+}
+
+std::vector<Violation> snapshot_equivalence(const RunView& run) {
+  Collector c{"snapshot_equivalence"};
+  const Index ix = index(*run.log);
+  for (const model::SnapshotSave& s : run.snapshots) {
+    if (c.full()) break;
+    auto decoded = run.domain->decode_state(s.state);
+    const auto it = ix.by_stream.find(s.stream);
+    std::vector<Event> prefix;
+    if (it != ix.by_stream.end()) {
+      for (const Event* e : it->second) {
+        if (e->version <= s.version) prefix.push_back(*e);
+      }
+    }
+    if (prefix.size() != s.version) continue;  // events past the store's end: not this property's
+    const auto replayed = model::replay(*run.domain, prefix);
+    if (decoded.ok() && decoded.value()->equals(*replayed)) continue;
+    Violation& v = c.add(fmt::format(
+        "snapshot of {} at version {} differs from replaying the stream", s.stream, s.version));
+    cite(v, "snapshot: " + (decoded.ok() ? decoded.value()->describe() : decoded.error().message));
+    cite(v, "replay:   " + replayed->describe());
+    if (!prefix.empty()) cite(v, "last event: " + show(run, prefix.back()));
+  }
+  return c.out;
+}
+
+std::vector<Violation> upcast_equivalence(const RunView& run) {
+  Collector c{"upcast_equivalence"};
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    if (c.full()) break;
+    auto deployed = run.domain->initial();
+    auto reference = run.domain->initial();
+    for (const Event* e : events) {
+      run.domain->evolve(*deployed, run.domain->upcast(*e, run.bugs));
+      run.domain->evolve(*reference, run.domain->upcast(*e, {}));
+      if (deployed->equals(*reference)) continue;
+      Violation& v =
+          c.add(fmt::format("{}: the deployed upcasters and the reference disagree", stream));
+      cite(v, "at: " + show(run, *e));
+      cite(v, "deployed: " + deployed->describe());
+      cite(v, "reference: " + reference->describe());
+      break;
+    }
+  }
+  return c.out;
+}
+
+// ---- bank ----
+
+std::vector<Violation> no_overdraft(const RunView& run) {
+  Collector c{"no_overdraft"};
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    if (stream.rfind("acct-", 0) != 0 || c.full()) continue;
+    auto state = run.domain->initial();
+    for (const Event* e : events) {
+      run.domain->evolve(*state, run.domain->upcast(*e, {}));
+      const auto& account = dynamic_cast<const model::domains::BankAccount&>(*state);
+      if (account.balance_cents >= 0) continue;
+      Violation& v = c.add(fmt::format("{} went below zero", stream));
+      cite(v, "after: " + show(run, *e));
+      cite(v, "state: " + account.describe());
+      break;
+    }
+  }
+  return c.out;
+}
+
+std::vector<Violation> money_conserved(const RunView& run) {
+  Collector c{"money_conserved"};
+  // Per transfer: what left the source equals what reached the target or came back.
+  struct Flow {
+    std::int64_t debited = 0;
+    std::int64_t credited = 0;
+    std::int64_t refunded = 0;
+    std::vector<const Event*> events;
+  };
+  std::map<std::string, Flow> flows;
+  for (const Event* e : index(*run.log).in_log_order) {
+    const std::string transfer = model::domains::event_transfer(*e);
+    if (transfer.empty()) continue;
+    Flow& f = flows[transfer];
+    const std::int64_t amount = model::domains::event_amount(*e);
+    if (e->type == "FundsDebited") f.debited += amount;
+    if (e->type == "FundsCredited") f.credited += amount;
+    if (e->type == "FundsRefunded") f.refunded += amount;
+    f.events.push_back(e);
+  }
+  for (const auto& [transfer, f] : flows) {
+    if (f.debited == f.credited + f.refunded || c.full()) continue;
+    // A transfer still in flight when the run did not settle is not a leak.
+    if (!run.quiet) continue;
+    Violation& v = c.add(fmt::format(
+        "transfer {}: {} debited, {} credited, {} refunded: {} cents {}", transfer, f.debited,
+        f.credited, f.refunded, std::abs(f.debited - f.credited - f.refunded),
+        f.debited > f.credited + f.refunded ? "vanished" : "appeared from nowhere"));
+    for (const Event* e : f.events) cite(v, show(run, *e));
+  }
+  return c.out;
+}
+
+std::vector<Violation> sagas_complete(const RunView& run) {
+  Collector c{"sagas_complete"};
+  if (!run.quiet) return c.out;
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    if (stream.rfind("transfer-", 0) != 0 || c.full()) continue;
+    const std::string& last = events.back()->type;
+    if (last == "TransferCompleted" || last == "TransferFailed") continue;
+    Violation& v = c.add(fmt::format("{} never finished: its last event is {}", stream, last));
+    for (const Event* e : events) cite(v, show(run, *e));
+    const std::string id = stream.substr(std::string_view("transfer-").size());
+    for (const HistoryEntry& h : run.history->entries()) {
+      if (h.stream == "saga-" + id && h.type != HistoryEntry::Type::kInvoke)
+        cite(v, model::describe(h));
+    }
+  }
+  return c.out;
+}
+
+// ---- inventory ----
+
+std::vector<Violation> no_oversell(const RunView& run) {
+  Collector c{"no_oversell"};
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    if (stream.rfind("sku-", 0) != 0 || c.full()) continue;
+    auto state = run.domain->initial();
+    for (const Event* e : events) {
+      run.domain->evolve(*state, run.domain->upcast(*e, {}));
+      const auto& sku = dynamic_cast<const model::domains::Sku&>(*state);
+      if (sku.available() >= 0) continue;
+      Violation& v = c.add(fmt::format("{} reserved more than its stock", stream));
+      cite(v, "after: " + show(run, *e));
+      cite(v, "state: " + sku.describe());
+      break;
+    }
+  }
+  return c.out;
+}
+
+}  // namespace
+
+const std::vector<Property>& all_properties() {
+  static const std::vector<Property> properties{
+      {"no_lost_acknowledged_events", "",
+       "every append a client saw acknowledged is in the store's log afterwards",
+       no_lost_acknowledged_events},
+      {"no_duplicate_commands", "", "no command's events were appended more than once",
+       no_duplicate_commands},
+      {"stream_versions_contiguous", "",
+       "each stream's versions run 1, 2, 3... with no gap or repeat", stream_versions_contiguous},
+      {"global_positions_monotonic", "",
+       "positions are unique, consecutive within an append, and grow with each stream's versions",
+       global_positions_monotonic},
+      {"log_integrity", "", "the store's log has no corrupt record", log_integrity},
+      {"projections_converge", "",
+       "after the heal phase every client is idle and every "
+       "projection has caught up, within the bound",
+       projections_converge},
+      {"replay_matches_projection", "",
+       "every read model equals a clean replay of the final store through the same handler",
+       replay_matches_projection},
+      {"snapshot_equivalence", "",
+       "every snapshot equals the replay of its stream up to the snapshot's version",
+       snapshot_equivalence},
+      {"upcast_equivalence", "",
+       "folding the store through the deployed upcasters gives the same states as the "
+       "reference upcasters",
+       upcast_equivalence},
+      {"no_overdraft", "bank", "no account's balance ever goes below zero", no_overdraft},
+      {"money_conserved", "bank",
+       "for every transfer, the money debited equals the money credited plus refunded",
+       money_conserved},
+      {"sagas_complete", "bank", "every transfer ends completed or failed", sagas_complete},
+      {"no_oversell", "inventory", "no SKU ever has more reserved than in stock", no_oversell},
+  };
+  return properties;
+}
+
+const Property* property_by_name(std::string_view name) {
+  for (const Property& p : all_properties()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<Violation> check(const RunView& run, const std::vector<std::string>& names) {
+  std::vector<Violation> out{};
+  for (const Property& p : all_properties()) {
+    const bool named = std::find(names.begin(), names.end(), p.name) != names.end();
+    const bool applies = p.domain.empty() || p.domain == run.domain->name();
+    if ((names.empty() && applies) || named) {
+      auto found = p.check(run);
+      out.insert(out.end(), found.begin(), found.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace essim::properties

@@ -1,0 +1,56 @@
+#pragma once
+// Properties: named checks over a finished run. Each returns the violations it
+// found, each with evidence a person can read (the events, positions and
+// history entries involved), never a dump. A property never changes a run.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/domain.h"
+#include "model/history.h"
+#include "model/messages.h"
+#include "model/projection.h"
+#include "model/store.h"
+
+namespace essim::properties {
+
+struct Violation {
+  std::string property;
+  std::string summary;
+  std::vector<std::string> evidence;  // a few lines: events, history entries
+};
+
+struct ProjectionView {
+  std::string name;
+  const model::ProjectionHandler* handler = nullptr;
+  const model::ProjectionState* state = nullptr;  // nullptr: the node is down
+};
+
+// What a finished run leaves for the properties to look at.
+struct RunView {
+  const model::Domain* domain = nullptr;
+  const model::History* history = nullptr;
+  const model::StoreLog* log = nullptr;        // the store's log as on disk
+  std::vector<model::SnapshotSave> snapshots;  // the store's snapshots as on disk
+  std::vector<ProjectionView> projections;
+  model::Bugs bugs;      // the system's settings (the properties' own oracle has none)
+  bool quiet = true;     // the heal phase ended quiet
+  std::string heal_end;  // how it ended, for evidence
+};
+
+struct Property {
+  std::string name;
+  std::string domain;  // empty: any domain
+  std::string description;
+  std::function<std::vector<Violation>(const RunView&)> check;
+};
+
+// Every property essim knows, in a stable order.
+const std::vector<Property>& all_properties();
+const Property* property_by_name(std::string_view name);
+
+// Runs the named properties (all that apply to the run's domain when empty).
+std::vector<Violation> check(const RunView& run, const std::vector<std::string>& names = {});
+
+}  // namespace essim::properties
