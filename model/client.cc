@@ -238,8 +238,9 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     read_stream(env, std::max<std::uint64_t>(from, 1));
   } else if (const auto* r = std::get_if<ReadStreamReply>(&message)) {
     if (r->request_id != x.request_id || x.phase != Exec::Phase::kRead) return;
+    Event scratch;
     for (const Event& e : r->events) {
-      config_.domain->evolve(*x.state, config_.domain->upcast(e, config_.bugs));
+      config_.domain->evolve(*x.state, latest(*config_.domain, e, config_.bugs, scratch));
       x.version = std::max(x.version, e.version);
     }
     if (r->events.size() >= kReadBatch) {
@@ -257,7 +258,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
           std::uint64_t version = x.version;
           for (Event e : x.append.events) {
             e.version = ++version;
-            config_.domain->evolve(*x.state, config_.domain->upcast(e, config_.bugs));
+            config_.domain->evolve(*x.state, upcasted(*config_.domain, e, config_.bugs));
           }
           if (version == a->stream_version) {
             SnapshotSave save{x.command.stream, version, {}};

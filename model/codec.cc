@@ -1,14 +1,27 @@
 #include "model/codec.h"
 
 #include <fmt/format.h>
+#include <cstring>
+
 #include <boost/crc.hpp>
 
 namespace essim::model {
 
+namespace {
+using Crc32c = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
+}  // namespace
+
 std::uint32_t crc32c(ByteView bytes) {
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
+  Crc32c crc;
   crc.process_bytes(bytes.data(), bytes.size());
   return crc.checksum();
+}
+
+std::uint32_t crc32c_extend(std::uint32_t crc, ByteView more) {
+  // The register holds the un-finalised value: undo the final XOR.
+  Crc32c c(crc ^ 0xFFFFFFFFU);
+  c.process_bytes(more.data(), more.size());
+  return c.checksum();
 }
 
 // ---- Writer ----
@@ -70,37 +83,12 @@ void Reader::fail(std::string_view what) {
   if (error_.empty()) error_ = fmt::format("{} at byte {}", what, at_);
 }
 
-bool Reader::need(std::size_t n, std::string_view what) {
-  if (!ok()) return false;
-  if (n > remaining()) {
-    fail(fmt::format("truncated input: {} needs {} bytes, {} left", what, n, remaining()));
-    return false;
-  }
-  return true;
+void Reader::need_failed(std::size_t n, const char* what) {
+  if (!ok()) return;
+  fail(fmt::format("truncated input: {} needs {} bytes, {} left", what, n, remaining()));
 }
 
-std::uint8_t Reader::u8() {
-  if (!need(1, "u8")) return 0;
-  return in_[at_++];
-}
-
-std::uint32_t Reader::u32() {
-  if (!need(4, "u32")) return 0;
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= std::uint32_t{in_[at_ + i]} << (8 * i);
-  at_ += 4;
-  return v;
-}
-
-std::uint64_t Reader::u64() {
-  if (!need(8, "u64")) return 0;
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= std::uint64_t{in_[at_ + i]} << (8 * i);
-  at_ += 8;
-  return v;
-}
-
-std::uint64_t Reader::varint() {
+std::uint64_t Reader::varint_slow() {
   std::uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (!need(1, "varint")) return 0;
@@ -116,25 +104,15 @@ std::uint64_t Reader::varint() {
   return 0;
 }
 
-std::int64_t Reader::svarint() {
-  const std::uint64_t u = varint();
-  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
-}
-
 bool Reader::boolean() {
   const std::uint8_t b = u8();
   if (b > 1) fail("boolean is neither 0 nor 1");
   return b == 1;
 }
 
-std::size_t Reader::count(std::size_t min_element_bytes) {
-  const std::uint64_t n = varint();
-  if (!ok()) return 0;
-  if (min_element_bytes > 0 && n > remaining() / min_element_bytes) {
-    fail(fmt::format("count {} exceeds what {} bytes can hold", n, remaining()));
-    return 0;
-  }
-  return static_cast<std::size_t>(n);
+void Reader::count_failed(std::uint64_t n) {
+  if (!ok()) return;
+  fail(fmt::format("count {} exceeds what {} bytes can hold", n, remaining()));
 }
 
 std::string Reader::string() {
@@ -154,29 +132,48 @@ Bytes Reader::bytes() {
   return b;
 }
 
-Id128 Reader::id() {
-  Id128 id;
-  id.hi = u64();
-  id.lo = u64();
-  return id;
+void Reader::event_into(Event& e) {
+  e.id = id();
+  const auto read_string = [this](std::string& out) {
+    const std::size_t n = count(1);
+    if (!need(n, "string")) {
+      out.clear();
+      return;
+    }
+    const char* text = reinterpret_cast<const char*>(in_.data() + at_);  // NOLINT
+    // Same length (the common case in a replay): overwrite in place.
+    if (out.size() == n) {
+      std::memcpy(out.data(), text, n);
+    } else {
+      out.assign(text, n);
+    }
+    at_ += n;
+  };
+  read_string(e.stream);
+  e.version = varint();
+  e.position = varint();
+  read_string(e.type);
+  const std::uint64_t schema = varint();
+  if (schema > UINT32_MAX) fail("schema version out of range");
+  e.schema_version = static_cast<std::uint32_t>(schema);
+  const std::size_t n = count(1);
+  if (need(n, "payload")) {
+    e.payload.resize(n);
+    if (n > 0) std::memcpy(e.payload.data(), in_.data() + at_, n);
+    at_ += n;
+  } else {
+    e.payload.clear();
+  }
+  e.metadata.recorded_at_us = svarint();
+  read_string(e.metadata.actor);
+  e.metadata.causation_id = id();
+  e.metadata.correlation_id = id();
+  e.metadata.command_id = id();
 }
 
 Event Reader::event() {
   Event e;
-  e.id = id();
-  e.stream = string();
-  e.version = varint();
-  e.position = varint();
-  e.type = string();
-  const std::uint64_t schema = varint();
-  if (schema > UINT32_MAX) fail("schema version out of range");
-  e.schema_version = static_cast<std::uint32_t>(schema);
-  e.payload = bytes();
-  e.metadata.recorded_at_us = svarint();
-  e.metadata.actor = string();
-  e.metadata.causation_id = id();
-  e.metadata.correlation_id = id();
-  e.metadata.command_id = id();
+  event_into(e);
   return e;
 }
 

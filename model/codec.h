@@ -38,18 +38,55 @@ class Writer {
 class Reader {
  public:
   explicit Reader(ByteView in) : in_(in) {}
-  std::uint8_t u8();
-  std::uint32_t u32();
-  std::uint64_t u64();
-  std::uint64_t varint();
-  std::int64_t svarint();
+  // The fixed-width and varint readers are inline: they are the replay hot path.
+  std::uint8_t u8() {
+    if (!need(1, "u8")) return 0;
+    return in_[at_++];
+  }
+  std::uint32_t u32() {
+    if (!need(4, "u32")) return 0;
+    const std::uint8_t* p = in_.data() + at_;
+    at_ += 4;
+    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+           std::uint32_t{p[3]} << 24;
+  }
+  std::uint64_t u64() {
+    if (!need(8, "u64")) return 0;
+    const std::uint8_t* p = in_.data() + at_;
+    at_ += 8;
+    return std::uint64_t{p[0]} | std::uint64_t{p[1]} << 8 | std::uint64_t{p[2]} << 16 |
+           std::uint64_t{p[3]} << 24 | std::uint64_t{p[4]} << 32 | std::uint64_t{p[5]} << 40 |
+           std::uint64_t{p[6]} << 48 | std::uint64_t{p[7]} << 56;
+  }
+  std::uint64_t varint() {
+    // One byte is the common case (small counts, versions, lengths).
+    if (ok() && at_ < in_.size() && in_[at_] < 0x80) return in_[at_++];
+    return varint_slow();
+  }
+  std::int64_t svarint() {
+    const std::uint64_t u = varint();
+    return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
   bool boolean();
   std::string string();
   Bytes bytes();
-  Id128 id();
+  Id128 id() {
+    Id128 id;
+    id.hi = u64();
+    id.lo = u64();
+    return id;
+  }
   Event event();
+  // Decodes into `out`, reusing its buffers: no allocation in steady state.
+  void event_into(Event& out);
   // A count of elements that each take at least `min_element_bytes`.
-  std::size_t count(std::size_t min_element_bytes = 1);
+  std::size_t count(std::size_t min_element_bytes = 1) {
+    const std::uint64_t n = varint();
+    if (ok() && n <= remaining() / (min_element_bytes == 0 ? 1 : min_element_bytes)) [[likely]]
+      return static_cast<std::size_t>(n);
+    count_failed(n);
+    return 0;
+  }
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -60,7 +97,15 @@ class Reader {
   void fail(std::string_view what);
 
  private:
-  bool need(std::size_t n, std::string_view what);
+  bool need(std::size_t n, const char* what) {
+    if (ok() && n <= remaining()) [[likely]]
+      return true;
+    need_failed(n, what);
+    return false;
+  }
+  void need_failed(std::size_t n, const char* what);
+  void count_failed(std::uint64_t n);
+  std::uint64_t varint_slow();
   ByteView in_;
   std::size_t at_ = 0;
   std::string error_;
@@ -68,5 +113,7 @@ class Reader {
 
 // CRC32C (Castagnoli), as in iSCSI, ext4 and most log formats.
 std::uint32_t crc32c(ByteView bytes);
+// The CRC32C of (the bytes whose CRC32C is `crc`) followed by `more`.
+std::uint32_t crc32c_extend(std::uint32_t crc, ByteView more);
 
 }  // namespace essim::model

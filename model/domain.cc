@@ -55,10 +55,23 @@ std::vector<std::string> Registry::handler_names() const {
   return names;
 }
 
+const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch) {
+  if (!domain.needs_upcast(event)) return event;
+  scratch = event;
+  domain.upcast(scratch, bugs);
+  return scratch;
+}
+
+Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
+  if (domain.needs_upcast(event)) domain.upcast(event, bugs);
+  return event;
+}
+
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,
                                        const Bugs& bugs) {
   std::unique_ptr<AggregateState> state = domain.initial();
-  for (const Event& e : events) domain.evolve(*state, domain.upcast(e, bugs));
+  Event scratch;
+  for (const Event& e : events) domain.evolve(*state, latest(domain, e, bugs, scratch));
   return state;
 }
 

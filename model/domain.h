@@ -83,8 +83,10 @@ class Domain {
                                                     const Command& command) const = 0;
   virtual sim::Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const = 0;
 
-  // To the latest schema. REQUIRES: the event's type belongs to this domain.
-  virtual Event upcast(Event event, const Bugs& /*bugs*/) const { return event; }
+  // Whether `event` is older than its type's latest schema.
+  virtual bool needs_upcast(const Event& /*event*/) const { return false; }
+  // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
+  virtual void upcast(Event& /*event*/, const Bugs& /*bugs*/) const {}
   virtual std::vector<ProjectionHandler> projections() const = 0;
   // A short human reading of an event's payload, for evidence.
   virtual std::string describe_payload(const Event& event) const = 0;
@@ -114,6 +116,12 @@ class Registry {
   };
   std::map<std::string, Entry, std::less<>> domains_;
 };
+
+// `event` at its latest schema: the event itself when it is there already,
+// else an upcast copy made in `scratch`.
+const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch);
+// The same, as a copy.
+Event upcasted(const Domain& domain, Event event, const Bugs& bugs = {});
 
 // Folds a stream's events into a state: the clean replay every checker uses.
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,

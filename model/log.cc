@@ -9,11 +9,9 @@ namespace essim::model {
 namespace {
 
 std::uint32_t record_crc(std::uint64_t previous_hash, ByteView body) {
-  Bytes buffer;
-  buffer.reserve(8 + body.size());
-  Writer(buffer).u64(previous_hash);
-  buffer.insert(buffer.end(), body.begin(), body.end());
-  return crc32c(buffer);
+  std::uint8_t previous[8];
+  for (int i = 0; i < 8; ++i) previous[i] = static_cast<std::uint8_t>(previous_hash >> (8 * i));
+  return crc32c_extend(crc32c(previous), body);
 }
 
 // Whether a well-formed record with a good CRC starts at `offset`; its chain

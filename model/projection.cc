@@ -149,7 +149,7 @@ void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
 }
 
 void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
-  const Event event = config_.domain->upcast(raw, config_.bugs);
+  const Event event = upcasted(*config_.domain, raw, config_.bugs);
   const auto applied_it = state_.applied.find(event.stream);
   const std::uint64_t applied = applied_it == state_.applied.end() ? 0 : applied_it->second;
   if (event.version > applied + 1) {

@@ -38,7 +38,7 @@ Index index(const model::StoreLog& log) {
 }
 
 std::string show(const RunView& run, const Event& e) {
-  const Event up = run.domain->upcast(e, {});
+  const Event up = model::upcasted(*run.domain, e);
   const std::string payload = run.domain->describe_payload(up);
   return payload.empty() ? model::describe(e) : model::describe(e) + ": " + payload;
 }
@@ -166,7 +166,7 @@ std::vector<Violation> projections_converge(const RunView& run) {
 model::ReadModel clean_replay(const RunView& run, const model::ProjectionHandler& handler) {
   model::ReadModel model;
   for (const auto& [position, e] : index(*run.log).by_position) {
-    handler.apply(model, run.domain->upcast(*e, {}));
+    handler.apply(model, model::upcasted(*run.domain, *e));
   }
   return model;
 }
@@ -234,8 +234,8 @@ std::vector<Violation> upcast_equivalence(const RunView& run) {
     auto deployed = run.domain->initial();
     auto reference = run.domain->initial();
     for (const Event* e : events) {
-      run.domain->evolve(*deployed, run.domain->upcast(*e, run.bugs));
-      run.domain->evolve(*reference, run.domain->upcast(*e, {}));
+      run.domain->evolve(*deployed, model::upcasted(*run.domain, *e, run.bugs));
+      run.domain->evolve(*reference, model::upcasted(*run.domain, *e));
       if (deployed->equals(*reference)) continue;
       Violation& v =
           c.add(fmt::format("{}: the deployed upcasters and the reference disagree", stream));
@@ -256,7 +256,7 @@ std::vector<Violation> no_overdraft(const RunView& run) {
     if (stream.rfind("acct-", 0) != 0 || c.full()) continue;
     auto state = run.domain->initial();
     for (const Event* e : events) {
-      run.domain->evolve(*state, run.domain->upcast(*e, {}));
+      run.domain->evolve(*state, model::upcasted(*run.domain, *e));
       const auto& account = dynamic_cast<const model::domains::BankAccount&>(*state);
       if (account.balance_cents >= 0) continue;
       Violation& v = c.add(fmt::format("{} went below zero", stream));
@@ -327,7 +327,7 @@ std::vector<Violation> no_oversell(const RunView& run) {
     if (stream.rfind("sku-", 0) != 0 || c.full()) continue;
     auto state = run.domain->initial();
     for (const Event* e : events) {
-      run.domain->evolve(*state, run.domain->upcast(*e, {}));
+      run.domain->evolve(*state, model::upcasted(*run.domain, *e));
       const auto& sku = dynamic_cast<const model::domains::Sku&>(*state);
       if (sku.available() >= 0) continue;
       Violation& v = c.add(fmt::format("{} reserved more than its stock", stream));

@@ -1,5 +1,7 @@
 #include "model/domains/bank.h"
 
+#include <typeinfo>
+
 #include <fmt/format.h>
 
 #include "model/codec.h"
@@ -175,40 +177,58 @@ std::string event_transfer(const Event& e) {
   return {};
 }
 
-Event BankDomain::upcast(Event e, const Bugs& bugs) const {
-  if (e.type != "FundsDeposited" || e.schema_version != 1) return e;
+bool BankDomain::needs_upcast(const Event& e) const {
+  return e.schema_version == 1 && e.type == "FundsDeposited";
+}
+
+void BankDomain::upcast(Event& e, const Bugs& bugs) const {
+  ESSIM_ASSERT(needs_upcast(e));
   auto d = read_deposit(e, bugs.has(Bug::kUpcasterDropsDefault));
-  if (!d.ok()) return e;
-  e.payload = deposit_v2(d.value().amount_cents, d.value().currency);
+  if (!d.ok()) return;  // unreadable: evolve and the handlers skip it
+  e.payload.clear();  // rewritten in place: no allocation on the replay path
+  Writer w(e.payload);
+  w.svarint(d.value().amount_cents);
+  w.string(d.value().currency);
   e.schema_version = 2;
-  return e;
 }
 
 void BankDomain::evolve(AggregateState& state, const Event& e) const {
-  auto& s = dynamic_cast<BankAccount&>(state);
-  if (e.type == "AccountOpened") {
-    s.open = true;
-    s.currency = Reader(e.payload).string();
-  } else if (e.type == "FundsDeposited") {
-    auto d = read_deposit(e, false);
+  // The replay hot path: no allocation, the type compared once.
+  ESSIM_ASSERT_MSG(typeid(state) == typeid(BankAccount), "evolve() of a state of another domain");
+  auto& s = static_cast<BankAccount&>(state);
+  const std::string_view type = e.type;
+  Reader r(e.payload);
+  if (type == "FundsDeposited") {
+    // Evolve sees upcast events: v2, cents and a currency.
+    const std::int64_t cents = r.svarint();
+    const std::size_t n = r.count(1);
+    if (!r.ok() || n > r.remaining()) return;
+    const std::string_view currency(reinterpret_cast<const char*>(e.payload.data() + r.offset()), n);  // NOLINT
     // A deposit in another currency is held apart, not added to the balance.
-    if (d.ok() && d.value().currency == s.currency) s.balance_cents += d.value().amount_cents;
-  } else if (e.type == "FundsWithdrawn") {
-    s.balance_cents -= event_amount(e);
-  } else if (e.type == "FundsDebited") {
-    s.balance_cents -= event_amount(e);
-    s.transfers[event_transfer(e)] |= kDebited;
-  } else if (e.type == "FundsCredited") {
-    s.balance_cents += event_amount(e);
-    s.transfers[event_transfer(e)] |= kCredited;
-  } else if (e.type == "FundsRefunded") {
-    s.balance_cents += event_amount(e);
-    s.transfers[event_transfer(e)] |= kRefunded;
-  } else if (e.type == "TransferRequested") {
+    if (e.schema_version == 2 && currency == s.currency) s.balance_cents += cents;
+  } else if (type == "FundsWithdrawn") {
+    s.balance_cents -= r.svarint();
+  } else if (type == "AccountOpened") {
+    s.open = true;
+    s.currency = r.string();
+  } else if (type == "FundsDebited" || type == "FundsCredited" || type == "FundsRefunded") {
+    std::string transfer = r.string();
+    const std::int64_t amount = r.svarint();
+    if (type == "FundsDebited") {
+      s.balance_cents -= amount;
+      s.transfers[std::move(transfer)] |= kDebited;
+    } else if (type == "FundsCredited") {
+      s.balance_cents += amount;
+      s.transfers[std::move(transfer)] |= kCredited;
+    } else {
+      s.balance_cents += amount;
+      s.transfers[std::move(transfer)] |= kRefunded;
+    }
+  } else if (type == "TransferRequested") {
     s.transfer_status = kTransferRequested;
-  } else if (e.type == "TransferCompleted") {
+  } else if (type == "TransferCompleted") {
     s.transfer_status = kTransferCompleted;
-  } else if (e.type == "TransferFailed") {
+  } else if (type == "TransferFailed") {
     s.transfer_status = kTransferFailed;
   }
 }

@@ -65,7 +65,8 @@ class BankDomain final : public Domain {
   sim::Result<std::vector<NewEvent>> decide(const AggregateState& state,
                                             const Command& command) const override;
   sim::Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const override;
-  Event upcast(Event event, const Bugs& bugs) const override;
+  bool needs_upcast(const Event& event) const override;
+  void upcast(Event& event, const Bugs& bugs) const override;
   std::vector<ProjectionHandler> projections() const override;
   std::string describe_payload(const Event& event) const override;
 };
