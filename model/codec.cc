@@ -17,11 +17,11 @@ std::uint32_t crc32c(ByteView bytes) {
   return crc.checksum();
 }
 
-std::uint32_t crc32c_extend(std::uint32_t crc, ByteView more) {
-  // The register holds the un-finalised value: undo the final XOR.
-  Crc32c c(crc ^ 0xFFFFFFFFU);
-  c.process_bytes(more.data(), more.size());
-  return c.checksum();
+std::uint32_t crc32c(ByteView first, ByteView second) {
+  Crc32c crc;
+  crc.process_bytes(first.data(), first.size());
+  crc.process_bytes(second.data(), second.size());
+  return crc.checksum();
 }
 
 // ---- Writer ----

@@ -113,7 +113,7 @@ class Reader {
 
 // CRC32C (Castagnoli), as in iSCSI, ext4 and most log formats.
 std::uint32_t crc32c(ByteView bytes);
-// The CRC32C of (the bytes whose CRC32C is `crc`) followed by `more`.
-std::uint32_t crc32c_extend(std::uint32_t crc, ByteView more);
+// The CRC32C of `first` followed by `second`, without joining them.
+std::uint32_t crc32c(ByteView first, ByteView second);
 
 }  // namespace essim::model

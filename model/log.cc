@@ -11,7 +11,7 @@ namespace {
 std::uint32_t record_crc(std::uint64_t previous_hash, ByteView body) {
   std::uint8_t previous[8];
   for (int i = 0; i < 8; ++i) previous[i] = static_cast<std::uint8_t>(previous_hash >> (8 * i));
-  return crc32c_extend(crc32c(previous), body);
+  return crc32c(previous, body);
 }
 
 // Whether a well-formed record with a good CRC starts at `offset`; its chain

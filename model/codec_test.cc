@@ -1,0 +1,116 @@
+#include "model/codec.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "model/messages.h"
+#include "model/test_generators.h"
+
+namespace essim::model {
+namespace {
+
+RC_GTEST_PROP(Codec, EveryMessageRoundTrips, (const Message& message)) {
+  const Bytes bytes = encode(message);
+  auto decoded = decode(bytes);
+  RC_ASSERT(decoded.ok());
+  RC_ASSERT(decoded.value() == message);
+}
+
+RC_GTEST_PROP(Codec, RandomBytesNeverCrashTheDecoder, (const Bytes& bytes)) {
+  auto decoded = decode(bytes);
+  if (decoded.ok()) RC_ASSERT(encode(decoded.value()).size() > 0U);
+}
+
+// Valid messages, then damaged: a byte changed, bytes cut off or inserted.
+RC_GTEST_PROP(Codec, MutatedMessagesDecodeToAnErrorOrAMessage, (const Message& message)) {
+  Bytes bytes = encode(message);
+  const auto at = *rc::gen::inRange<std::size_t>(0, bytes.size());
+  switch (*rc::gen::inRange(0, 4)) {
+    case 0:
+      bytes[at] ^= *rc::gen::inRange<std::uint8_t>(1, 255);
+      break;
+    case 1:
+      bytes.resize(at);
+      break;
+    case 2:
+      bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                   *rc::gen::arbitrary<std::uint8_t>());
+      break;
+    default:
+      bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(at));
+      break;
+  }
+  auto decoded = decode(bytes);
+  if (decoded.ok()) {
+    // Whatever came out is a message in its own right: it round-trips.
+    RC_ASSERT(decode(encode(decoded.value())).ok());
+  } else {
+    RC_ASSERT(!decoded.error().message.empty());
+  }
+}
+
+TEST(Codec, ErrorsSayWhatIsWrong) {
+  EXPECT_NE(decode(Bytes{}).error().message.find("truncated"), std::string::npos);
+  EXPECT_NE(decode(Bytes{0x00}).error().message.find("not an essim message"), std::string::npos);
+  EXPECT_NE(decode(Bytes{kMagic, 9, 0, 0}).error().message.find("codec version 9"),
+            std::string::npos);
+  EXPECT_NE(
+      decode(Bytes{kMagic, kCodecVersion, 200, 0}).error().message.find("unknown message type"),
+      std::string::npos);
+  Bytes ok = encode(DeliverAck{5});
+  ok.push_back(0);
+  EXPECT_NE(decode(ok).error().message.find("says"), std::string::npos);
+}
+
+TEST(Codec, HostileCountsCannotAllocate) {
+  // A ReadAllReply claiming 2^60 events in a few bytes.
+  Bytes body;
+  Writer w(body);
+  w.varint(1);
+  w.varint(1);
+  w.varint(std::uint64_t{1} << 60);
+  Bytes message{kMagic, kCodecVersion, 5};
+  Writer(message).varint(body.size());
+  message.insert(message.end(), body.begin(), body.end());
+  auto decoded = decode(message);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("exceeds"), std::string::npos);
+}
+
+TEST(Codec, VarintLimits) {
+  Bytes max;
+  Writer(max).varint(UINT64_MAX);
+  EXPECT_EQ(max.size(), 10U);
+  Reader r(max);
+  EXPECT_EQ(r.varint(), UINT64_MAX);
+  EXPECT_TRUE(r.ok());
+  Bytes overflow(10, 0xff);
+  overflow.back() = 0x7f;
+  Reader bad(overflow);
+  (void)bad.varint();
+  EXPECT_FALSE(bad.ok());
+  Bytes endless(11, 0x80);
+  Reader worse(endless);
+  (void)worse.varint();
+  EXPECT_FALSE(worse.ok());
+}
+
+RC_GTEST_PROP(Codec, SignedVarintsRoundTrip, (std::int64_t v)) {
+  Bytes b;
+  Writer(b).svarint(v);
+  Reader r(b);
+  RC_ASSERT(r.svarint() == v);
+  RC_ASSERT(r.at_end());
+}
+
+TEST(Codec, Crc32cKnownAnswer) {
+  // RFC 3720's check value for "123456789".
+  const std::string text = "123456789";
+  EXPECT_EQ(crc32c(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())),
+            0xE3069283U);
+  const ByteView all(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  EXPECT_EQ(crc32c(all.first(4), all.subspan(4)), 0xE3069283U);
+}
+
+}  // namespace
+}  // namespace essim::model
