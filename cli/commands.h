@@ -8,5 +8,6 @@ namespace essim::cli {
 // runs it and returns the exit code.
 using Runner = std::function<int()>;
 Runner add_demo_command(CLI::App& app);
+Runner add_list_command(CLI::App& app);
 
 }  // namespace essim::cli

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   std::map<CLI::App*, essim::cli::Runner> runners;
   const essim::cli::Runner demo = essim::cli::add_demo_command(app);
   runners[app.get_subcommand("demo")] = demo;
+  const essim::cli::Runner list = essim::cli::add_list_command(app);
+  runners[app.get_subcommand("list")] = list;
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,58 @@
+// `essim list`: what essim knows — domains, projection handlers, properties,
+// fault kinds and bug variants — so a scenario author can look names up.
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "model/bugs.h"
+#include "model/domain.h"
+#include "properties/properties.h"
+
+namespace essim::cli {
+
+namespace {
+
+void print_list() {
+  const model::Registry& registry = model::Registry::builtin();
+  fmt::print("Domains:\n");
+  for (const std::string& name : registry.domain_names()) {
+    const model::Domain* d = registry.domain(name);
+    fmt::print("  {:<22} {}\n", name, d->description());
+    fmt::print("  {:<22} work: {}\n", "", fmt::join(d->work_kinds(), ", "));
+  }
+  fmt::print("\nProjection handlers:\n");
+  for (const std::string& name : registry.handler_names()) {
+    fmt::print("  {:<22} {}\n", name, registry.handler(name)->handler->description);
+  }
+  fmt::print("\nDedup strategies: none, event-id, atomic-checkpoint\n");
+  fmt::print("\nProperties:\n");
+  for (const properties::Property& p : properties::all_properties()) {
+    const std::string scope = p.domain.empty() ? "" : fmt::format(" ({} only)", p.domain);
+    fmt::print("  {:<28} {}{}\n", p.name, p.description, scope);
+  }
+  fmt::print(
+      "\nFault kinds:\n"
+      "  network: drop, duplicate, delay, reorder (jitter), latency, partitions, clogs\n"
+      "  process: crash, restart\n"
+      "  disk:    unsynced writes lost, torn writes, read corruption\n");
+  fmt::print("\nBug variants:\n");
+  for (const model::BugInfo& b : model::all_bugs()) {
+    fmt::print("  {:<32} [{}] {}\n", b.name, b.component, b.description);
+  }
+}
+
+}  // namespace
+
+Runner add_list_command(CLI::App& app) {
+  app.add_subcommand("list",
+                     "List the domains, projection handlers, properties, fault kinds and bug "
+                     "variants essim knows.");
+  return [] {
+    print_list();
+    return kExitOk;
+  };
+}
+
+}  // namespace essim::cli
