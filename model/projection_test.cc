@@ -17,11 +17,14 @@ class FakeBus final : public sim::Node {
   void on_message(sim::Env&, const sim::Message& m) override {
     auto decoded = decode(m.bytes);
     if (decoded.ok()) {
-      if (const auto* ack = std::get_if<DeliverAck>(&decoded.value()))
+      if (const auto* ack = std::get_if<DeliverAck>(&decoded.value())) {
         acks.push_back(ack->position);
+      }
+      if (const auto* q = std::get_if<QueryReply>(&decoded.value())) queries.push_back(*q);
     }
   }
   std::vector<std::uint64_t> acks;
+  std::vector<QueryReply> queries;
 };
 
 // A counting handler: not idempotent, so duplicates show.
@@ -97,6 +100,19 @@ TEST(Projection, StateSurvivesACrashAfterItsAck) {
   EXPECT_EQ(f.state().model.at("s"), 2);
   f.deliver(event("s", 2, 2));  // the bus redelivers after the crash
   EXPECT_EQ(f.state().model.at("s"), 2);
+}
+
+TEST(Projection, AnswersQueriesWithItsReadModel) {
+  Fixture f(Dedup::kAtomicCheckpoint);
+  f.deliver(event("s", 1, 1));
+  f.deliver(event("s", 2, 2));
+  sim::SimEnv env(f.sim, 0);
+  env.send(1, encode(QueryRequest{42}));
+  (void)f.sim.run_until_quiet(sim::seconds(1));
+  ASSERT_EQ(f.bus->queries.size(), 1U);
+  EXPECT_EQ(f.bus->queries[0].request_id, 42U);
+  EXPECT_EQ(f.bus->queries[0].model, (ReadModel{{"s", 2}}));
+  EXPECT_EQ(f.bus->queries[0].events_applied, 2U);
 }
 
 TEST(Projection, StateEncodingRoundTripsAndRejectsGarbage) {
