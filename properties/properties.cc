@@ -250,22 +250,34 @@ std::vector<Violation> upcast_equivalence(const RunView& run) {
 
 // ---- bank ----
 
-std::vector<Violation> no_overdraft(const RunView& run) {
-  Collector c{"no_overdraft"};
+// Folds each stream whose name starts with `prefix` and reports the first
+// event after which `holds(state)` is false, per stream.
+template <typename State>
+std::vector<Violation> invariant_per_stream(const RunView& run, std::string property,
+                                            std::string_view prefix, bool (*holds)(const State&),
+                                            std::string_view broken) {
+  Collector c{std::move(property)};
   for (const auto& [stream, events] : index(*run.log).by_stream) {
-    if (stream.rfind("acct-", 0) != 0 || c.full()) continue;
+    if (!stream.starts_with(prefix) || c.full()) continue;
     auto state = run.domain->initial();
     for (const Event* e : events) {
       run.domain->evolve(*state, model::upcasted(*run.domain, *e));
-      const auto& account = dynamic_cast<const model::domains::BankAccount&>(*state);
-      if (account.balance_cents >= 0) continue;
-      Violation& v = c.add(fmt::format("{} went below zero", stream));
+      const auto& typed = dynamic_cast<const State&>(*state);
+      if (holds(typed)) continue;
+      Violation& v = c.add(fmt::format("{} {}", stream, broken));
       cite(v, "after: " + show(run, *e));
-      cite(v, "state: " + account.describe());
+      cite(v, "state: " + typed.describe());
       break;
     }
   }
   return c.out;
+}
+
+std::vector<Violation> no_overdraft(const RunView& run) {
+  return invariant_per_stream<model::domains::BankAccount>(
+      run, "no_overdraft", "acct-",
+      [](const model::domains::BankAccount& a) { return a.balance_cents >= 0; },
+      "went below zero");
 }
 
 std::vector<Violation> money_conserved(const RunView& run) {
@@ -322,21 +334,9 @@ std::vector<Violation> sagas_complete(const RunView& run) {
 // ---- inventory ----
 
 std::vector<Violation> no_oversell(const RunView& run) {
-  Collector c{"no_oversell"};
-  for (const auto& [stream, events] : index(*run.log).by_stream) {
-    if (stream.rfind("sku-", 0) != 0 || c.full()) continue;
-    auto state = run.domain->initial();
-    for (const Event* e : events) {
-      run.domain->evolve(*state, model::upcasted(*run.domain, *e));
-      const auto& sku = dynamic_cast<const model::domains::Sku&>(*state);
-      if (sku.available() >= 0) continue;
-      Violation& v = c.add(fmt::format("{} reserved more than its stock", stream));
-      cite(v, "after: " + show(run, *e));
-      cite(v, "state: " + sku.describe());
-      break;
-    }
-  }
-  return c.out;
+  return invariant_per_stream<model::domains::Sku>(
+      run, "no_oversell", "sku-", [](const model::domains::Sku& s) { return s.available() >= 0; },
+      "reserved more than its stock");
 }
 
 }  // namespace
