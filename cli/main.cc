@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
       "Run 'essim SUBCOMMAND --help' for a subcommand's options.");
 
   std::map<CLI::App*, essim::cli::Runner> runners;
+  for (auto& [name, runner] : essim::cli::add_scenario_commands(app)) {
+    runners[app.get_subcommand(name)] = std::move(runner);
+  }
   const essim::cli::Runner demo = essim::cli::add_demo_command(app);
   runners[app.get_subcommand("demo")] = demo;
   const essim::cli::Runner list = essim::cli::add_list_command(app);

@@ -349,8 +349,10 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   if (timed_out && config_.bugs.has(Bug::kSagaWithoutCompensation)) {
     return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a timeout");
   }
-  // Past a step that cannot be undone, the only way is forward.
-  bool pivot_passed = false;
+  // Past a step that cannot be undone, the only way is forward. So too for a
+  // step that cannot be undone and may have happened (it timed out): retrying
+  // it (steps are idempotent) settles whether it did.
+  bool pivot_passed = timed_out && !s.saga.steps[s.step].compensation;
   for (std::uint32_t i = 0; i < s.step; ++i) {
     if (s.done[i] && !s.saga.steps[i].compensation) pivot_passed = true;
   }

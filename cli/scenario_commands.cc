@@ -1,0 +1,349 @@
+// `essim run`, `essim replay`, `essim validate` and `essim merge`.
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "reports/progress.h"
+#include "reports/report.h"
+
+namespace essim::cli {
+
+namespace {
+
+constexpr std::size_t kFailuresPerProperty = 3;
+
+bool parse_shard(std::string_view text, std::uint64_t& index, std::uint64_t& count) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  const char* end = text.data() + text.size();
+  const auto a = std::from_chars(text.data(), text.data() + slash, index);
+  const auto b = std::from_chars(text.data() + slash + 1, end, count);
+  return a.ec == std::errc{} && a.ptr == text.data() + slash && b.ec == std::errc{} &&
+         b.ptr == end && count > 0 && index < count;
+}
+
+// Loads every file; prints every error (not just the first).
+bool load_all(const std::vector<std::string>& files, std::vector<harness::Scenario>& out) {
+  bool ok = true;
+  for (const std::string& file : files) {
+    auto s = harness::load_scenario(file, model::Registry::builtin());
+    if (!s.ok()) {
+      fmt::print(stderr, "error: {}\n", s.error().message);
+      ok = false;
+      continue;
+    }
+    out.push_back(std::move(s).value());
+  }
+  return ok;
+}
+
+std::string expectation(const harness::Scenario& s) {
+  return s.expect.pass ? "pass"
+                       : fmt::format("{} within {} seeds", s.expect.violation, s.expect.within_seeds);
+}
+
+std::vector<std::string> checked_properties(const harness::Scenario& s) {
+  if (!s.properties.empty()) return s.properties;
+  std::vector<std::string> names;
+  for (const properties::Property& p : properties::all_properties()) {
+    if (p.domain.empty() || p.domain == s.spec.domain) names.push_back(p.name);
+  }
+  return names;
+}
+
+void print_violation(const properties::Violation& v, std::string_view indent) {
+  fmt::print("{}{}: {}\n", indent, v.property, v.summary);
+  for (const std::string& e : v.evidence) fmt::print("{}    {}\n", indent, e);
+}
+
+reports::ScenarioReport to_report(const harness::Scenario& s, const harness::ScenarioResult& r) {
+  reports::ScenarioReport out;
+  out.name = s.name;
+  out.file = s.file;
+  out.domain = s.spec.domain;
+  out.description = s.description;
+  out.expected_violation = s.expect.pass ? "" : s.expect.violation;
+  out.within_seeds = s.expect.within_seeds;
+  out.met = r.expectation_met;
+  out.seeds_run = r.seeds_run;
+  out.seeds_failed = r.failures.size();
+  out.caught_at_seed = r.caught_at_seed;
+  out.wall_seconds = r.wall_seconds;
+  out.properties = checked_properties(s);
+  out.violated = r.violated;
+  std::map<std::string, std::size_t> per_property;
+  for (const harness::SeedResult& seed : r.failures) {
+    for (const properties::Violation& v : seed.violations) {
+      if (per_property[v.property]++ >= kFailuresPerProperty) continue;
+      out.failures.push_back({seed.seed, fmt::format("0x{:016x}", seed.fingerprint), v.property,
+                              v.summary, v.evidence, harness::replay_command(s, seed.seed)});
+    }
+  }
+  return out;
+}
+
+// ---- run ----
+
+struct RunArgs {
+  std::vector<std::string> files;
+  std::uint64_t seed = 1;
+  std::uint64_t seeds = 0;
+  int jobs = 1;
+  std::string shard = "0/1";
+  std::string report_dir;
+  bool quiet = false;
+};
+
+void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) {
+  const double rate = r.wall_seconds > 0 ? static_cast<double>(r.seeds_run) / r.wall_seconds : 0;
+  if (!s.expect.pass) {
+    if (r.expectation_met) {
+      fmt::print("CAUGHT  {}: {} at seed {} ({} seeds, {:.1f} seeds/s)\n", s.name,
+                 s.expect.violation, r.caught_at_seed, r.seeds_run, rate);
+    } else {
+      fmt::print("MISSED  {}: expected {} within {} seeds; {} seeds ran without it\n", s.name,
+                 s.expect.violation, s.expect.within_seeds, r.seeds_run);
+    }
+    return;
+  }
+  if (r.expectation_met) {
+    fmt::print("PASSED  {}: {} seeds ({:.1f} seeds/s)\n", s.name, r.seeds_run, rate);
+    return;
+  }
+  fmt::print("FAILED  {}: {} of {} seeds violated a property\n", s.name, r.failures.size(),
+             r.seeds_run);
+  constexpr std::size_t kShown = 3;
+  for (std::size_t i = 0; i < r.failures.size() && i < kShown; ++i) {
+    const harness::SeedResult& f = r.failures[i];
+    fmt::print("  seed {} (fingerprint 0x{:016x}):\n", f.seed, f.fingerprint);
+    for (const properties::Violation& v : f.violations) print_violation(v, "    ");
+    fmt::print("    replay: {}\n", harness::replay_command(s, f.seed));
+  }
+  if (r.failures.size() > kShown) fmt::print("  ... and {} more failing seeds\n", r.failures.size() - kShown);
+}
+
+int run_command(const RunArgs& a) {
+  harness::SweepPlan plan;
+  plan.first_seed = a.seed;
+  plan.seeds = a.seeds;
+  plan.jobs = a.jobs;
+  if (!parse_shard(a.shard, plan.shard_index, plan.shard_count)) {
+    fmt::print(stderr, "essim run: --shard wants I/N with 0 <= I < N, e.g. 0/4, not '{}'\n", a.shard);
+    return kExitUsage;
+  }
+  std::vector<harness::Scenario> scenarios;
+  if (!load_all(a.files, scenarios)) return kExitUsage;
+  reports::Report report;
+  report.shard = a.shard;
+  const bool interactive = reports::Progress::is_interactive(stderr);
+  for (const harness::Scenario& s : scenarios) {
+    harness::RunOptions options;
+    options.plan = plan;
+    const std::size_t total = options.plan.seeds == 0
+                                  ? (s.expect.pass ? s.seeds : s.expect.within_seeds)
+                                  : options.plan.seeds;
+    auto progress = std::make_shared<reports::Progress>(s.name, total, stderr, interactive);
+    if (!a.quiet) {
+      options.progress = [progress](std::size_t done, std::size_t, std::size_t failed) {
+        progress->update(done, failed);
+      };
+    }
+    const harness::ScenarioResult r = harness::run_scenario(s, options);
+    if (!a.quiet && interactive) fmt::print(stderr, "\r\033[K");
+    print_result(s, r);
+    std::fflush(stdout);
+    report.scenarios.push_back(to_report(s, r));
+  }
+  fmt::print("\n{:<36} {:>7} {:>8}  {}\n", "scenario", "seeds", "seeds/s", "result");
+  for (const reports::ScenarioReport& s : report.scenarios) {
+    const double rate = s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0;
+    std::string result = s.expected_violation.empty()
+                             ? (s.met ? "passed" : fmt::format("FAILED ({} seeds)", s.seeds_failed))
+                             : (s.met ? fmt::format("caught {} at seed {}", s.expected_violation,
+                                                    s.caught_at_seed)
+                                      : fmt::format("MISSED {}", s.expected_violation));
+    fmt::print("{:<36} {:>7} {:>8.1f}  {}\n", s.name, s.seeds_run, rate, result);
+  }
+  const std::size_t met = static_cast<std::size_t>(std::count_if(
+      report.scenarios.begin(), report.scenarios.end(), [](const auto& s) { return s.met; }));
+  fmt::print("{} of {} scenarios met their expectation\n", met, report.scenarios.size());
+  if (!a.report_dir.empty()) {
+    const std::string error = reports::write_report_dir(report, a.report_dir);
+    if (!error.empty()) {
+      fmt::print(stderr, "essim run: {}\n", error);
+      return kExitInternal;
+    }
+    fmt::print("reports written to {}/ (report.json, junit.xml, summary.md)\n", a.report_dir);
+  }
+  return report.ok() ? kExitOk : kExitViolation;
+}
+
+// ---- replay ----
+
+struct ReplayArgs {
+  std::string file;
+  std::uint64_t seed = 1;
+  std::string trace_file;
+};
+
+bool write_trace(const harness::SeedResult& r, const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  auto name = [&](sim::NodeId n) -> nlohmann::json {
+    if (n == sim::kNoNode) return nullptr;
+    return n < r.node_names.size() ? r.node_names[n] : std::to_string(n);
+  };
+  for (const sim::TraceEntry& e : r.trace) {
+    nlohmann::json line{{"step", e.step}, {"at_us", e.at_us},   {"kind", sim::to_string(e.kind)},
+                        {"node", name(e.node)}, {"peer", name(e.peer)}, {"a", e.a},
+                        {"b", e.b}};
+    if (!e.text.empty()) line["text"] = e.text;
+    out << line.dump() << '\n';
+  }
+  out.close();
+  return static_cast<bool>(out);
+}
+
+int replay_command(const ReplayArgs& a) {
+  auto s = harness::load_scenario(a.file, model::Registry::builtin());
+  if (!s.ok()) {
+    fmt::print(stderr, "error: {}\n", s.error().message);
+    return kExitUsage;
+  }
+  const harness::Scenario& scenario = s.value();
+  const harness::SeedResult r = harness::run_seed(scenario, a.seed, !a.trace_file.empty());
+  fmt::print("scenario {} ({}), seed {}\n", scenario.name, scenario.file, a.seed);
+  fmt::print("  {} simulation events, {} trace steps, {} operations, {} planned faults; heal: {}\n",
+             r.events, r.trace_steps, r.operations, r.faults, r.heal_end);
+  if (r.violations.empty()) {
+    fmt::print("verdict: every property held\n");
+  } else {
+    fmt::print("verdict: {} violation(s){}\n", r.violations.size(),
+               scenario.expect.pass ? "" : fmt::format(" (the scenario expects {})", scenario.expect.violation));
+    for (const properties::Violation& v : r.violations) print_violation(v, "  ");
+  }
+  if (!a.trace_file.empty()) {
+    if (!write_trace(r, a.trace_file)) {
+      fmt::print(stderr, "essim replay: cannot write {}\n", a.trace_file);
+      return kExitInternal;
+    }
+    fmt::print("trace: {} entries written to {}\n", r.trace.size(), a.trace_file);
+  }
+  fmt::print("fingerprint: 0x{:016x}\n", r.fingerprint);
+  return r.violations.empty() ? kExitOk : kExitViolation;
+}
+
+// ---- validate ----
+
+int validate_command(const std::vector<std::string>& files) {
+  bool ok = true;
+  for (const std::string& file : files) {
+    auto s = harness::load_scenario(file, model::Registry::builtin());
+    if (!s.ok()) {
+      fmt::print(stderr, "error: {}\n", s.error().message);
+      ok = false;
+      continue;
+    }
+    const harness::Scenario& sc = s.value();
+    fmt::print("ok: {}: {} ({} domain, {} seeds, expect {})\n", file, sc.name, sc.spec.domain,
+               sc.seeds, expectation(sc));
+  }
+  return ok ? kExitOk : kExitUsage;
+}
+
+// ---- merge ----
+
+int merge_command(const std::vector<std::string>& files, const std::string& dir) {
+  std::vector<reports::Report> shards;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      fmt::print(stderr, "error: {}: cannot open the file\n", file);
+      return kExitUsage;
+    }
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded()) {
+      fmt::print(stderr, "error: {}: not valid JSON\n", file);
+      return kExitUsage;
+    }
+    reports::Report r;
+    std::string error;
+    if (!reports::from_json(j, r, error)) {
+      fmt::print(stderr, "error: {}: {}\n", file, error);
+      return kExitUsage;
+    }
+    shards.push_back(std::move(r));
+  }
+  const reports::Report merged = reports::merge(shards);
+  fmt::print("{}", reports::summary_markdown(merged));
+  if (!dir.empty()) {
+    const std::string error = reports::write_report_dir(merged, dir);
+    if (!error.empty()) {
+      fmt::print(stderr, "essim merge: {}\n", error);
+      return kExitInternal;
+    }
+  }
+  return merged.ok() ? kExitOk : kExitViolation;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app) {
+  std::vector<std::pair<std::string, Runner>> runners;
+
+  auto run = std::make_shared<RunArgs>();
+  CLI::App* r = app.add_subcommand(
+      "run",
+      "Run scenarios over a sweep of seeds and judge each against its expectation: a\n"
+      "scenario expecting 'pass' must hold every property on every seed; one expecting a\n"
+      "violation must show it within its seeds. Failures print the evidence and the\n"
+      "'essim replay' command that reproduces them.");
+  r->add_option("scenarios", run->files, "Scenario files (YAML)")->required()->check(CLI::ExistingFile);
+  r->add_option("--seed", run->seed, "First seed of the sweep")->capture_default_str();
+  r->add_option("--seeds", run->seeds,
+                "Seeds per scenario (default: the scenario's 'seeds', or its expect.within_seeds)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+  r->add_option("--jobs,-j", run->jobs, "Seeds run on this many threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  r->add_option("--shard", run->shard, "Run shard I of N (every N-th seed), as I/N; merge the reports with 'essim merge'")
+      ->capture_default_str();
+  r->add_option("--report-dir", run->report_dir, "Write report.json, junit.xml and summary.md here");
+  r->add_flag("--quiet,-q", run->quiet, "No progress line");
+  runners.emplace_back("run", [run] { return run_command(*run); });
+
+  auto replay = std::make_shared<ReplayArgs>();
+  CLI::App* p = app.add_subcommand(
+      "replay",
+      "Run one seed of a scenario again, bit for bit: print its verdict, the evidence of\n"
+      "every violation and its fingerprint. Exits 1 if a property was violated.");
+  p->add_option("scenario", replay->file, "Scenario file")->required()->check(CLI::ExistingFile);
+  p->add_option("--seed", replay->seed, "The seed to replay")->required();
+  p->add_option("--trace", replay->trace_file, "Write every trace step to FILE as JSON lines");
+  runners.emplace_back("replay", [replay] { return replay_command(*replay); });
+
+  auto validate = std::make_shared<std::vector<std::string>>();
+  CLI::App* v = app.add_subcommand(
+      "validate", "Check scenario files without running them: every error names file:line:column.");
+  v->add_option("scenarios", *validate, "Scenario files")->required()->check(CLI::ExistingFile);
+  runners.emplace_back("validate", [validate] { return validate_command(*validate); });
+
+  auto merge_files = std::make_shared<std::vector<std::string>>();
+  auto merge_dir = std::make_shared<std::string>();
+  CLI::App* m = app.add_subcommand(
+      "merge", "Join the report.json files of shards ('essim run --shard I/N') into one report.");
+  m->add_option("reports", *merge_files, "report.json files")->required()->check(CLI::ExistingFile);
+  m->add_option("--report-dir", *merge_dir, "Write the merged report.json, junit.xml and summary.md here");
+  runners.emplace_back("merge", [merge_files, merge_dir] { return merge_command(*merge_files, *merge_dir); });
+  return runners;
+}
+
+}  // namespace essim::cli

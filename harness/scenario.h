@@ -1,0 +1,47 @@
+#pragma once
+// Scenario files: YAML describing a cluster, its workload, its faults, the
+// properties to check and what the run must show. scenarios/README.md
+// documents every key; scenarios/schema.json is the same schema for editors.
+//
+// Loading is strict: an unknown key (with the nearest valid one), a wrong
+// type, an out-of-range value or an unknown name is an error that names the
+// file, line and column. Empty, binary, truncated or enormous files get a
+// clear error too.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/cluster.h"
+#include "model/domain.h"
+#include "sim/result.h"
+
+namespace essim::harness {
+
+struct Expectation {
+  bool pass = true;           // every seed passes every property
+  std::string violation;      // else: this property must be violated...
+  std::uint64_t within_seeds = 0;  // ...by one of the first N seeds
+};
+
+struct Scenario {
+  std::string file;  // as given on the command line
+  std::string name;
+  std::string description;
+  std::uint64_t seeds = 100;  // default sweep size
+  ClusterSpec spec;
+  std::vector<std::string> properties;  // empty: every property of the domain
+  Expectation expect;
+};
+
+inline constexpr std::size_t kScenarioBytesMax = 1U << 20;
+
+// Parses `text` as the scenario file `file`. Errors read "file:line:column: what".
+sim::Result<Scenario> parse_scenario(std::string_view text, const std::string& file,
+                                     const model::Registry& registry);
+sim::Result<Scenario> load_scenario(const std::string& file, const model::Registry& registry);
+
+// The nearest of `candidates` to `word` (edit distance at most 3), or "".
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace essim::harness
