@@ -177,6 +177,9 @@ std::vector<BugCase> bug_cases() {
   };
 }
 
+// Test names and messages show the bug by name, not the struct's bytes.
+void PrintTo(const BugCase& c, std::ostream* os) { *os << model::bug_name(c.bug); }
+
 class BugVariant : public ::testing::TestWithParam<BugCase> {};
 
 TEST_P(BugVariant, IsCaughtByItsPropertyAndTheCorrectTwinPasses) {

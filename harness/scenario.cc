@@ -422,8 +422,9 @@ void Loader::expect(const YAML::Node& node, Scenario& s) const {
 sim::Result<Scenario> parse_scenario(std::string_view text, const std::string& file,
                                      const model::Registry& registry) {
   if (text.size() > kScenarioBytesMax) {
-    return sim::Error{fmt::format("{}:1:1: the file is {} bytes; a scenario may be at most {}",
-                                  file, text.size(), kScenarioBytesMax)};
+    return sim::Error{fmt::format("{}:1:1: the file is larger than {} bytes, the most a scenario "
+                                  "may be; is it really a scenario?",
+                                  file, kScenarioBytesMax)};
   }
   if (text.find('\0') != std::string_view::npos) {
     return sim::Error{fmt::format("{}:1:1: this is a binary file, not a YAML scenario", file)};
