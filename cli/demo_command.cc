@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/shard.h"
 #include "harness/kernel_demo.h"
 #include "harness/sweep.h"
 #include "reports/progress.h"
@@ -33,16 +34,6 @@ struct DemoOptions {
   double chaos_s = 10;
 };
 
-// Reads `I/N` with 0 <= I < N.
-bool parse_shard(std::string_view text, std::uint64_t& index, std::uint64_t& count) {
-  const std::size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return false;
-  const char* end = text.data() + text.size();
-  const auto a = std::from_chars(text.data(), text.data() + slash, index);
-  const auto b = std::from_chars(text.data() + slash + 1, end, count);
-  return a.ec == std::errc{} && a.ptr == text.data() + slash && b.ec == std::errc{} &&
-         b.ptr == end && count > 0 && index < count;
-}
 
 std::string replay_command(const DemoOptions& o, std::uint64_t seed) {
   std::string command = fmt::format("essim demo --seed {} --seeds 1", seed);

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/shard.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "reports/progress.h"
@@ -21,15 +22,6 @@ namespace {
 
 constexpr std::size_t kFailuresPerProperty = 3;
 
-bool parse_shard(std::string_view text, std::uint64_t& index, std::uint64_t& count) {
-  const std::size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return false;
-  const char* end = text.data() + text.size();
-  const auto a = std::from_chars(text.data(), text.data() + slash, index);
-  const auto b = std::from_chars(text.data() + slash + 1, end, count);
-  return a.ec == std::errc{} && a.ptr == text.data() + slash && b.ec == std::errc{} &&
-         b.ptr == end && count > 0 && index < count;
-}
 
 // Loads every file; prints every error (not just the first).
 bool load_all(const std::vector<std::string>& files, std::vector<harness::Scenario>& out) {

@@ -286,7 +286,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
   }
 }
 
-void ClientNode::finish(sim::Env& env, Outcome outcome) {
+void ClientNode::finish(sim::Env& env, const Outcome& outcome) {
   const std::unique_ptr<Exec> x = std::move(exec_);
   config_.history->complete(x->op, outcome.type, env.now(), outcome.detail, outcome.first_position,
                             outcome.stream_version, outcome.events);

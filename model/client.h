@@ -77,7 +77,7 @@ class ClientNode final : public sim::Node {
   void arm_timeout(sim::Env& env);
   void on_timeout(sim::Env& env, std::uint64_t request_id);
   void on_reply(sim::Env& env, const Message& message);
-  void finish(sim::Env& env, Outcome outcome);
+  void finish(sim::Env& env, const Outcome& outcome);
 
   void start_saga(sim::Env& env, Saga saga);
   void run_saga_step(sim::Env& env);

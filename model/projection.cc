@@ -72,7 +72,7 @@ sim::Result<ProjectionState> decode_projection_state(ByteView bytes) {
   return s;
 }
 
-ProjectionNode::ProjectionNode(ProjectionConfig config) : config_(std::move(config)) {
+ProjectionNode::ProjectionNode(ProjectionConfig config) : config_(config) {
   ESSIM_ASSERT_MSG(config_.domain != nullptr, "a projection needs a domain");
   ESSIM_ASSERT_MSG(config_.handler != nullptr, "a projection needs a handler");
   if (config_.bugs.has(Bug::kProjectionNoDedup)) config_.dedup = Dedup::kNone;

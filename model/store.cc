@@ -151,9 +151,11 @@ void StoreNode::recover_snapshots(sim::Env& env) {
   const Bytes bytes = read_reliably(env, kSnapshotsFile);
   const LogScan scan = scan_log(bytes);
   for (const ByteView body : scan.bodies) {
-    auto s = decode_snapshot(body);
-    if (!s.ok()) break;
-    snapshots_[s.value().stream] = std::move(s).value();
+    auto decoded = decode_snapshot(body);
+    if (!decoded.ok()) break;
+    SnapshotSave snapshot = std::move(decoded).value();
+    const std::string stream = snapshot.stream;
+    snapshots_[stream] = std::move(snapshot);
   }
   snapshot_hash_ = scan.last_hash;
   // Snapshots are a cache: whatever follows a bad record is dropped.
