@@ -93,6 +93,7 @@ struct RunArgs {
   std::string shard = "0/1";
   std::string report_dir;
   bool quiet = false;
+  bool check_determinism = false;
 };
 
 void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) {
@@ -136,10 +137,12 @@ int run_command(const RunArgs& a) {
   if (!load_all(a.files, scenarios)) return kExitUsage;
   reports::Report report;
   report.shard = a.shard;
+  bool nondeterministic = false;
   const bool interactive = reports::Progress::is_interactive(stderr);
   for (const harness::Scenario& s : scenarios) {
     harness::RunOptions options;
     options.plan = plan;
+    options.check_determinism = a.check_determinism;
     const std::size_t total = options.plan.seeds == 0
                                   ? (s.expect.pass ? s.seeds : s.expect.within_seeds)
                                   : options.plan.seeds;
@@ -152,6 +155,13 @@ int run_command(const RunArgs& a) {
     const harness::ScenarioResult r = harness::run_scenario(s, options);
     if (!a.quiet && interactive) fmt::print(stderr, "\r\033[K");
     print_result(s, r);
+    for (const auto& [seed, check] : r.nondeterministic) {
+      nondeterministic = true;
+      fmt::print("NONDETERMINISTIC  {} seed {}: fingerprints 0x{:016x} and 0x{:016x}\n"
+                 "  the runs part at trace step {}:\n    first:  {}\n    second: {}\n",
+                 s.name, seed, check.first_fingerprint, check.second_fingerprint,
+                 check.parted_at_step, check.first_entry, check.second_entry);
+    }
     std::fflush(stdout);
     report.scenarios.push_back(to_report(s, r));
   }
@@ -176,6 +186,11 @@ int run_command(const RunArgs& a) {
     }
     fmt::print("reports written to {}/ (report.json, junit.xml, summary.md)\n", a.report_dir);
   }
+  if (nondeterministic) {
+    fmt::print("essim itself is broken: the same seed gave two different runs (see above)\n");
+    return kExitInternal;
+  }
+  if (a.check_determinism) fmt::print("determinism: every seed ran twice with the same fingerprint\n");
   return report.ok() ? kExitOk : kExitViolation;
 }
 
@@ -310,6 +325,9 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
       ->capture_default_str();
   r->add_option("--report-dir", run->report_dir, "Write report.json, junit.xml and summary.md here");
   r->add_flag("--quiet,-q", run->quiet, "No progress line");
+  r->add_flag("--check-determinism", run->check_determinism,
+              "Run every seed twice and compare fingerprints; a mismatch exits 3 and names the "
+              "first trace step where the two runs part");
   runners.emplace_back("run", [run] { return run_command(*run); });
 
   auto replay = std::make_shared<ReplayArgs>();

@@ -36,6 +36,26 @@ SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trac
   return r;
 }
 
+DeterminismCheck check_determinism(const std::function<SeedResult(bool keep_trace)>& run) {
+  DeterminismCheck out;
+  out.first_fingerprint = run(false).fingerprint;
+  out.second_fingerprint = run(false).fingerprint;
+  out.same = out.first_fingerprint == out.second_fingerprint;
+  if (out.same) return out;
+  const SeedResult a = run(true);
+  const SeedResult b = run(true);
+  const std::size_t n = std::min(a.trace.size(), b.trace.size());
+  std::size_t i = 0;
+  while (i < n && a.trace[i] == b.trace[i]) ++i;
+  out.parted_at_step = i;
+  auto show = [](const SeedResult& r, std::size_t at) {
+    return at < r.trace.size() ? sim::describe(r.trace[at]) : std::string("(the run ended here)");
+  };
+  out.first_entry = show(a, i);
+  out.second_entry = show(b, i);
+  return out;
+}
+
 std::string replay_command(const Scenario& scenario, std::uint64_t seed) {
   return fmt::format("essim replay {} --seed {}", scenario.file, seed);
 }
@@ -48,6 +68,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   const std::vector<std::uint64_t> seeds = plan.seed_list();
   std::vector<SeedResult> results(seeds.size());
   std::vector<bool> ran(seeds.size(), false);
+  std::vector<DeterminismCheck> checks(seeds.size());
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> failed{0};
   const auto started = std::chrono::steady_clock::now();
@@ -58,6 +79,10 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         if (stop) return;  // caught already: the remaining seeds are skipped
         results[slot] = run_seed(scenario, seed);
         ran[slot] = true;
+        if (options.check_determinism) {
+          checks[slot] = check_determinism(
+              [&](bool keep_trace) { return run_seed(scenario, seed, keep_trace); });
+        }
         if (!results[slot].violations.empty()) ++failed;
         if (hunting) {
           for (const auto& v : results[slot].violations) {
@@ -75,6 +100,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   for (std::size_t i = 0; i < seeds.size(); ++i) {
     if (!ran[i]) continue;
     ++out.seeds_run;
+    if (!checks[i].same) out.nondeterministic.emplace_back(seeds[i], checks[i]);
     out.events += results[i].events;
     std::vector<std::string> seen;
     for (const auto& v : results[i].violations) {
