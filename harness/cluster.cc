@@ -38,8 +38,20 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
       return sim::Error{fmt::format("the {} domain has no work '{}'", spec.domain, w.kind)};
     }
   }
-  c->sim = std::make_unique<sim::Simulation>(seed, spec.sim);
+  sim::SimConfig sim_config = spec.sim;
+  c->chaos_us = spec.chaos_us;
+  if (spec.script) {
+    sim_config.disk.torn_writes = spec.script->torn_writes;
+    if (spec.script->chaos_us > 0) c->chaos_us = spec.script->chaos_us;
+  }
+  c->torn_writes = sim_config.disk.torn_writes;
+  c->sim = std::make_unique<sim::Simulation>(seed, sim_config);
   sim::Simulation& s = *c->sim;
+  s.network().record_fates();
+  if (spec.script) {
+    s.network().script_fates(spec.script->messages);
+    c->work_log.script(spec.script->work);
+  }
 
   // Ids are known before the nodes exist: store 0, bus 1, projections, clients.
   const sim::NodeId store = 0;
@@ -78,7 +90,8 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     config.index = static_cast<std::uint32_t>(i);
     config.mix = mix;
     config.interval_us = spec.client_interval_us;
-    config.stop_at_us = spec.chaos_us;
+    config.stop_at_us = c->chaos_us;
+    config.work_log = &c->work_log;
     config.snapshot_every = spec.snapshot_every;
     config.history = &c->history;
     config.bugs = spec.bugs;
@@ -94,14 +107,25 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
   faults.clogs = {spec.clogs, spec.clog_every, spec.clog_duration, all_nodes(*c)};
   if (auto valid = faults.validate(s.node_count()); !valid.ok()) return valid.error();
   c->plan = sim::plan_faults(faults, sim::Rng(seed).split("faults"), spec.chaos_us);
+  if (spec.script) c->plan.actions = spec.script->faults;
   return c;
+}
+
+Decisions Cluster::decisions() const {
+  Decisions d;
+  d.faults = plan.actions;
+  d.messages = sim->network().recorded_fates();
+  d.work = work_log.recorded();
+  d.chaos_us = chaos_us;
+  d.torn_writes = torn_writes;
+  return d;
 }
 
 void run_cluster(Cluster& c, const ClusterSpec& spec) {
   sim::Simulation& s = *c.sim;
   s.apply(c.plan);
   s.start();
-  (void)s.run_until(spec.chaos_us);
+  (void)s.run_until(c.chaos_us);
   s.begin_heal();
   c.heal = s.run_until_quiet(spec.heal_max_us, [&c] { return c.quiet(); });
 }

@@ -36,6 +36,19 @@ struct FaultTargets {
   bool clients = true;
 };
 
+// What a run decided, made explicit: every planned fault, every message's
+// fault, every piece of work started. A run given these as its script makes
+// exactly these decisions and no others (its other draws, such as latencies,
+// still come from the seed).
+struct Decisions {
+  std::vector<sim::FaultAction> faults;
+  std::vector<sim::MessageFate> messages;
+  std::vector<model::PlannedWork> work;
+  bool torn_writes = false;
+  sim::Micros chaos_us = 0;
+  std::size_t size() const { return faults.size() + messages.size() + work.size(); }
+};
+
 struct ClusterSpec {
   std::string domain = "bank";
   int clients = 3;
@@ -60,6 +73,8 @@ struct ClusterSpec {
   sim::DurationRange clog_duration{sim::millis(10), sim::millis(100)};
   sim::Micros chaos_us = sim::seconds(5);
   sim::Micros heal_max_us = sim::seconds(60);
+  // When set, the run makes exactly these decisions (see Decisions).
+  std::shared_ptr<const Decisions> script;
 };
 
 struct Cluster {
@@ -72,7 +87,13 @@ struct Cluster {
   std::vector<const model::ProjectionHandler*> handlers;  // by projection
   std::vector<sim::NodeId> clients;
   sim::FaultPlan plan;
+  model::WorkLog work_log;
   sim::RunOutcome heal;  // how the heal phase ended
+  sim::Micros chaos_us = 0;
+  bool torn_writes = false;
+
+  // The decisions this run made (after run_cluster).
+  Decisions decisions() const;
 
   // Quiet: every client idle and every projection caught up with the store.
   bool quiet();

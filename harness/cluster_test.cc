@@ -214,3 +214,41 @@ TEST(BugVariants, EveryBugHasACase) {
 
 }  // namespace
 }  // namespace essim::harness
+
+namespace essim::harness {
+namespace {
+
+// A run given its own decisions as a script is the same run, bit for bit;
+// given none, it has no faults at all.
+TEST(Decisions, ARecordedRunReplaysFromItsScriptAlone) {
+  ClusterSpec spec = with_every_fault(bank());
+  auto first = build_cluster(spec, 11, model::Registry::builtin());
+  ASSERT_TRUE(first.ok());
+  run_cluster(*first.value(), spec);
+  const Decisions recorded = first.value()->decisions();
+  EXPECT_FALSE(recorded.faults.empty());
+  EXPECT_FALSE(recorded.messages.empty());
+  EXPECT_FALSE(recorded.work.empty());
+
+  ClusterSpec scripted = spec;
+  scripted.script = std::make_shared<Decisions>(recorded);
+  auto second = build_cluster(scripted, 11, model::Registry::builtin());
+  ASSERT_TRUE(second.ok());
+  run_cluster(*second.value(), scripted);
+  EXPECT_EQ(second.value()->sim->fingerprint(), first.value()->sim->fingerprint());
+  EXPECT_EQ(second.value()->decisions().messages, recorded.messages);
+
+  Decisions none;
+  none.chaos_us = recorded.chaos_us;
+  ClusterSpec calm = spec;
+  calm.script = std::make_shared<Decisions>(none);
+  auto third = build_cluster(calm, 11, model::Registry::builtin());
+  ASSERT_TRUE(third.ok());
+  run_cluster(*third.value(), calm);
+  EXPECT_TRUE(third.value()->decisions().messages.empty());
+  EXPECT_TRUE(third.value()->decisions().work.empty());
+  EXPECT_EQ(third.value()->sim->trace().count(sim::TraceKind::kCrash), 0U);
+}
+
+}  // namespace
+}  // namespace essim::harness

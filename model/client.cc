@@ -1,5 +1,8 @@
 #include "model/client.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "model/codec.h"
@@ -31,6 +34,21 @@ Command read_command(Reader& r) {
   return c;
 }
 }  // namespace
+
+void WorkLog::script(std::vector<PlannedWork> work) {
+  std::sort(work.begin(), work.end());
+  script_ = std::move(work);
+  scripted_ = true;
+}
+
+const PlannedWork* WorkLog::find(std::uint32_t client, Micros at_us) const {
+  const auto it = std::lower_bound(script_.begin(), script_.end(), PlannedWork{client, at_us, "", 0},
+                                   [](const PlannedWork& a, const PlannedWork& b) {
+                                     return std::tie(a.client, a.at_us) < std::tie(b.client, b.at_us);
+                                   });
+  if (it == script_.end() || it->client != client || it->at_us != at_us) return nullptr;
+  return &*it;
+}
 
 // One command being carried out: load, decide, append.
 struct ClientNode::Exec {
@@ -94,14 +112,26 @@ void ClientNode::tick(sim::Env& env) {
     }
     pick -= w.weight;
   }
-  Work work = config_.domain->generate(chosen->kind, env.rng());
+  // Drawn whatever a script says, so scripted runs keep the draws of the run
+  // they were recorded from.
+  PlannedWork planned{config_.index, env.now(), chosen->kind, env.rng().next()};
+  if (config_.work_log != nullptr) {
+    if (config_.work_log->scripted()) {
+      const PlannedWork* scripted = config_.work_log->find(config_.index, env.now());
+      if (scripted == nullptr) return;
+      planned = *scripted;
+    }
+    config_.work_log->record(planned);
+  }
+  sim::Rng generator(planned.seed);
+  Work work = config_.domain->generate(planned.kind, generator);
   if (auto* saga = std::get_if<Saga>(&work)) {
     start_saga(env, std::move(*saga));
-    saga_->kind = chosen->kind;
+    saga_->kind = planned.kind;
     save_journal(env);
     run_saga_step(env);
   } else {
-    start_command(env, std::get<Command>(work), random_id(env.rng()), chosen->kind);
+    start_command(env, std::get<Command>(work), random_id(env.rng()), planned.kind);
   }
 }
 

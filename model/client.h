@@ -22,6 +22,32 @@
 
 namespace essim::model {
 
+// One piece of work a client started: the workload as a recorded decision.
+struct PlannedWork {
+  std::uint32_t client = 0;
+  Micros at_us = 0;  // the tick it started at
+  std::string kind;
+  std::uint64_t seed = 0;  // the generator's seed for it
+  friend auto operator<=>(const PlannedWork&, const PlannedWork&) = default;
+};
+
+// Kept outside the clients (like the History): records the work they start,
+// or, when scripted, tells them exactly which work to start at which tick.
+class WorkLog {
+ public:
+  void script(std::vector<PlannedWork> work);
+  bool scripted() const { return scripted_; }
+  // The scripted work of `client` at `at_us`, or nullptr.
+  const PlannedWork* find(std::uint32_t client, Micros at_us) const;
+  void record(const PlannedWork& work) { recorded_.push_back(work); }
+  const std::vector<PlannedWork>& recorded() const { return recorded_; }
+
+ private:
+  bool scripted_ = false;
+  std::vector<PlannedWork> script_;  // sorted by (client, at_us)
+  std::vector<PlannedWork> recorded_;
+};
+
 struct WorkWeight {
   std::string kind;
   std::uint32_t weight = 1;
@@ -39,6 +65,7 @@ struct ClientConfig {
   std::uint32_t max_conflicts = 8;   // per command
   std::uint64_t snapshot_every = 0;  // save a snapshot every N versions (0: never)
   History* history = nullptr;
+  WorkLog* work_log = nullptr;  // optional
   Bugs bugs;
 };
 

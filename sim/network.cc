@@ -74,37 +74,77 @@ Micros Network::draw(const DurationRange& range) {
   return rng_.between(range.min_us, range.max_us);
 }
 
+std::string_view to_string(MessageFate::Kind kind) {
+  switch (kind) {
+    case MessageFate::Kind::kDrop: return "drop";
+    case MessageFate::Kind::kDuplicate: return "duplicate";
+    case MessageFate::Kind::kDelay: return "delay";
+    case MessageFate::Kind::kReorder: return "reorder";
+  }
+  return "unknown";
+}
+
+void Network::script_fates(std::vector<MessageFate> script) {
+  std::sort(script.begin(), script.end());
+  script_ = std::move(script);
+  scripted_ = true;
+}
+
+bool Network::decide(bool drawn, NodeId from, NodeId to, std::uint64_t message,
+                     MessageFate::Kind kind, Micros& amount_us) {
+  bool fires = drawn;
+  if (scripted_) {
+    const MessageFate key{from, to, message, kind, 0};
+    const auto it = std::lower_bound(script_.begin(), script_.end(), key);
+    fires = it != script_.end() && it->from == from && it->to == to && it->message == message &&
+            it->kind == kind;
+    if (fires) amount_us = it->amount_us;
+  }
+  if (fires && recording_) recorded_.push_back({from, to, message, kind, amount_us});
+  return fires;
+}
+
 Network::Route Network::route(Micros now_us, NodeId from, NodeId to) {
   Link& l = link(from, to);
+  const std::uint64_t message = ++l.sent;
   Route route;
   if (l.cuts > 0) {
     route.dropped = true;
     route.reason = DropReason::kPartitioned;
     return route;
   }
-  if (rng_.chance(faults_.drop)) {
+  // Every draw below happens whatever a script says, so scripted runs keep
+  // the latencies of the run they were recorded from.
+  Micros unused = 0;
+  if (decide(rng_.chance(faults_.drop), from, to, message, MessageFate::Kind::kDrop, unused)) {
     route.dropped = true;
     route.reason = DropReason::kRandom;
     return route;
   }
   Micros at_us = now_us + draw(faults_.latency);
-  if (rng_.chance(faults_.delay)) {
-    route.delay_extra_us = draw(faults_.delay_extra);
-    at_us += route.delay_extra_us;
+  const bool delay_drawn = rng_.chance(faults_.delay);
+  Micros extra_us = delay_drawn ? draw(faults_.delay_extra) : 0;
+  if (decide(delay_drawn, from, to, message, MessageFate::Kind::kDelay, extra_us)) {
+    route.delay_extra_us = extra_us;
+    at_us += extra_us;
   }
   at_us = std::max(at_us, l.clogged_until_us);
-  if (rng_.chance(faults_.reorder)) {
-    route.jitter_us = draw(faults_.reorder_jitter);
-    at_us += route.jitter_us;
+  const bool reorder_drawn = rng_.chance(faults_.reorder);
+  Micros jitter_us = reorder_drawn ? draw(faults_.reorder_jitter) : 0;
+  if (decide(reorder_drawn, from, to, message, MessageFate::Kind::kReorder, jitter_us)) {
+    route.jitter_us = jitter_us;
+    at_us += jitter_us;
   } else {
     at_us = std::max(at_us, l.last_deliver_at_us);
     l.last_deliver_at_us = at_us;
   }
   route.copies = 1;
   route.deliver_at_us[0] = at_us;
-  if (rng_.chance(faults_.duplicate)) {
+  const bool duplicate_drawn = rng_.chance(faults_.duplicate);
+  const Micros copy_latency_us = duplicate_drawn ? draw(faults_.latency) : faults_.latency.min_us;
+  if (decide(duplicate_drawn, from, to, message, MessageFate::Kind::kDuplicate, unused)) {
     route.copies = 2;
-    route.deliver_at_us[1] = std::max(now_us + draw(faults_.latency), l.clogged_until_us);
+    route.deliver_at_us[1] = std::max(now_us + copy_latency_us, l.clogged_until_us);
   }
   return route;
 }

@@ -9,6 +9,7 @@
 // ignore that order and adds jitter; duplicate copies travel on their own.
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "sim/result.h"
@@ -31,6 +32,20 @@ struct NetworkFaults {
   Result<bool> validate() const;
 };
 
+// One fault decision about one message, named by its link and its number on
+// that link (1 for the first message sent from `from` to `to`), which stays
+// meaningful when other messages come and go.
+struct MessageFate {
+  enum class Kind : std::uint8_t { kDrop, kDuplicate, kDelay, kReorder };
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  std::uint64_t message = 0;
+  Kind kind = Kind::kDrop;
+  Micros amount_us = 0;  // kDelay: the extra delay; kReorder: the jitter
+  friend auto operator<=>(const MessageFate&, const MessageFate&) = default;
+};
+std::string_view to_string(MessageFate::Kind kind);
+
 class Network {
  public:
   // What happens to one message.
@@ -50,6 +65,13 @@ class Network {
   NodeId node_count() const { return node_count_; }
 
   Route route(Micros now_us, NodeId from, NodeId to);
+
+  // Every fault decision made from now on is kept (recorded_fates()).
+  void record_fates() { recording_ = true; }
+  const std::vector<MessageFate>& recorded_fates() const { return recorded_; }
+  // From now on, message faults are exactly the fates in `script`: the random
+  // draws still happen (so latencies stay as they were) but decide nothing.
+  void script_fates(std::vector<MessageFate> script);
 
   // Partitions: every link between a node of side_a and a node of side_b is
   // cut both ways until healed. Partitions may overlap; a link is cut while
@@ -72,6 +94,7 @@ class Network {
 
  private:
   struct Link {
+    std::uint64_t sent = 0;         // messages sent on this link
     Micros last_deliver_at_us = 0;  // FIFO: no in-order message arrives before this
     Micros clogged_until_us = 0;
     std::uint32_t cuts = 0;  // active partitions that cut this link
@@ -86,6 +109,9 @@ class Network {
   const Link& link(NodeId from, NodeId to) const;
   void apply_cut(const ActivePartition& p, int delta);
   Micros draw(const DurationRange& range);
+  // Applies the script (when scripted) to one drawn decision, and records it.
+  bool decide(bool drawn, NodeId from, NodeId to, std::uint64_t message, MessageFate::Kind kind,
+              Micros& amount_us);
 
   Rng rng_;
   NetworkFaults faults_;
@@ -93,6 +119,10 @@ class Network {
   std::vector<Link> links_;
   std::vector<ActivePartition> partitions_;
   std::uint64_t next_partition_id_ = 1;
+  bool recording_ = false;
+  std::vector<MessageFate> recorded_;
+  bool scripted_ = false;
+  std::vector<MessageFate> script_;  // sorted
 };
 
 }  // namespace essim::sim

@@ -124,6 +124,7 @@ class Simulation {
   Node* node(NodeId node);
   SimDisk& disk(NodeId node);
   Network& network() { return network_; }
+  const Network& network() const { return network_; }
 
  private:
   friend class SimEnv;
