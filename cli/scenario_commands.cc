@@ -1,9 +1,11 @@
 // `essim run`, `essim replay`, `essim validate` and `essim merge`.
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 #include "cli/shard.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "harness/shrink.h"
 #include "reports/progress.h"
 #include "reports/report.h"
 
@@ -21,7 +24,6 @@ namespace essim::cli {
 namespace {
 
 constexpr std::size_t kFailuresPerProperty = 3;
-
 
 // Loads every file; prints every error (not just the first).
 bool load_all(const std::vector<std::string>& files, std::vector<harness::Scenario>& out) {
@@ -39,8 +41,9 @@ bool load_all(const std::vector<std::string>& files, std::vector<harness::Scenar
 }
 
 std::string expectation(const harness::Scenario& s) {
-  return s.expect.pass ? "pass"
-                       : fmt::format("{} within {} seeds", s.expect.violation, s.expect.within_seeds);
+  return s.expect.pass
+             ? "pass"
+             : fmt::format("{} within {} seeds", s.expect.violation, s.expect.within_seeds);
 }
 
 std::vector<std::string> checked_properties(const harness::Scenario& s) {
@@ -121,7 +124,8 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
     for (const properties::Violation& v : f.violations) print_violation(v, "    ");
     fmt::print("    replay: {}\n", harness::replay_command(s, f.seed));
   }
-  if (r.failures.size() > kShown) fmt::print("  ... and {} more failing seeds\n", r.failures.size() - kShown);
+  if (r.failures.size() > kShown)
+    fmt::print("  ... and {} more failing seeds\n", r.failures.size() - kShown);
 }
 
 int run_command(const RunArgs& a) {
@@ -130,7 +134,8 @@ int run_command(const RunArgs& a) {
   plan.seeds = a.seeds;
   plan.jobs = a.jobs;
   if (!parse_shard(a.shard, plan.shard_index, plan.shard_count)) {
-    fmt::print(stderr, "essim run: --shard wants I/N with 0 <= I < N, e.g. 0/4, not '{}'\n", a.shard);
+    fmt::print(stderr, "essim run: --shard wants I/N with 0 <= I < N, e.g. 0/4, not '{}'\n",
+               a.shard);
     return kExitUsage;
   }
   std::vector<harness::Scenario> scenarios;
@@ -157,10 +162,11 @@ int run_command(const RunArgs& a) {
     print_result(s, r);
     for (const auto& [seed, check] : r.nondeterministic) {
       nondeterministic = true;
-      fmt::print("NONDETERMINISTIC  {} seed {}: fingerprints 0x{:016x} and 0x{:016x}\n"
-                 "  the runs part at trace step {}:\n    first:  {}\n    second: {}\n",
-                 s.name, seed, check.first_fingerprint, check.second_fingerprint,
-                 check.parted_at_step, check.first_entry, check.second_entry);
+      fmt::print(
+          "NONDETERMINISTIC  {} seed {}: fingerprints 0x{:016x} and 0x{:016x}\n"
+          "  the runs part at trace step {}:\n    first:  {}\n    second: {}\n",
+          s.name, seed, check.first_fingerprint, check.second_fingerprint, check.parted_at_step,
+          check.first_entry, check.second_entry);
     }
     std::fflush(stdout);
     report.scenarios.push_back(to_report(s, r));
@@ -168,11 +174,11 @@ int run_command(const RunArgs& a) {
   fmt::print("\n{:<36} {:>7} {:>8}  {}\n", "scenario", "seeds", "seeds/s", "result");
   for (const reports::ScenarioReport& s : report.scenarios) {
     const double rate = s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0;
-    std::string result = s.expected_violation.empty()
-                             ? (s.met ? "passed" : fmt::format("FAILED ({} seeds)", s.seeds_failed))
-                             : (s.met ? fmt::format("caught {} at seed {}", s.expected_violation,
-                                                    s.caught_at_seed)
-                                      : fmt::format("MISSED {}", s.expected_violation));
+    std::string result =
+        s.expected_violation.empty()
+            ? (s.met ? "passed" : fmt::format("FAILED ({} seeds)", s.seeds_failed))
+            : (s.met ? fmt::format("caught {} at seed {}", s.expected_violation, s.caught_at_seed)
+                     : fmt::format("MISSED {}", s.expected_violation));
     fmt::print("{:<36} {:>7} {:>8.1f}  {}\n", s.name, s.seeds_run, rate, result);
   }
   const std::size_t met = static_cast<std::size_t>(std::count_if(
@@ -190,7 +196,8 @@ int run_command(const RunArgs& a) {
     fmt::print("essim itself is broken: the same seed gave two different runs (see above)\n");
     return kExitInternal;
   }
-  if (a.check_determinism) fmt::print("determinism: every seed ran twice with the same fingerprint\n");
+  if (a.check_determinism)
+    fmt::print("determinism: every seed ran twice with the same fingerprint\n");
   return report.ok() ? kExitOk : kExitViolation;
 }
 
@@ -198,7 +205,7 @@ int run_command(const RunArgs& a) {
 
 struct ReplayArgs {
   std::string file;
-  std::uint64_t seed = 1;
+  std::optional<std::uint64_t> seed;  // a repro file knows its own
   std::string trace_file;
 };
 
@@ -209,8 +216,12 @@ bool write_trace(const harness::SeedResult& r, const std::string& path) {
     return n < r.node_names.size() ? r.node_names[n] : std::to_string(n);
   };
   for (const sim::TraceEntry& e : r.trace) {
-    nlohmann::json line{{"step", e.step}, {"at_us", e.at_us},   {"kind", sim::to_string(e.kind)},
-                        {"node", name(e.node)}, {"peer", name(e.peer)}, {"a", e.a},
+    nlohmann::json line{{"step", e.step},
+                        {"at_us", e.at_us},
+                        {"kind", sim::to_string(e.kind)},
+                        {"node", name(e.node)},
+                        {"peer", name(e.peer)},
+                        {"a", e.a},
                         {"b", e.b}};
     if (!e.text.empty()) line["text"] = e.text;
     out << line.dump() << '\n';
@@ -226,15 +237,25 @@ int replay_command(const ReplayArgs& a) {
     return kExitUsage;
   }
   const harness::Scenario& scenario = s.value();
-  const harness::SeedResult r = harness::run_seed(scenario, a.seed, !a.trace_file.empty());
-  fmt::print("scenario {} ({}), seed {}\n", scenario.name, scenario.file, a.seed);
+  const std::optional<std::uint64_t> seed = a.seed ? a.seed : scenario.repro_seed;
+  if (!seed) {
+    fmt::print(stderr, "essim replay: --seed S is needed (only a repro file knows its own seed)\n");
+    return kExitUsage;
+  }
+  const harness::SeedResult r = harness::run_seed(scenario, *seed, !a.trace_file.empty());
+  fmt::print("scenario {} ({}), seed {}{}\n", scenario.name, scenario.file, *seed,
+             scenario.spec.script
+                 ? fmt::format(", {} scripted decisions", scenario.spec.script->size())
+                 : "");
   fmt::print("  {} simulation events, {} trace steps, {} operations, {} planned faults; heal: {}\n",
              r.events, r.trace_steps, r.operations, r.faults, r.heal_end);
   if (r.violations.empty()) {
     fmt::print("verdict: every property held\n");
   } else {
     fmt::print("verdict: {} violation(s){}\n", r.violations.size(),
-               scenario.expect.pass ? "" : fmt::format(" (the scenario expects {})", scenario.expect.violation));
+               scenario.expect.pass
+                   ? ""
+                   : fmt::format(" (the scenario expects {})", scenario.expect.violation));
     for (const properties::Violation& v : r.violations) print_violation(v, "  ");
   }
   if (!a.trace_file.empty()) {
@@ -246,6 +267,77 @@ int replay_command(const ReplayArgs& a) {
   }
   fmt::print("fingerprint: 0x{:016x}\n", r.fingerprint);
   return r.violations.empty() ? kExitOk : kExitViolation;
+}
+
+// ---- shrink ----
+
+struct ShrinkArgs {
+  std::string file;
+  std::uint64_t seed = 1;
+  std::string output;
+  double max_seconds = 60;
+};
+
+int shrink_command(const ShrinkArgs& a) {
+  auto s = harness::load_scenario(a.file, model::Registry::builtin());
+  if (!s.ok()) {
+    fmt::print(stderr, "error: {}\n", s.error().message);
+    return kExitUsage;
+  }
+  const harness::Scenario& scenario = s.value();
+  harness::ShrinkOptions options;
+  options.max_seconds = a.max_seconds;
+  const bool interactive = reports::Progress::is_interactive(stderr);
+  auto last = std::chrono::steady_clock::now();
+  options.progress = [&](std::size_t runs, std::size_t decisions) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < (interactive ? std::chrono::milliseconds(100) : std::chrono::seconds(5)))
+      return;
+    last = now;
+    if (interactive) {
+      fmt::print(stderr, "\r\033[Kshrinking: {} runs, {} decisions left", runs, decisions);
+    } else {
+      fmt::print(stderr, "shrinking: {} runs, {} decisions left\n", runs, decisions);
+    }
+  };
+  const harness::ShrinkResult r = harness::shrink(scenario, a.seed, options);
+  if (interactive) fmt::print(stderr, "\r\033[K");
+  if (!r.failing) {
+    fmt::print("seed {} of {} violates no property: nothing to shrink\n", a.seed, scenario.name);
+    return kExitViolation;
+  }
+  if (!r.reproduced) {
+    fmt::print(
+        "seed {} fails {}, but not when its decisions are replayed as a script: "
+        "the run depends on something essim does not record\n",
+        a.seed, r.property);
+    return kExitInternal;
+  }
+  const std::string output =
+      a.output.empty() ? fmt::format("{}-seed{}.repro.yaml", scenario.name, a.seed) : a.output;
+  std::ofstream out(output, std::ios::binary | std::ios::trunc);
+  out << harness::write_repro(scenario, a.seed, r);
+  out.close();
+  if (!out) {
+    fmt::print(stderr, "essim shrink: cannot write {}\n", output);
+    return kExitInternal;
+  }
+  fmt::print("{} seed {}: {} still fails after shrinking{}\n", scenario.name, a.seed, r.property,
+             r.finished ? "" : " (stopped by --max-time; the repro is the smallest found so far)");
+  fmt::print("  {:<14} {:>8} -> {:<8}\n", "", "before", "after");
+  fmt::print("  {:<14} {:>8} -> {:<8}\n", "faults", r.original.faults.size(),
+             r.shrunk.faults.size());
+  fmt::print("  {:<14} {:>8} -> {:<8}\n", "message fates", r.original.messages.size(),
+             r.shrunk.messages.size());
+  fmt::print("  {:<14} {:>8} -> {:<8}\n", "work", r.original.work.size(), r.shrunk.work.size());
+  fmt::print("  {:<14} {:>8} -> {:<8}\n", "trace steps", r.original_steps, r.shrunk_steps);
+  fmt::print("  {:<14} {:>8} -> {:<8}\n", "chaos phase", sim::format_duration(r.original.chaos_us),
+             sim::format_duration(r.shrunk.chaos_us));
+  fmt::print("  {} runs in {:.1f}s\n", r.runs, r.seconds);
+  for (const properties::Violation& v : r.violations) print_violation(v, "  ");
+  fmt::print("repro written to {}\nreplay: essim replay {}\nfingerprint: 0x{:016x}\n", output,
+             output, r.fingerprint);
+  return kExitOk;
 }
 
 // ---- validate ----
@@ -313,7 +405,9 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
       "scenario expecting 'pass' must hold every property on every seed; one expecting a\n"
       "violation must show it within its seeds. Failures print the evidence and the\n"
       "'essim replay' command that reproduces them.");
-  r->add_option("scenarios", run->files, "Scenario files (YAML)")->required()->check(CLI::ExistingFile);
+  r->add_option("scenarios", run->files, "Scenario files (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   r->add_option("--seed", run->seed, "First seed of the sweep")->capture_default_str();
   r->add_option("--seeds", run->seeds,
                 "Seeds per scenario (default: the scenario's 'seeds', or its expect.within_seeds)")
@@ -321,9 +415,11 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
   r->add_option("--jobs,-j", run->jobs, "Seeds run on this many threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  r->add_option("--shard", run->shard, "Run shard I of N (every N-th seed), as I/N; merge the reports with 'essim merge'")
+  r->add_option("--shard", run->shard,
+                "Run shard I of N (every N-th seed), as I/N; merge the reports with 'essim merge'")
       ->capture_default_str();
-  r->add_option("--report-dir", run->report_dir, "Write report.json, junit.xml and summary.md here");
+  r->add_option("--report-dir", run->report_dir,
+                "Write report.json, junit.xml and summary.md here");
   r->add_flag("--quiet,-q", run->quiet, "No progress line");
   r->add_flag("--check-determinism", run->check_determinism,
               "Run every seed twice and compare fingerprints; a mismatch exits 3 and names the "
@@ -336,9 +432,23 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
       "Run one seed of a scenario again, bit for bit: print its verdict, the evidence of\n"
       "every violation and its fingerprint. Exits 1 if a property was violated.");
   p->add_option("scenario", replay->file, "Scenario file")->required()->check(CLI::ExistingFile);
-  p->add_option("--seed", replay->seed, "The seed to replay")->required();
+  p->add_option("--seed", replay->seed, "The seed to replay (a repro file's own by default)");
   p->add_option("--trace", replay->trace_file, "Write every trace step to FILE as JSON lines");
   runners.emplace_back("replay", [replay] { return replay_command(*replay); });
+
+  auto shrink = std::make_shared<ShrinkArgs>();
+  CLI::App* sh = app.add_subcommand(
+      "shrink",
+      "Shrink a failing seed: remove the faults, message fates and work its failure does\n"
+      "not need, shorten the chaos phase and the delays, and write a repro file that\n"
+      "'essim replay' runs from those decisions alone, failing the same property.");
+  sh->add_option("scenario", shrink->file, "Scenario file")->required()->check(CLI::ExistingFile);
+  sh->add_option("--seed", shrink->seed, "The failing seed")->required();
+  sh->add_option("-o,--output", shrink->output, "The repro file (default: NAME-seedS.repro.yaml)");
+  sh->add_option("--max-time", shrink->max_seconds, "Stop shrinking after this many seconds")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  runners.emplace_back("shrink", [shrink] { return shrink_command(*shrink); });
 
   auto validate = std::make_shared<std::vector<std::string>>();
   CLI::App* v = app.add_subcommand(
@@ -351,8 +461,10 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
   CLI::App* m = app.add_subcommand(
       "merge", "Join the report.json files of shards ('essim run --shard I/N') into one report.");
   m->add_option("reports", *merge_files, "report.json files")->required()->check(CLI::ExistingFile);
-  m->add_option("--report-dir", *merge_dir, "Write the merged report.json, junit.xml and summary.md here");
-  runners.emplace_back("merge", [merge_files, merge_dir] { return merge_command(*merge_files, *merge_dir); });
+  m->add_option("--report-dir", *merge_dir,
+                "Write the merged report.json, junit.xml and summary.md here");
+  runners.emplace_back(
+      "merge", [merge_files, merge_dir] { return merge_command(*merge_files, *merge_dir); });
   return runners;
 }
 

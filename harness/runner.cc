@@ -62,6 +62,12 @@ std::string replay_command(const Scenario& scenario, std::uint64_t seed) {
 
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   SweepPlan plan = options.plan;
+  if (scenario.repro_seed) {  // a repro file replays its one seed
+    plan.first_seed = *scenario.repro_seed;
+    plan.seeds = 1;
+    plan.shard_index = 0;
+    plan.shard_count = 1;
+  }
   if (plan.seeds == 0) {
     plan.seeds = scenario.expect.pass ? scenario.seeds : scenario.expect.within_seeds;
   }
@@ -95,7 +101,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       });
   ScenarioResult out;
   out.scenario = &scenario;
-  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::map<std::string, std::uint64_t> violated;
   for (std::size_t i = 0; i < seeds.size(); ++i) {
     if (!ran[i]) continue;

@@ -9,6 +9,7 @@
 // clear error too.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,8 @@
 namespace essim::harness {
 
 struct Expectation {
-  bool pass = true;           // every seed passes every property
-  std::string violation;      // else: this property must be violated...
+  bool pass = true;                // every seed passes every property
+  std::string violation;           // else: this property must be violated...
   std::uint64_t within_seeds = 0;  // ...by one of the first N seeds
 };
 
@@ -32,6 +33,9 @@ struct Scenario {
   ClusterSpec spec;
   std::vector<std::string> properties;  // empty: every property of the domain
   Expectation expect;
+  // A repro file (written by 'essim shrink'): the one seed it replays; its
+  // decisions are in spec.script.
+  std::optional<std::uint64_t> repro_seed;
 };
 
 inline constexpr std::size_t kScenarioBytesMax = 1U << 20;

@@ -85,7 +85,9 @@ TEST(Scenario, ErrorsNameLineAndColumn) {
             "s.yaml:3:14: no property 'no_overdraft' for the inventory domain");
   EXPECT_NE(parse("name: a\ndomain: bank\nworkload: {rate: fast}\n").error().message.find("200/s"),
             std::string::npos);
-  EXPECT_NE(parse("name: a\ndomain: bank\nfaults: {crashes: {every: 0}}\n").error().message.find("positive"),
+  EXPECT_NE(parse("name: a\ndomain: bank\nfaults: {crashes: {every: 0}}\n")
+                .error()
+                .message.find("positive"),
             std::string::npos);
 }
 
@@ -111,6 +113,61 @@ TEST(Scenario, JsonSchemaMatchesTheRegistry) {
             model::Registry::builtin().handler_names());
   EXPECT_EQ(schema["properties"]["domain"]["enum"].get<std::vector<std::string>>(),
             model::Registry::builtin().domain_names());
+}
+
+}  // namespace
+}  // namespace essim::harness
+
+namespace essim::harness {
+namespace {
+
+TEST(Scenario, ReadsAReproSection) {
+  const auto s = parse(R"(
+name: r
+domain: bank
+topology:
+  clients: 2
+  projections: [{name: balances, handler: bank.balances}]
+repro:
+  seed: 42
+  chaos: 1500ms
+  torn_writes: false
+  faults:
+    - {at: 1s, crash: store}
+    - {at: 1.2s, restart: store}
+    - {at: 1.3s, partition: 1, side_a: [store], side_b: [bus, client1]}
+    - {at: 1.4s, clog: [client0, store], for: 20ms}
+  messages:
+    - {from: client0, to: store, message: 3, fate: delay, by: 40ms}
+  work:
+    - {client: 1, at: 120ms, kind: deposit, seed: 7}
+)");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(s.value().repro_seed.has_value());
+  EXPECT_EQ(*s.value().repro_seed, 42U);
+  const Decisions& d = *s.value().spec.script;
+  EXPECT_EQ(d.chaos_us, sim::millis(1500));
+  ASSERT_EQ(d.faults.size(), 4U);
+  EXPECT_EQ(d.faults[2].side_b, (std::vector<sim::NodeId>{1, 4}));  // bus, client1
+  EXPECT_EQ(d.faults[3].peer, 0U);
+  ASSERT_EQ(d.messages.size(), 1U);
+  EXPECT_EQ(d.messages[0].from, 3U);  // client0 after store, bus, balances
+  EXPECT_EQ(d.messages[0].amount_us, sim::millis(40));
+  ASSERT_EQ(d.work.size(), 1U);
+  EXPECT_EQ(d.work[0].kind, "deposit");
+}
+
+TEST(Scenario, ReproErrorsNameTheNode) {
+  EXPECT_EQ(
+      parse("name: r\ndomain: bank\nrepro:\n  seed: 1\n  faults:\n    - {at: 1s, crash: stor}\n")
+          .error()
+          .message,
+      "s.yaml:6:23: no node 'stor' in this topology (did you mean 'store'?)");
+  EXPECT_NE(parse("name: r\ndomain: bank\nrepro:\n  seed: 1\n  work:\n    - {client: 9, at: 1s, "
+                  "kind: deposit, seed: 1}\n")
+                .error()
+                .message.find("there is no client 9"),
+            std::string::npos);
 }
 
 }  // namespace
