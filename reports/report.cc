@@ -253,13 +253,14 @@ Report merge(const std::vector<Report>& shards) {
       if (s.caught_at_seed != 0 && (m.caught_at_seed == 0 || s.caught_at_seed < m.caught_at_seed)) {
         m.caught_at_seed = s.caught_at_seed;
       }
-      for (const auto& [property, n] : s.violated) {
+      for (const auto& entry : s.violated) {
+        const std::string& property = entry.first;
         auto v = std::find_if(m.violated.begin(), m.violated.end(),
-                              [&](const auto& p) { return p.first == property; });
+                              [&property](const auto& p) { return p.first == property; });
         if (v == m.violated.end()) {
-          m.violated.emplace_back(property, n);
+          m.violated.push_back(entry);
         } else {
-          v->second += n;
+          v->second += entry.second;
         }
       }
       m.failures.insert(m.failures.end(), s.failures.begin(), s.failures.end());
