@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "harness/shrink.h"
 #include "reports/progress.h"
 #include "reports/report.h"
+#include "reports/viewer.h"
 
 namespace essim::cli {
 
@@ -207,7 +209,39 @@ struct ReplayArgs {
   std::string file;
   std::optional<std::uint64_t> seed;  // a repro file knows its own
   std::string trace_file;
+  std::string html_file;
+  std::string shiviz_file;
 };
+
+// The trace for the viewer, with the steps the evidence names highlighted:
+// the acknowledgements of the events it cites, and the store's log reports.
+reports::ViewerTrace viewer_trace(const harness::Scenario& s, std::uint64_t seed,
+                                  const harness::SeedResult& r) {
+  reports::ViewerTrace t;
+  t.title = fmt::format("{} — seed {} — fingerprint 0x{:016x}", s.name, seed, r.fingerprint);
+  t.nodes = r.node_names;
+  std::vector<std::uint64_t> positions;
+  for (const properties::Violation& v : r.violations) {
+    t.verdict.push_back(v.property + ": " + v.summary);
+    for (const std::string& e : v.evidence) t.verdict.push_back("    " + e);
+    positions.insert(positions.end(), v.positions.begin(), v.positions.end());
+  }
+  if (t.verdict.empty()) t.verdict.push_back("every property held");
+  auto node = [](sim::NodeId n) { return n == sim::kNoNode ? -1 : static_cast<int>(n); };
+  for (const sim::TraceEntry& e : r.trace) {
+    t.steps.push_back({e.step, e.at_us, std::string(sim::to_string(e.kind)), node(e.node),
+                       node(e.peer), e.a, e.b, e.text});
+    if (e.kind != sim::TraceKind::kNote) continue;
+    bool named =
+        e.text == "log-corrupt" || e.text == "log-truncated" || e.text == "log-torn-tail-kept";
+    for (const std::uint64_t p : positions) {
+      if (e.text == "ack" && p >= e.a && p < e.a + e.b) named = true;
+      if (e.text == "projection-reapplied" && p == e.a) named = true;
+    }
+    if (named && !r.violations.empty()) t.highlight_steps.push_back(e.step);
+  }
+  return t;
+}
 
 bool write_trace(const harness::SeedResult& r, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -242,7 +276,8 @@ int replay_command(const ReplayArgs& a) {
     fmt::print(stderr, "essim replay: --seed S is needed (only a repro file knows its own seed)\n");
     return kExitUsage;
   }
-  const harness::SeedResult r = harness::run_seed(scenario, *seed, !a.trace_file.empty());
+  const bool keep_trace = !a.trace_file.empty() || !a.html_file.empty() || !a.shiviz_file.empty();
+  const harness::SeedResult r = harness::run_seed(scenario, *seed, keep_trace);
   fmt::print("scenario {} ({}), seed {}{}\n", scenario.name, scenario.file, *seed,
              scenario.spec.script
                  ? fmt::format(", {} scripted decisions", scenario.spec.script->size())
@@ -264,6 +299,23 @@ int replay_command(const ReplayArgs& a) {
       return kExitInternal;
     }
     fmt::print("trace: {} entries written to {}\n", r.trace.size(), a.trace_file);
+  }
+  if (!a.html_file.empty() || !a.shiviz_file.empty()) {
+    const reports::ViewerTrace view = viewer_trace(scenario, *seed, r);
+    for (const auto& [path, content, what] :
+         {std::tuple{a.html_file, reports::viewer_html(view), "viewer"},
+          std::tuple{a.shiviz_file, reports::shiviz_log(view), "ShiViz log"}}) {
+      if (path.empty()) continue;
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out << content;
+      out.close();
+      if (!out) {
+        fmt::print(stderr, "essim replay: cannot write {}\n", path);
+        return kExitInternal;
+      }
+      fmt::print("{}: written to {} ({} steps, {} highlighted)\n", what, path, view.steps.size(),
+                 view.highlight_steps.size());
+    }
   }
   fmt::print("fingerprint: 0x{:016x}\n", r.fingerprint);
   return r.violations.empty() ? kExitOk : kExitViolation;
@@ -434,6 +486,11 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
   p->add_option("scenario", replay->file, "Scenario file")->required()->check(CLI::ExistingFile);
   p->add_option("--seed", replay->seed, "The seed to replay (a repro file's own by default)");
   p->add_option("--trace", replay->trace_file, "Write every trace step to FILE as JSON lines");
+  p->add_option("--html", replay->html_file,
+                "Write a self-contained HTML space-time diagram of the run to FILE; it opens on "
+                "the steps the evidence names");
+  p->add_option("--shiviz", replay->shiviz_file,
+                "Write the trace in ShiViz's log format (vector clocks) to FILE");
   runners.emplace_back("replay", [replay] { return replay_command(*replay); });
 
   auto shrink = std::make_shared<ShrinkArgs>();

@@ -57,6 +57,12 @@ void cite(Violation& v, std::string line) {
   if (v.evidence.size() < kEvidenceMax) v.evidence.push_back(std::move(line));
 }
 
+// Cites an event: its line of evidence, and its position for viewers.
+void cite_event(Violation& v, const std::string& prefix, const RunView& run, const Event& e) {
+  cite(v, prefix + show(run, e));
+  v.positions.push_back(e.position);
+}
+
 // ---- generic properties ----
 
 std::vector<Violation> no_lost_acknowledged_events(const RunView& run) {
@@ -71,7 +77,8 @@ std::vector<Violation> no_lost_acknowledged_events(const RunView& run) {
       Violation& v = c.add(
           fmt::format("position {} of {} was acknowledged but is not in the store", p, h.stream));
       cite(v, "acknowledged: " + model::describe(h));
-      if (it != ix.by_position.end()) cite(v, "position holds instead: " + show(run, *it->second));
+      v.positions.push_back(p);
+      if (it != ix.by_position.end()) cite_event(v, "position holds instead: ", run, *it->second);
       cite(v, fmt::format("store log: {} commits, {}", run.log->commits.size(),
                           model::to_string(run.log->status)));
       break;
@@ -92,7 +99,7 @@ std::vector<Violation> no_duplicate_commands(const RunView& run) {
     if (list.size() < 2 || c.full()) continue;
     Violation& v = c.add(fmt::format("one command was appended {} times (correlation {})",
                                      list.size(), model::to_string(correlation)));
-    for (const model::CommitRecord* commit : list) cite(v, show(run, commit->events.front()));
+    for (const model::CommitRecord* commit : list) cite_event(v, "", run, commit->events.front());
   }
   return c.out;
 }
@@ -104,8 +111,8 @@ std::vector<Violation> stream_versions_contiguous(const RunView& run) {
       if (events[i]->version == i + 1) continue;
       Violation& v = c.add(
           fmt::format("{} has version {} where {} belongs", stream, events[i]->version, i + 1));
-      if (i > 0) cite(v, "before: " + show(run, *events[i - 1]));
-      cite(v, "found: " + show(run, *events[i]));
+      if (i > 0) cite_event(v, "before: ", run, *events[i - 1]);
+      cite_event(v, "found: ", run, *events[i]);
       break;
     }
   }
@@ -121,11 +128,11 @@ std::vector<Violation> global_positions_monotonic(const RunView& run) {
       const auto [it, fresh] = seen.emplace(e.position, &e);
       if (!fresh) {
         Violation& v = c.add(fmt::format("position {} is used twice", e.position));
-        cite(v, show(run, *it->second));
-        cite(v, show(run, e));
+        cite_event(v, "", run, *it->second);
+        cite_event(v, "", run, e);
       } else if (e.position == 0 || (i > 0 && e.position != commit.events[i - 1].position + 1)) {
         Violation& v = c.add(fmt::format("positions within one append are not consecutive"));
-        cite(v, show(run, e));
+        cite_event(v, "", run, e);
       }
     }
   }
@@ -133,8 +140,8 @@ std::vector<Violation> global_positions_monotonic(const RunView& run) {
     for (std::size_t i = 1; i < events.size() && !c.full(); ++i) {
       if (events[i]->position > events[i - 1]->position) continue;
       Violation& v = c.add(fmt::format("{}: a later version has an earlier position", stream));
-      cite(v, show(run, *events[i - 1]));
-      cite(v, show(run, *events[i]));
+      cite_event(v, "", run, *events[i - 1]);
+      cite_event(v, "", run, *events[i]);
       break;
     }
   }
@@ -222,7 +229,7 @@ std::vector<Violation> snapshot_equivalence(const RunView& run) {
         "snapshot of {} at version {} differs from replaying the stream", s.stream, s.version));
     cite(v, "snapshot: " + (decoded.ok() ? decoded.value()->describe() : decoded.error().message));
     cite(v, "replay:   " + replayed->describe());
-    if (!prefix.empty()) cite(v, "last event: " + show(run, prefix.back()));
+    if (!prefix.empty()) cite_event(v, "last event: ", run, prefix.back());
   }
   return c.out;
 }
@@ -239,7 +246,7 @@ std::vector<Violation> upcast_equivalence(const RunView& run) {
       if (deployed->equals(*reference)) continue;
       Violation& v =
           c.add(fmt::format("{}: the deployed upcasters and the reference disagree", stream));
-      cite(v, "at: " + show(run, *e));
+      cite_event(v, "at: ", run, *e);
       cite(v, "deployed: " + deployed->describe());
       cite(v, "reference: " + reference->describe());
       break;
@@ -265,7 +272,7 @@ std::vector<Violation> invariant_per_stream(const RunView& run, std::string prop
       const auto& typed = dynamic_cast<const State&>(*state);
       if (holds(typed)) continue;
       Violation& v = c.add(fmt::format("{} {}", stream, broken));
-      cite(v, "after: " + show(run, *e));
+      cite_event(v, "after: ", run, *e);
       cite(v, "state: " + typed.describe());
       break;
     }
@@ -276,8 +283,7 @@ std::vector<Violation> invariant_per_stream(const RunView& run, std::string prop
 std::vector<Violation> no_overdraft(const RunView& run) {
   return invariant_per_stream<model::domains::BankAccount>(
       run, "no_overdraft", "acct-",
-      [](const model::domains::BankAccount& a) { return a.balance_cents >= 0; },
-      "went below zero");
+      [](const model::domains::BankAccount& a) { return a.balance_cents >= 0; }, "went below zero");
 }
 
 std::vector<Violation> money_conserved(const RunView& run) {
@@ -308,7 +314,7 @@ std::vector<Violation> money_conserved(const RunView& run) {
         "transfer {}: {} debited, {} credited, {} refunded: {} cents {}", transfer, f.debited,
         f.credited, f.refunded, std::abs(f.debited - f.credited - f.refunded),
         f.debited > f.credited + f.refunded ? "vanished" : "appeared from nowhere"));
-    for (const Event* e : f.events) cite(v, show(run, *e));
+    for (const Event* e : f.events) cite_event(v, "", run, *e);
   }
   return c.out;
 }
@@ -321,7 +327,7 @@ std::vector<Violation> sagas_complete(const RunView& run) {
     const std::string& last = events.back()->type;
     if (last == "TransferCompleted" || last == "TransferFailed") continue;
     Violation& v = c.add(fmt::format("{} never finished: its last event is {}", stream, last));
-    for (const Event* e : events) cite(v, show(run, *e));
+    for (const Event* e : events) cite_event(v, "", run, *e);
     const std::string id = stream.substr(std::string_view("transfer-").size());
     for (const HistoryEntry& h : run.history->entries()) {
       if (h.stream == "saga-" + id && h.type != HistoryEntry::Type::kInvoke)

@@ -16,9 +16,10 @@
 namespace essim::properties {
 
 struct Violation {
-  std::string property;
-  std::string summary;
-  std::vector<std::string> evidence;  // a few lines: events, history entries
+  std::string property{};
+  std::string summary{};
+  std::vector<std::string> evidence{};     // a few lines: events, history entries
+  std::vector<std::uint64_t> positions{};  // the events cited, for viewers to highlight
 };
 
 struct ProjectionView {

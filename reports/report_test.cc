@@ -18,8 +18,12 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
   if (failing_seed != 0) {
     pass.seeds_failed = 1;
     pass.violated = {{"no_overdraft", 1}};
-    pass.failures.push_back({failing_seed, "0x01", "no_overdraft", "acct-1 went below zero",
-                             {"after: <evidence & more>"}, "essim replay scenarios/calm.yaml --seed 9"});
+    pass.failures.push_back({failing_seed,
+                             "0x01",
+                             "no_overdraft",
+                             "acct-1 went below zero",
+                             {"after: <evidence & more>"},
+                             "essim replay scenarios/calm.yaml --seed 9"});
   }
   pass.met = failing_seed == 0;
   ScenarioReport bug;
@@ -51,7 +55,8 @@ TEST(Report, JsonRoundTrips) {
 TEST(Report, JunitFailsOnlyWhatMissedItsExpectation) {
   const std::string failing = junit_xml(sample(4, 9));
   EXPECT_NE(failing.find("<testsuite name=\"calm\" tests=\"2\" failures=\"1\""), std::string::npos);
-  EXPECT_NE(failing.find("seed 9: acct-1 went below zero (replay: essim replay"), std::string::npos);
+  EXPECT_NE(failing.find("seed 9: acct-1 went below zero (replay: essim replay"),
+            std::string::npos);
   EXPECT_NE(failing.find("&lt;evidence &amp; more&gt;"), std::string::npos);
   EXPECT_NE(failing.find("<testsuite name=\"bug\" tests=\"1\" failures=\"0\""), std::string::npos);
   const std::string missed = junit_xml(sample(4, 0));
@@ -73,6 +78,45 @@ TEST(Report, SummaryShowsTheFirstFailure) {
   const std::string md = summary_markdown(sample(4, 9));
   EXPECT_NE(md.find("| calm | pass | ❌ **1 seed(s) failed** | 4 |"), std::string::npos);
   EXPECT_NE(md.find("Replay: `essim replay scenarios/calm.yaml --seed 9`"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace essim::reports
+
+#include "reports/viewer.h"
+
+namespace essim::reports {
+namespace {
+
+ViewerTrace tiny() {
+  ViewerTrace t;
+  t.title = "t </script><b>";
+  t.nodes = {"a", "b"};
+  t.steps = {{0, 0, "send", 0, 1, 1, 0, ""},
+             {1, 5, "deliver", 1, 0, 1, 0, ""},
+             {2, 6, "send", 1, 0, 2, 0, ""},
+             {3, 9, "deliver", 0, 1, 2, 0, ""},
+             {4, 9, "note", 0, -1, 7, 1, "ack"}};
+  t.highlight_steps = {4};
+  return t;
+}
+
+TEST(Viewer, IsOneSelfContainedPageWithTheDataInside) {
+  const std::string html = viewer_html(tiny());
+  EXPECT_EQ(html.find("/*ESSIM_DATA*/"), std::string::npos);
+  EXPECT_NE(html.find("\"nodes\":[\"a\",\"b\"]"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  // A title cannot close the data's script element.
+  EXPECT_EQ(html.find("t </script>"), std::string::npos);
+}
+
+TEST(Viewer, ShivizClocksFollowMessages) {
+  const std::string log = shiviz_log(tiny());
+  EXPECT_EQ(log.rfind("(?<event>.*)\\n(?<host>\\S*) (?<clock>{.*})\n\n", 0), 0U);
+  EXPECT_NE(log.find("send #1 to b\na {\"a\":1}"), std::string::npos);
+  EXPECT_NE(log.find("receive #1 from a\nb {\"a\":1,\"b\":1}"), std::string::npos);
+  EXPECT_NE(log.find("receive #2 from b\na {\"a\":2,\"b\":2}"), std::string::npos);
 }
 
 }  // namespace

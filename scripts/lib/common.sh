@@ -11,6 +11,8 @@ ESSIM_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libyaml-cpp-dev libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev
 )
+# Only the tests need these: the viewer is checked in a real headless Chromium.
+ESSIM_TEST_PACKAGES=(chromium)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -1,0 +1,79 @@
+#include "reports/viewer.h"
+
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "reports/viewer_page.h"
+
+namespace essim::reports {
+
+std::string viewer_html(const ViewerTrace& t) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const ViewerTrace::Step& s : t.steps) {
+    // Compact rows: [step, at_us, kind, node, peer, a, b, text]
+    steps.push_back({s.step, s.at_us, s.kind, s.node, s.peer, s.a, s.b, s.text});
+  }
+  const nlohmann::json data{{"title", t.title},
+                            {"nodes", t.nodes},
+                            {"steps", steps},
+                            {"verdict", t.verdict},
+                            {"highlight", t.highlight_steps}};
+  // Inside <script>, "</" must not appear: escape it in the JSON text.
+  std::string json = data.dump();
+  std::string safe;
+  safe.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') {
+      safe += "<\\/";
+      ++i;
+    } else {
+      safe += json[i];
+    }
+  }
+  std::string page(kViewerPage);
+  const std::string marker = "/*ESSIM_DATA*/";
+  const std::size_t at = page.find(marker);
+  page.replace(at, marker.size(), safe);
+  return page;
+}
+
+std::string shiviz_log(const ViewerTrace& t) {
+  std::string out = "(?<event>.*)\\n(?<host>\\S*) (?<clock>{.*})\n\n";
+  std::vector<std::map<std::string, std::uint64_t>> clocks(t.nodes.size());
+  std::map<std::uint64_t, std::map<std::string, std::uint64_t>> in_flight;  // message id -> clock
+  std::map<std::uint64_t, std::uint64_t> copy_of;                           // duplicate -> original
+  auto emit = [&](int node, const std::string& what) {
+    const std::string& host = t.nodes[static_cast<std::size_t>(node)];
+    auto& clock = clocks[static_cast<std::size_t>(node)];
+    ++clock[host];
+    out += what + "\n" + host + " " + nlohmann::json(clock).dump() + "\n";
+  };
+  for (const ViewerTrace::Step& s : t.steps) {
+    if (s.node < 0 || static_cast<std::size_t>(s.node) >= t.nodes.size()) continue;
+    const std::string peer = s.peer >= 0 && static_cast<std::size_t>(s.peer) < t.nodes.size()
+                                 ? t.nodes[static_cast<std::size_t>(s.peer)]
+                                 : "";
+    if (s.kind == "send") {
+      emit(s.node, fmt::format("send #{} to {}", s.a, peer));
+      in_flight[s.a] = clocks[static_cast<std::size_t>(s.node)];
+    } else if (s.kind == "duplicate") {
+      in_flight[s.b] = in_flight[s.a];
+    } else if (s.kind == "deliver") {
+      const auto it = in_flight.find(s.a);
+      if (it != in_flight.end()) {
+        auto& clock = clocks[static_cast<std::size_t>(s.node)];
+        for (const auto& [host, n] : it->second) clock[host] = std::max(clock[host], n);
+      }
+      emit(s.node, fmt::format("receive #{} from {}", s.a, peer));
+    } else if (s.kind == "timer" || s.kind == "sync") {
+      continue;  // local noise: left out to keep the diagram readable
+    } else {
+      emit(s.node, s.text.empty() ? s.kind : s.kind + " " + s.text);
+    }
+  }
+  return out;
+}
+
+}  // namespace essim::reports
