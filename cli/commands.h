@@ -14,6 +14,7 @@ namespace essim::cli {
 using Runner = std::function<int()>;
 Runner add_demo_command(CLI::App& app);
 Runner add_list_command(CLI::App& app);
+Runner add_fuzz_command(CLI::App& app);
 // run, replay, validate, merge: (subcommand name, runner).
 std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app);
 

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   }
   const essim::cli::Runner demo = essim::cli::add_demo_command(app);
   runners[app.get_subcommand("demo")] = demo;
+  const essim::cli::Runner fuzz = essim::cli::add_fuzz_command(app);
+  runners[app.get_subcommand("fuzz")] = fuzz;
   const essim::cli::Runner list = essim::cli::add_list_command(app);
   runners[app.get_subcommand("list")] = list;
 

@@ -159,21 +159,8 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
     return;
   }
   if (event.version <= applied) {
-    bool skip = false;
-    switch (config_.dedup) {
-      case Dedup::kNone:
-        skip = false;
-        break;
-      case Dedup::kEventId:
-        skip = state_.seen.contains(event.id);
-        break;
-      case Dedup::kAtomicCheckpoint:
-        skip = true;
-        break;
-    }
-    if (!skip) {
+    if (apply_event(state_, *config_.handler, config_.dedup, event)) {
       env.note("projection-reapplied", event.position, event.version);
-      apply(event);
     }
   } else {
     apply(event);
@@ -183,12 +170,24 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
   schedule_flush(env);
 }
 
-void ProjectionNode::apply(const Event& event) {
-  config_.handler->apply(state_.model, event);
-  ++state_.events_applied;
-  std::uint64_t& applied = state_.applied[event.stream];
+bool apply_event(ProjectionState& state, const ProjectionHandler& handler, Dedup dedup,
+                 const Event& event) {
+  const auto applied_it = state.applied.find(event.stream);
+  const bool redelivery = applied_it != state.applied.end() && event.version <= applied_it->second;
+  if (redelivery) {
+    if (dedup == Dedup::kAtomicCheckpoint) return false;
+    if (dedup == Dedup::kEventId && state.seen.contains(event.id)) return false;
+  }
+  handler.apply(state.model, event);
+  ++state.events_applied;
+  std::uint64_t& applied = state.applied[event.stream];
   applied = std::max(applied, event.version);
-  if (config_.dedup == Dedup::kEventId) state_.seen.insert(event.id);
+  if (dedup == Dedup::kEventId) state.seen.insert(event.id);
+  return true;
+}
+
+void ProjectionNode::apply(const Event& event) {
+  (void)apply_event(state_, *config_.handler, config_.dedup, event);
 }
 
 void ProjectionNode::drain(const std::string& stream) {

@@ -83,6 +83,14 @@ class ProjectionNode final : public sim::Node {
   Bytes scratch_;
 };
 
+// Applies one delivered event (already upcast) to `state` through `handler`,
+// unless `dedup` says it is a redelivery to skip: an event at or below its
+// stream's applied version is skipped by atomic-checkpoint, skipped by
+// event-id when its id was seen, and applied again by none. Returns whether
+// the handler ran. The caller keeps per-stream order for first deliveries.
+bool apply_event(ProjectionState& state, const ProjectionHandler& handler, Dedup dedup,
+                 const Event& event);
+
 void encode_projection_state(const ProjectionState& state, Bytes& out);
 sim::Result<ProjectionState> decode_projection_state(ByteView bytes);
 
