@@ -24,8 +24,7 @@ struct FuzzArgs {
   std::string dedup = "none";
 };
 
-int fuzz_command(const FuzzArgs& a) {
-  const model::Registry& registry = model::Registry::builtin();
+int fuzz_command(const FuzzArgs& a, const model::Registry& registry) {
   const auto found = registry.handler(a.handler);
   if (!found) {
     fmt::print(stderr, "essim fuzz: no projection handler '{}'; registered: {}\n", a.handler,
@@ -60,7 +59,7 @@ int fuzz_command(const FuzzArgs& a) {
 
 }  // namespace
 
-Runner add_fuzz_command(CLI::App& app) {
+Runner add_fuzz_command(CLI::App& app, const model::Registry& registry) {
   auto args = std::make_shared<FuzzArgs>();
   CLI::App* f = app.add_subcommand(
       "fuzz",
@@ -76,7 +75,7 @@ Runner add_fuzz_command(CLI::App& app) {
                 "The worker's strategy: none (the handler alone must be idempotent), event-id, "
                 "atomic-checkpoint")
       ->capture_default_str();
-  return [args] { return fuzz_command(*args); };
+  return [args, &registry] { return fuzz_command(*args, registry); };
 }
 
 }  // namespace essim::cli

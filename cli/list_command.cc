@@ -14,8 +14,7 @@ namespace essim::cli {
 
 namespace {
 
-void print_list() {
-  const model::Registry& registry = model::Registry::builtin();
+void print_list(const model::Registry& registry) {
   fmt::print("Domains:\n");
   for (const std::string& name : registry.domain_names()) {
     const model::Domain* d = registry.domain(name);
@@ -45,12 +44,12 @@ void print_list() {
 
 }  // namespace
 
-Runner add_list_command(CLI::App& app) {
+Runner add_list_command(CLI::App& app, const model::Registry& registry) {
   app.add_subcommand("list",
                      "List the domains, projection handlers, properties, fault kinds and bug "
                      "variants essim knows.");
-  return [] {
-    print_list();
+  return [&registry] {
+    print_list(registry);
     return kExitOk;
   };
 }

@@ -28,10 +28,11 @@ namespace {
 constexpr std::size_t kFailuresPerProperty = 3;
 
 // Loads every file; prints every error (not just the first).
-bool load_all(const std::vector<std::string>& files, std::vector<harness::Scenario>& out) {
+bool load_all(const std::vector<std::string>& files, const model::Registry& registry,
+              std::vector<harness::Scenario>& out) {
   bool ok = true;
   for (const std::string& file : files) {
-    auto s = harness::load_scenario(file, model::Registry::builtin());
+    auto s = harness::load_scenario(file, registry);
     if (!s.ok()) {
       fmt::print(stderr, "error: {}\n", s.error().message);
       ok = false;
@@ -130,7 +131,7 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
     fmt::print("  ... and {} more failing seeds\n", r.failures.size() - kShown);
 }
 
-int run_command(const RunArgs& a) {
+int run_command(const RunArgs& a, const model::Registry& registry) {
   harness::SweepPlan plan;
   plan.first_seed = a.seed;
   plan.seeds = a.seeds;
@@ -141,7 +142,7 @@ int run_command(const RunArgs& a) {
     return kExitUsage;
   }
   std::vector<harness::Scenario> scenarios;
-  if (!load_all(a.files, scenarios)) return kExitUsage;
+  if (!load_all(a.files, registry, scenarios)) return kExitUsage;
   reports::Report report;
   report.shard = a.shard;
   bool nondeterministic = false;
@@ -264,8 +265,8 @@ bool write_trace(const harness::SeedResult& r, const std::string& path) {
   return static_cast<bool>(out);
 }
 
-int replay_command(const ReplayArgs& a) {
-  auto s = harness::load_scenario(a.file, model::Registry::builtin());
+int replay_command(const ReplayArgs& a, const model::Registry& registry) {
+  auto s = harness::load_scenario(a.file, registry);
   if (!s.ok()) {
     fmt::print(stderr, "error: {}\n", s.error().message);
     return kExitUsage;
@@ -330,8 +331,8 @@ struct ShrinkArgs {
   double max_seconds = 60;
 };
 
-int shrink_command(const ShrinkArgs& a) {
-  auto s = harness::load_scenario(a.file, model::Registry::builtin());
+int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
+  auto s = harness::load_scenario(a.file, registry);
   if (!s.ok()) {
     fmt::print(stderr, "error: {}\n", s.error().message);
     return kExitUsage;
@@ -394,10 +395,10 @@ int shrink_command(const ShrinkArgs& a) {
 
 // ---- validate ----
 
-int validate_command(const std::vector<std::string>& files) {
+int validate_command(const std::vector<std::string>& files, const model::Registry& registry) {
   bool ok = true;
   for (const std::string& file : files) {
-    auto s = harness::load_scenario(file, model::Registry::builtin());
+    auto s = harness::load_scenario(file, registry);
     if (!s.ok()) {
       fmt::print(stderr, "error: {}\n", s.error().message);
       ok = false;
@@ -447,7 +448,8 @@ int merge_command(const std::vector<std::string>& files, const std::string& dir)
 
 }  // namespace
 
-std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app) {
+std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
+                                                                  const model::Registry& registry) {
   std::vector<std::pair<std::string, Runner>> runners;
 
   auto run = std::make_shared<RunArgs>();
@@ -476,7 +478,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
   r->add_flag("--check-determinism", run->check_determinism,
               "Run every seed twice and compare fingerprints; a mismatch exits 3 and names the "
               "first trace step where the two runs part");
-  runners.emplace_back("run", [run] { return run_command(*run); });
+  runners.emplace_back("run", [run, &registry] { return run_command(*run, registry); });
 
   auto replay = std::make_shared<ReplayArgs>();
   CLI::App* p = app.add_subcommand(
@@ -491,7 +493,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
                 "the steps the evidence names");
   p->add_option("--shiviz", replay->shiviz_file,
                 "Write the trace in ShiViz's log format (vector clocks) to FILE");
-  runners.emplace_back("replay", [replay] { return replay_command(*replay); });
+  runners.emplace_back("replay", [replay, &registry] { return replay_command(*replay, registry); });
 
   auto shrink = std::make_shared<ShrinkArgs>();
   CLI::App* sh = app.add_subcommand(
@@ -505,13 +507,13 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app)
   sh->add_option("--max-time", shrink->max_seconds, "Stop shrinking after this many seconds")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
-  runners.emplace_back("shrink", [shrink] { return shrink_command(*shrink); });
+  runners.emplace_back("shrink", [shrink, &registry] { return shrink_command(*shrink, registry); });
 
   auto validate = std::make_shared<std::vector<std::string>>();
   CLI::App* v = app.add_subcommand(
       "validate", "Check scenario files without running them: every error names file:line:column.");
   v->add_option("scenarios", *validate, "Scenario files")->required()->check(CLI::ExistingFile);
-  runners.emplace_back("validate", [validate] { return validate_command(*validate); });
+  runners.emplace_back("validate", [validate, &registry] { return validate_command(*validate, registry); });
 
   auto merge_files = std::make_shared<std::vector<std::string>>();
   auto merge_dir = std::make_shared<std::string>();

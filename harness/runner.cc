@@ -15,7 +15,7 @@ SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trac
   spec.sim.keep_trace = keep_trace;
   SeedResult r;
   r.seed = seed;
-  auto built = build_cluster(spec, seed, model::Registry::builtin());
+  auto built = build_cluster(spec, seed, *scenario.registry);
   if (!built.ok()) {
     r.violations.push_back({"scenario", built.error().message, {}});
     return r;

@@ -206,6 +206,7 @@ Scenario Loader::load(const YAML::Node& root) {
         "faults", "bugs", "properties", "expect", "repro"},
        {"name", "domain"});
   Scenario s;
+  s.registry = &registry_;
   s.file = file_;
   s.name = text(root["name"], "name");
   if (s.name.empty()) fail(root["name"], "name must not be empty");

@@ -26,6 +26,7 @@ struct Expectation {
 };
 
 struct Scenario {
+  const model::Registry* registry = nullptr;  // the one it was loaded against
   std::string file;  // as given on the command line
   std::string name;
   std::string description;

@@ -36,7 +36,7 @@ class Shrinker {
     ClusterSpec spec = scenario_.spec;
     if (script != nullptr) spec.script = std::make_shared<Decisions>(*script);
     Trial t;
-    auto built = build_cluster(spec, seed_, model::Registry::builtin());
+    auto built = build_cluster(spec, seed_, *scenario_.registry);
     if (!built.ok()) return t;
     Cluster& c = *built.value();
     run_cluster(c, spec);

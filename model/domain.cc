@@ -6,13 +6,15 @@
 
 namespace essim::model {
 
+Registry Registry::with_builtins() {
+  Registry r;
+  r.add(std::make_unique<domains::BankDomain>());
+  r.add(std::make_unique<domains::InventoryDomain>());
+  return r;
+}
+
 const Registry& Registry::builtin() {
-  static const Registry registry = [] {
-    Registry r;
-    r.add(std::make_unique<domains::BankDomain>());
-    r.add(std::make_unique<domains::InventoryDomain>());
-    return r;
-  }();
+  static const Registry registry = with_builtins();
   return registry;
 }
 

@@ -96,6 +96,8 @@ class Registry {
  public:
   // The registry with essim's built-in domains (bank, inventory).
   static const Registry& builtin();
+  // A new registry holding the built-in domains, to add one's own to.
+  static Registry with_builtins();
 
   void add(std::unique_ptr<Domain> domain);
   const Domain* domain(std::string_view name) const;
