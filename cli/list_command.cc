@@ -31,6 +31,11 @@ void print_list(const model::Registry& registry) {
     const std::string scope = p.domain.empty() ? "" : fmt::format(" ({} only)", p.domain);
     fmt::print("  {:<28} {}{}\n", p.name, p.description, scope);
   }
+  for (const std::string& name : registry.domain_names()) {
+    for (const model::Invariant& i : registry.domain(name)->invariants()) {
+      fmt::print("  {:<28} {} ({} only)\n", i.name, i.description, name);
+    }
+  }
   fmt::print(
       "\nFault kinds:\n"
       "  network: drop, duplicate, delay, reorder (jitter), latency, partitions, clogs\n"

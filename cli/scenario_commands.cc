@@ -51,11 +51,7 @@ std::string expectation(const harness::Scenario& s) {
 
 std::vector<std::string> checked_properties(const harness::Scenario& s) {
   if (!s.properties.empty()) return s.properties;
-  std::vector<std::string> names;
-  for (const properties::Property& p : properties::all_properties()) {
-    if (p.domain.empty() || p.domain == s.spec.domain) names.push_back(p.name);
-  }
-  return names;
+  return properties::property_names(*s.registry->domain(s.spec.domain));
 }
 
 void print_violation(const properties::Violation& v, std::string_view indent) {

@@ -242,10 +242,8 @@ Scenario Loader::load(const YAML::Node& root) {
     }
     if (!root["bugs"].IsSequence()) fail(root["bugs"], "bugs must be a list of bug variant names");
   }
-  std::vector<std::string> property_names;
-  for (const properties::Property& p : properties::all_properties()) {
-    if (p.domain.empty() || p.domain == s.spec.domain) property_names.push_back(p.name);
-  }
+  const std::vector<std::string> property_names =
+      properties::property_names(*registry_.domain(s.spec.domain));
   if (root["properties"]) {
     s.properties = names(root["properties"], "properties");
     std::size_t i = 0;

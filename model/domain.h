@@ -61,6 +61,16 @@ class AggregateState {
 
 using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;
 
+// A rule of the domain that must hold of an aggregate after every one of its
+// events (no overdraft, no overselling). Each is a property scenario files
+// can name.
+struct Invariant {
+  std::string name;           // the property's name, e.g. "points_never_negative"
+  std::string description;
+  std::string stream_prefix;  // the aggregates it is about ("": every stream)
+  std::function<bool(const AggregateState& state)> holds;
+};
+
 struct ProjectionHandler {
   std::string name;  // registered as "<domain>.<name>"
   std::string description;
@@ -88,6 +98,7 @@ class Domain {
   // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
   virtual void upcast(Event& /*event*/, const Bugs& /*bugs*/) const {}
   virtual std::vector<ProjectionHandler> projections() const = 0;
+  virtual std::vector<Invariant> invariants() const { return {}; }
   // A short human reading of an event's payload, for evidence.
   virtual std::string describe_payload(const Event& event) const = 0;
 };

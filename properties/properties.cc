@@ -384,6 +384,15 @@ const std::vector<Property>& all_properties() {
   return properties;
 }
 
+std::vector<std::string> property_names(const model::Domain& domain) {
+  std::vector<std::string> names;
+  for (const Property& p : all_properties()) {
+    if (p.domain.empty() || p.domain == domain.name()) names.push_back(p.name);
+  }
+  for (const model::Invariant& i : domain.invariants()) names.push_back(i.name);
+  return names;
+}
+
 const Property* property_by_name(std::string_view name) {
   for (const Property& p : all_properties()) {
     if (p.name == name) return &p;
@@ -400,6 +409,24 @@ std::vector<Violation> check(const RunView& run, const std::vector<std::string>&
       auto found = p.check(run);
       out.insert(out.end(), found.begin(), found.end());
     }
+  }
+  for (const model::Invariant& invariant : run.domain->invariants()) {
+    const bool named = std::find(names.begin(), names.end(), invariant.name) != names.end();
+    if (!names.empty() && !named) continue;
+    Collector c{invariant.name};
+    for (const auto& [stream, events] : index(*run.log).by_stream) {
+      if (!stream.starts_with(invariant.stream_prefix) || c.full()) continue;
+      auto state = run.domain->initial();
+      for (const Event* e : events) {
+        run.domain->evolve(*state, model::upcasted(*run.domain, *e));
+        if (invariant.holds(*state)) continue;
+        Violation& v = c.add(fmt::format("{}: {} does not hold", stream, invariant.description));
+        cite_event(v, "after: ", run, *e);
+        cite(v, "state: " + state->describe());
+        break;
+      }
+    }
+    out.insert(out.end(), c.out.begin(), c.out.end());
   }
   return out;
 }

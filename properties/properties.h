@@ -51,6 +51,10 @@ struct Property {
 const std::vector<Property>& all_properties();
 const Property* property_by_name(std::string_view name);
 
+// Every property that applies to `domain`: the generic ones, its own named
+// ones, and its invariants.
+std::vector<std::string> property_names(const model::Domain& domain);
+
 // Runs the named properties (all that apply to the run's domain when empty).
 std::vector<Violation> check(const RunView& run, const std::vector<std::string>& names = {});
 
