@@ -27,18 +27,28 @@ namespace {
 
 constexpr std::size_t kFailuresPerProperty = 3;
 
+// Loads one file, or prints its error.
+std::optional<harness::Scenario> load_one(const std::string& file,
+                                          const model::Registry& registry) {
+  auto s = harness::load_scenario(file, registry);
+  if (!s.ok()) {
+    fmt::print(stderr, "error: {}\n", s.error().message);
+    return std::nullopt;
+  }
+  return std::move(s).value();
+}
+
 // Loads every file; prints every error (not just the first).
 bool load_all(const std::vector<std::string>& files, const model::Registry& registry,
               std::vector<harness::Scenario>& out) {
   bool ok = true;
   for (const std::string& file : files) {
-    auto s = harness::load_scenario(file, registry);
-    if (!s.ok()) {
-      fmt::print(stderr, "error: {}\n", s.error().message);
+    auto s = load_one(file, registry);
+    if (s) {
+      out.push_back(std::move(*s));
+    } else {
       ok = false;
-      continue;
     }
-    out.push_back(std::move(s).value());
   }
   return ok;
 }
@@ -262,12 +272,9 @@ bool write_trace(const harness::SeedResult& r, const std::string& path) {
 }
 
 int replay_command(const ReplayArgs& a, const model::Registry& registry) {
-  auto s = harness::load_scenario(a.file, registry);
-  if (!s.ok()) {
-    fmt::print(stderr, "error: {}\n", s.error().message);
-    return kExitUsage;
-  }
-  const harness::Scenario& scenario = s.value();
+  const std::optional<harness::Scenario> s = load_one(a.file, registry);
+  if (!s) return kExitUsage;
+  const harness::Scenario& scenario = *s;
   const std::optional<std::uint64_t> seed = a.seed ? a.seed : scenario.repro_seed;
   if (!seed) {
     fmt::print(stderr, "essim replay: --seed S is needed (only a repro file knows its own seed)\n");
@@ -328,12 +335,9 @@ struct ShrinkArgs {
 };
 
 int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
-  auto s = harness::load_scenario(a.file, registry);
-  if (!s.ok()) {
-    fmt::print(stderr, "error: {}\n", s.error().message);
-    return kExitUsage;
-  }
-  const harness::Scenario& scenario = s.value();
+  const std::optional<harness::Scenario> s = load_one(a.file, registry);
+  if (!s) return kExitUsage;
+  const harness::Scenario& scenario = *s;
   harness::ShrinkOptions options;
   options.max_seconds = a.max_seconds;
   const bool interactive = reports::Progress::is_interactive(stderr);
@@ -392,17 +396,11 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
 // ---- validate ----
 
 int validate_command(const std::vector<std::string>& files, const model::Registry& registry) {
-  bool ok = true;
-  for (const std::string& file : files) {
-    auto s = harness::load_scenario(file, registry);
-    if (!s.ok()) {
-      fmt::print(stderr, "error: {}\n", s.error().message);
-      ok = false;
-      continue;
-    }
-    const harness::Scenario& sc = s.value();
-    fmt::print("ok: {}: {} ({} domain, {} seeds, expect {})\n", file, sc.name, sc.spec.domain,
-               sc.seeds, expectation(sc));
+  std::vector<harness::Scenario> scenarios;
+  const bool ok = load_all(files, registry, scenarios);
+  for (const harness::Scenario& sc : scenarios) {
+    fmt::print("ok: {}: {} ({} domain, {} seeds, expect {})\n", sc.file, sc.name, sc.spec.domain,
+               sc.expect.pass ? sc.seeds : sc.expect.within_seeds, expectation(sc));
   }
   return ok ? kExitOk : kExitUsage;
 }
@@ -509,7 +507,8 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
   CLI::App* v = app.add_subcommand(
       "validate", "Check scenario files without running them: every error names file:line:column.");
   v->add_option("scenarios", *validate, "Scenario files")->required()->check(CLI::ExistingFile);
-  runners.emplace_back("validate", [validate, &registry] { return validate_command(*validate, registry); });
+  runners.emplace_back("validate",
+                       [validate, &registry] { return validate_command(*validate, registry); });
 
   auto merge_files = std::make_shared<std::vector<std::string>>();
   auto merge_dir = std::make_shared<std::string>();

@@ -42,10 +42,11 @@ void WorkLog::script(std::vector<PlannedWork> work) {
 }
 
 const PlannedWork* WorkLog::find(std::uint32_t client, Micros at_us) const {
-  const auto it = std::lower_bound(script_.begin(), script_.end(), PlannedWork{client, at_us, "", 0},
-                                   [](const PlannedWork& a, const PlannedWork& b) {
-                                     return std::tie(a.client, a.at_us) < std::tie(b.client, b.at_us);
-                                   });
+  const auto it =
+      std::lower_bound(script_.begin(), script_.end(), PlannedWork{client, at_us, "", 0},
+                       [](const PlannedWork& a, const PlannedWork& b) {
+                         return std::tie(a.client, a.at_us) < std::tie(b.client, b.at_us);
+                       });
   if (it == script_.end() || it->client != client || it->at_us != at_us) return nullptr;
   return &*it;
 }
@@ -270,6 +271,13 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     if (r->request_id != x.request_id || x.phase != Exec::Phase::kRead) return;
     Event scratch;
     for (const Event& e : r->events) {
+      if (!knows_event(*config_.domain, e.type)) {
+        env.note("unknown-event-type", e.position, e.version);
+        env.log(
+            fmt::format("client: {} has an event of type '{}', unknown to the {} domain; "
+                        "skipped",
+                        describe(e), e.type, config_.domain->name()));
+      }
       config_.domain->evolve(*x.state, latest(*config_.domain, e, config_.bugs, scratch));
       x.version = std::max(x.version, e.version);
     }

@@ -1,5 +1,7 @@
 #include "model/domain.h"
 
+#include <algorithm>
+
 #include "model/domains/bank.h"
 #include "model/domains/inventory.h"
 #include "sim/assert.h"
@@ -67,6 +69,11 @@ const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, 
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
   if (domain.needs_upcast(event)) domain.upcast(event, bugs);
   return event;
+}
+
+bool knows_event(const Domain& domain, std::string_view type) {
+  const std::vector<std::string> types = domain.event_types();
+  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
 }
 
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,

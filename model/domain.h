@@ -65,7 +65,7 @@ using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;
 // events (no overdraft, no overselling). Each is a property scenario files
 // can name.
 struct Invariant {
-  std::string name;           // the property's name, e.g. "points_never_negative"
+  std::string name;  // the property's name, e.g. "points_never_negative"
   std::string description;
   std::string stream_prefix;  // the aggregates it is about ("": every stream)
   std::function<bool(const AggregateState& state)> holds;
@@ -99,6 +99,10 @@ class Domain {
   virtual void upcast(Event& /*event*/, const Bugs& /*bugs*/) const {}
   virtual std::vector<ProjectionHandler> projections() const = 0;
   virtual std::vector<Invariant> invariants() const { return {}; }
+  // Every event type the domain writes. Events of other types are reported
+  // where they are read (a newer writer, a wrong stream) and then skipped.
+  // Empty: not declared, nothing is reported.
+  virtual std::vector<std::string> event_types() const { return {}; }
   // A short human reading of an event's payload, for evidence.
   virtual std::string describe_payload(const Event& event) const = 0;
 };
@@ -135,6 +139,9 @@ class Registry {
 const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch);
 // The same, as a copy.
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs = {});
+
+// Whether `domain` declares `type` (or declares no types at all).
+bool knows_event(const Domain& domain, std::string_view type);
 
 // Folds a stream's events into a state: the clean replay every checker uses.
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,

@@ -149,6 +149,13 @@ void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
 }
 
 void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
+  if (!knows_event(*config_.domain, raw.type)) {
+    // Reported, then handled like any other event (the handler skips what it
+    // does not know), so the stream's order and the acknowledgement go on.
+    env.note("unknown-event-type", raw.position, raw.version);
+    env.log(fmt::format("projection: {} has an event of type '{}', unknown to the {} domain",
+                        describe(raw), raw.type, config_.domain->name()));
+  }
   const Event event = upcasted(*config_.domain, raw, config_.bugs);
   const auto applied_it = state_.applied.find(event.stream);
   const std::uint64_t applied = applied_it == state_.applied.end() ? 0 : applied_it->second;

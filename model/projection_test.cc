@@ -115,6 +115,31 @@ TEST(Projection, AnswersQueriesWithItsReadModel) {
   EXPECT_EQ(f.bus->queries[0].events_applied, 2U);
 }
 
+TEST(Projection, ReportsAnUnknownEventTypeAndGoesOn) {
+  sim::Simulation sim(1, sim::SimConfig{.keep_trace = true});
+  FakeBus* bus = nullptr;
+  sim.add_node("bus", [&bus] {
+    auto node = std::make_unique<FakeBus>();
+    bus = node.get();
+    return node;
+  });
+  ProjectionConfig config;
+  config.domain = Registry::builtin().domain("bank");
+  config.handler = &kCount;
+  config.bus = 0;
+  sim.add_node("projection", [config] { return std::make_unique<ProjectionNode>(config); });
+  sim.start();
+  Event e = event("s", 1, 1);
+  e.type = "MysteryHappened";
+  sim::SimEnv env(sim, 0);
+  env.send(1, encode(Deliver{e}));
+  (void)sim.run_until_quiet(sim::seconds(1));
+  bool reported = false;
+  for (const sim::TraceEntry& t : sim.trace().entries()) reported |= t.text == "unknown-event-type";
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(bus->acks, (std::vector<std::uint64_t>{1}));  // acknowledged: nothing is lost
+}
+
 TEST(Projection, StateEncodingRoundTripsAndRejectsGarbage) {
   ProjectionState s;
   s.model = {{"a", -5}, {"b", 7}};

@@ -17,8 +17,8 @@ using essim::model::ByteView;
 using essim::model::Command;
 using essim::model::Event;
 using essim::model::NewEvent;
-using essim::model::ReadModel;
 using essim::model::Reader;
+using essim::model::ReadModel;
 using essim::model::Writer;
 
 struct Member final : AggregateState {
@@ -78,7 +78,8 @@ class LoyaltyDomain final : public essim::model::Domain {
   void evolve(AggregateState& state, const Event& e) const override {
     auto& m = dynamic_cast<Member&>(state);
     if (e.type == "MemberEnrolled") m.enrolled = true;
-    if (e.type == "PointsEarned" || e.type == "PointsRedeemed") m.points = read_amounts(e.payload).balance;
+    if (e.type == "PointsEarned" || e.type == "PointsRedeemed")
+      m.points = read_amounts(e.payload).balance;
   }
 
   essim::sim::Result<std::vector<NewEvent>> decide(const AggregateState& state,
@@ -128,6 +129,10 @@ class LoyaltyDomain final : public essim::model::Domain {
           model[e.stream] = read_amounts(e.payload).balance;
         }};
     return {buggy, fixed};
+  }
+
+  std::vector<std::string> event_types() const override {
+    return {"MemberEnrolled", "PointsEarned", "PointsRedeemed"};
   }
 
   std::vector<essim::model::Invariant> invariants() const override {

@@ -68,6 +68,11 @@ class BankDomain final : public Domain {
   bool needs_upcast(const Event& event) const override;
   void upcast(Event& event, const Bugs& bugs) const override;
   std::vector<ProjectionHandler> projections() const override;
+  std::vector<std::string> event_types() const override {
+    return {"AccountOpened",     "FundsDeposited",    "FundsWithdrawn",
+            "FundsDebited",      "FundsCredited",     "FundsRefunded",
+            "TransferRequested", "TransferCompleted", "TransferFailed"};
+  }
   std::string describe_payload(const Event& event) const override;
 };
 

@@ -40,6 +40,9 @@ class InventoryDomain final : public Domain {
                                             const Command& command) const override;
   sim::Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const override;
   std::vector<ProjectionHandler> projections() const override;
+  std::vector<std::string> event_types() const override {
+    return {"StockAdded", "StockReserved", "ReservationReleased"};
+  }
   std::string describe_payload(const Event& event) const override;
 };
 
