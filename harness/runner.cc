@@ -77,6 +77,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   std::vector<DeterminismCheck> checks(seeds.size());
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> failed{0};
+  // Wall time of the sweep, for seeds per second; no simulation reads it.
   const auto started = std::chrono::steady_clock::now();
   const bool hunting = !scenario.expect.pass && options.stop_when_caught;
   sweep(

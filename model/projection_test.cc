@@ -42,9 +42,10 @@ Event event(const std::string& stream, std::uint64_t version, std::uint64_t posi
 }
 
 struct Fixture {
-  sim::Simulation sim{1, sim::SimConfig{}};
+  sim::Simulation sim;
   FakeBus* bus = nullptr;
-  explicit Fixture(Dedup dedup, Bugs bugs = {}) {
+  explicit Fixture(Dedup dedup, Bugs bugs = {}, bool keep_trace = false)
+      : sim(1, sim::SimConfig{.keep_trace = keep_trace}) {
     sim.add_node("bus", [this] {
       auto node = std::make_unique<FakeBus>();
       bus = node.get();
@@ -116,28 +117,15 @@ TEST(Projection, AnswersQueriesWithItsReadModel) {
 }
 
 TEST(Projection, ReportsAnUnknownEventTypeAndGoesOn) {
-  sim::Simulation sim(1, sim::SimConfig{.keep_trace = true});
-  FakeBus* bus = nullptr;
-  sim.add_node("bus", [&bus] {
-    auto node = std::make_unique<FakeBus>();
-    bus = node.get();
-    return node;
-  });
-  ProjectionConfig config;
-  config.domain = Registry::builtin().domain("bank");
-  config.handler = &kCount;
-  config.bus = 0;
-  sim.add_node("projection", [config] { return std::make_unique<ProjectionNode>(config); });
-  sim.start();
+  Fixture f(Dedup::kAtomicCheckpoint, {}, /*keep_trace=*/true);
   Event e = event("s", 1, 1);
   e.type = "MysteryHappened";
-  sim::SimEnv env(sim, 0);
-  env.send(1, encode(Deliver{e}));
-  (void)sim.run_until_quiet(sim::seconds(1));
+  f.deliver(e);
   bool reported = false;
-  for (const sim::TraceEntry& t : sim.trace().entries()) reported |= t.text == "unknown-event-type";
+  for (const sim::TraceEntry& t : f.sim.trace().entries())
+    reported |= t.text == "unknown-event-type";
   EXPECT_TRUE(reported);
-  EXPECT_EQ(bus->acks, (std::vector<std::uint64_t>{1}));  // acknowledged: nothing is lost
+  EXPECT_EQ(f.bus->acks, (std::vector<std::uint64_t>{1}));  // acknowledged: nothing is lost
 }
 
 TEST(Projection, StateEncodingRoundTripsAndRejectsGarbage) {
