@@ -6,9 +6,10 @@
 #include <exception>
 #include <map>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
@@ -30,13 +31,15 @@ int run(int argc, char** argv, const model::Registry& registry, const std::strin
   for (auto& [command, runner] : add_scenario_commands(app, registry)) {
     runners[app.get_subcommand(command)] = std::move(runner);
   }
-  const Runner demo = add_demo_command(app);
-  runners[app.get_subcommand("demo")] = demo;
   const Runner fuzz = add_fuzz_command(app, registry);
   runners[app.get_subcommand("fuzz")] = fuzz;
   const Runner list = add_list_command(app, registry);
   runners[app.get_subcommand("list")] = list;
 
+  if (const auto unknown = unknown_name(app, argc, argv)) {
+    fmt::print(stderr, "{}\nRun '{} --help' for the commands and their options.\n", *unknown, name);
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

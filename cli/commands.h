@@ -16,7 +16,6 @@ namespace essim::cli {
 // Each subcommand registers its options on `app` and returns a function that
 // runs it and returns the exit code. Domains and handlers come from `registry`.
 using Runner = std::function<int()>;
-Runner add_demo_command(CLI::App& app);
 Runner add_list_command(CLI::App& app, const model::Registry& registry);
 Runner add_fuzz_command(CLI::App& app, const model::Registry& registry);
 // run, replay, shrink, validate, merge: (subcommand name, runner).

@@ -11,9 +11,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/shard.h"
+#include "harness/reporting.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/shrink.h"
@@ -25,7 +27,8 @@ namespace essim::cli {
 
 namespace {
 
-constexpr std::size_t kFailuresPerProperty = 3;
+// The most seeds one sweep may ask for (a sweep allocates nothing per seed).
+constexpr std::uint64_t kSeedsMax = 1'000'000'000'000ULL;
 
 // Loads one file, or prints its error.
 std::optional<harness::Scenario> load_one(const std::string& file,
@@ -59,40 +62,9 @@ std::string expectation(const harness::Scenario& s) {
              : fmt::format("{} within {} seeds", s.expect.violation, s.expect.within_seeds);
 }
 
-std::vector<std::string> checked_properties(const harness::Scenario& s) {
-  if (!s.properties.empty()) return s.properties;
-  return properties::property_names(*s.registry->domain(s.spec.domain));
-}
-
 void print_violation(const properties::Violation& v, std::string_view indent) {
   fmt::print("{}{}: {}\n", indent, v.property, v.summary);
   for (const std::string& e : v.evidence) fmt::print("{}    {}\n", indent, e);
-}
-
-reports::ScenarioReport to_report(const harness::Scenario& s, const harness::ScenarioResult& r) {
-  reports::ScenarioReport out;
-  out.name = s.name;
-  out.file = s.file;
-  out.domain = s.spec.domain;
-  out.description = s.description;
-  out.expected_violation = s.expect.pass ? "" : s.expect.violation;
-  out.within_seeds = s.expect.within_seeds;
-  out.met = r.expectation_met;
-  out.seeds_run = r.seeds_run;
-  out.seeds_failed = r.failures.size();
-  out.caught_at_seed = r.caught_at_seed;
-  out.wall_seconds = r.wall_seconds;
-  out.properties = checked_properties(s);
-  out.violated = r.violated;
-  std::map<std::string, std::size_t> per_property;
-  for (const harness::SeedResult& seed : r.failures) {
-    for (const properties::Violation& v : seed.violations) {
-      if (per_property[v.property]++ >= kFailuresPerProperty) continue;
-      out.failures.push_back({seed.seed, fmt::format("0x{:016x}", seed.fingerprint), v.property,
-                              v.summary, v.evidence, harness::replay_command(s, seed.seed)});
-    }
-  }
-  return out;
 }
 
 // ---- run ----
@@ -108,24 +80,26 @@ struct RunArgs {
   bool check_determinism = false;
 };
 
-void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) {
-  const double rate = r.wall_seconds > 0 ? static_cast<double>(r.seeds_run) / r.wall_seconds : 0;
-  if (!s.expect.pass) {
-    if (r.expectation_met) {
-      fmt::print("CAUGHT  {}: {} at seed {} ({} seeds, {:.1f} seeds/s)\n", s.name,
-                 s.expect.violation, r.caught_at_seed, r.seeds_run, rate);
-    } else {
-      fmt::print("MISSED  {}: expected {} within {} seeds; {} seeds ran without it\n", s.name,
-                 s.expect.violation, s.expect.within_seeds, r.seeds_run);
+// The first evidence line of the first seed that violated `property`.
+std::string first_evidence(const harness::ScenarioResult& r, std::string_view property) {
+  for (const harness::SeedResult& f : r.failures) {
+    for (const properties::Violation& v : f.violations) {
+      if (v.property != property) continue;
+      return v.evidence.empty() ? v.summary : v.summary + "; " + v.evidence.front();
     }
-    return;
   }
-  if (r.expectation_met) {
-    fmt::print("PASSED  {}: {} seeds ({:.1f} seeds/s)\n", s.name, r.seeds_run, rate);
-    return;
+  return "";
+}
+
+void print_also_violated(const harness::ScenarioResult& r) {
+  for (const harness::PropertyVerdict& p : r.verdict.properties) {
+    if (p.status != harness::PropertyStatus::kAlsoViolated) continue;
+    fmt::print("  also violated: {} in {} seed(s): {}\n", p.property, p.seeds,
+               first_evidence(r, p.property));
   }
-  fmt::print("FAILED  {}: {} of {} seeds violated a property\n", s.name, r.failures.size(),
-             r.seeds_run);
+}
+
+void print_failures(const harness::Scenario& s, const harness::ScenarioResult& r) {
   constexpr std::size_t kShown = 3;
   for (std::size_t i = 0; i < r.failures.size() && i < kShown; ++i) {
     const harness::SeedResult& f = r.failures[i];
@@ -133,66 +107,124 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
     for (const properties::Violation& v : f.violations) print_violation(v, "    ");
     fmt::print("    replay: {}\n", harness::replay_command(s, f.seed));
   }
-  if (r.failures.size() > kShown)
-    fmt::print("  ... and {} more failing seeds\n", r.failures.size() - kShown);
+  if (r.tally.seeds_failed > kShown)
+    fmt::print("  ... and {} more failing seeds\n", r.tally.seeds_failed - kShown);
+}
+
+void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) {
+  const double rate =
+      r.wall_seconds > 0 ? static_cast<double>(r.tally.seeds_run) / r.wall_seconds : 0;
+  if (!s.expect.pass && r.verdict.met) {
+    fmt::print("CAUGHT  {}: {} at seed {} ({} seeds, {:.1f} seeds/s)\n", s.name, s.expect.violation,
+               *r.tally.caught_at_seed, r.tally.seeds_run, rate);
+    fmt::print("  evidence: {}\n  replay: {}\n", first_evidence(r, s.expect.violation),
+               harness::replay_command(s, *r.tally.caught_at_seed));
+    print_also_violated(r);
+  } else if (!s.expect.pass) {
+    fmt::print("MISSED  {}: expected {} within {} seeds; {} seeds ran without it\n", s.name,
+               s.expect.violation, s.expect.within_seeds, r.tally.seeds_run);
+    print_also_violated(r);
+  } else if (r.verdict.met) {
+    fmt::print("PASSED  {}: {} seeds ({:.1f} seeds/s)\n", s.name, r.tally.seeds_run, rate);
+  } else {
+    fmt::print("FAILED  {}: {} of {} seeds violated a property\n", s.name, r.tally.seeds_failed,
+               r.tally.seeds_run);
+    print_failures(s, r);
+  }
+  fmt::print("  sweep fingerprint: 0x{:016x}\n", r.fingerprint);
+}
+
+void print_nondeterminism(const harness::Scenario& s, const harness::ScenarioResult& r) {
+  for (const auto& [seed, check] : r.nondeterministic) {
+    fmt::print(
+        "NONDETERMINISTIC  {} seed {}: two runs of the same seed gave fingerprints 0x{:016x} "
+        "and 0x{:016x}\n"
+        "  they part at trace step {}:\n    first run:  {}\n    second run: {}\n",
+        s.name, seed, check.first_fingerprint, check.second_fingerprint, check.parted_at_step,
+        check.first_entry, check.second_entry);
+  }
+  if (r.nondeterministic_seeds > r.nondeterministic.size())
+    fmt::print("  ... and {} more non-deterministic seeds\n",
+               r.nondeterministic_seeds - r.nondeterministic.size());
+}
+
+void print_table(const reports::Report& report) {
+  fmt::print("\n{:<36} {:>7} {:>8}  {}\n", "scenario", "seeds", "seeds/s", "result");
+  for (const reports::ScenarioReport& s : report.scenarios) {
+    const double rate = s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0;
+    std::string result;
+    if (s.expected_violation.empty()) {
+      result = s.met ? "passed" : fmt::format("FAILED ({} seeds)", s.seeds_failed);
+    } else {
+      result = s.met ? fmt::format("caught {} at seed {}", s.expected_violation, *s.caught_at_seed)
+                     : fmt::format("MISSED {}", s.expected_violation);
+    }
+    fmt::print("{:<36} {:>7} {:>8.1f}  {}\n", s.name, s.seeds_run, rate, result);
+  }
+  const auto met = std::count_if(report.scenarios.begin(), report.scenarios.end(),
+                                 [](const auto& s) { return s.met; });
+  fmt::print("{} of {} scenarios met their expectation\n", met, report.scenarios.size());
+}
+
+// Every scenario's plan, checked before any runs. Empty on an error (printed).
+std::vector<harness::SweepPlan> plans(const std::vector<harness::Scenario>& scenarios,
+                                      const harness::SweepPlan& requested) {
+  std::vector<harness::SweepPlan> out;
+  for (const harness::Scenario& s : scenarios) {
+    out.push_back(harness::resolve_plan(s, requested));
+    if (const auto why = out.back().invalid()) {
+      fmt::print(stderr, "essim run: {}: {}\n", s.file, *why);
+      return {};
+    }
+  }
+  return out;
 }
 
 int run_command(const RunArgs& a, const model::Registry& registry) {
-  harness::SweepPlan plan;
-  plan.first_seed = a.seed;
-  plan.seeds = a.seeds;
-  plan.jobs = a.jobs;
-  if (!parse_shard(a.shard, plan.shard_index, plan.shard_count)) {
+  harness::SweepPlan requested;
+  requested.first_seed = a.seed;
+  requested.seeds = a.seeds;
+  requested.jobs = a.jobs;
+  if (!parse_shard(a.shard, requested.shard_index, requested.shard_count)) {
     fmt::print(stderr, "essim run: --shard wants I/N with 0 <= I < N, e.g. 0/4, not '{}'\n",
                a.shard);
     return kExitUsage;
   }
+  if (!a.report_dir.empty()) {
+    if (const auto why = unwritable_dir(a.report_dir)) {
+      fmt::print(stderr, "essim run: --report-dir: {}\n", *why);
+      return kExitUsage;
+    }
+  }
   std::vector<harness::Scenario> scenarios;
   if (!load_all(a.files, registry, scenarios)) return kExitUsage;
+  const std::vector<harness::SweepPlan> planned = plans(scenarios, requested);
+  if (planned.empty()) return kExitUsage;
   reports::Report report;
   report.shard = a.shard;
   bool nondeterministic = false;
   const bool interactive = reports::Progress::is_interactive(stderr);
-  for (const harness::Scenario& s : scenarios) {
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const harness::Scenario& s = scenarios[i];
     harness::RunOptions options;
-    options.plan = plan;
+    options.plan = requested;
     options.check_determinism = a.check_determinism;
-    const std::size_t total = options.plan.seeds == 0
-                                  ? (s.expect.pass ? s.seeds : s.expect.within_seeds)
-                                  : options.plan.seeds;
-    auto progress = std::make_shared<reports::Progress>(s.name, total, stderr, interactive);
+    auto progress =
+        std::make_shared<reports::Progress>(s.name, planned[i].count(), stderr, interactive);
     if (!a.quiet) {
-      options.progress = [progress](std::size_t done, std::size_t, std::size_t failed) {
+      options.progress = [progress](std::uint64_t done, std::uint64_t, std::uint64_t failed) {
         progress->update(done, failed);
       };
     }
     const harness::ScenarioResult r = harness::run_scenario(s, options);
     if (!a.quiet && interactive) fmt::print(stderr, "\r\033[K");
     print_result(s, r);
-    for (const auto& [seed, check] : r.nondeterministic) {
-      nondeterministic = true;
-      fmt::print(
-          "NONDETERMINISTIC  {} seed {}: fingerprints 0x{:016x} and 0x{:016x}\n"
-          "  the runs part at trace step {}:\n    first:  {}\n    second: {}\n",
-          s.name, seed, check.first_fingerprint, check.second_fingerprint, check.parted_at_step,
-          check.first_entry, check.second_entry);
-    }
+    print_nondeterminism(s, r);
+    nondeterministic |= r.nondeterministic_seeds > 0;
     std::fflush(stdout);
-    report.scenarios.push_back(to_report(s, r));
+    report.scenarios.push_back(harness::to_report(s, r));
   }
-  fmt::print("\n{:<36} {:>7} {:>8}  {}\n", "scenario", "seeds", "seeds/s", "result");
-  for (const reports::ScenarioReport& s : report.scenarios) {
-    const double rate = s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0;
-    std::string result =
-        s.expected_violation.empty()
-            ? (s.met ? "passed" : fmt::format("FAILED ({} seeds)", s.seeds_failed))
-            : (s.met ? fmt::format("caught {} at seed {}", s.expected_violation, s.caught_at_seed)
-                     : fmt::format("MISSED {}", s.expected_violation));
-    fmt::print("{:<36} {:>7} {:>8.1f}  {}\n", s.name, s.seeds_run, rate, result);
-  }
-  const std::size_t met = static_cast<std::size_t>(std::count_if(
-      report.scenarios.begin(), report.scenarios.end(), [](const auto& s) { return s.met; }));
-  fmt::print("{} of {} scenarios met their expectation\n", met, report.scenarios.size());
+  print_table(report);
   if (!a.report_dir.empty()) {
     const std::string error = reports::write_report_dir(report, a.report_dir);
     if (!error.empty()) {
@@ -202,7 +234,10 @@ int run_command(const RunArgs& a, const model::Registry& registry) {
     fmt::print("reports written to {}/ (report.json, junit.xml, summary.md)\n", a.report_dir);
   }
   if (nondeterministic) {
-    fmt::print("essim itself is broken: the same seed gave two different runs (see above)\n");
+    fmt::print(
+        "the same seed gave two different runs (see above): the domain's code or essim depends "
+        "on something outside the seed (a clock, std::random_device, pointer order, a static); "
+        "see README, 'Determinism'\n");
     return kExitInternal;
   }
   if (a.check_determinism)
@@ -220,58 +255,33 @@ struct ReplayArgs {
   std::string shiviz_file;
 };
 
-// The trace for the viewer, with the steps the evidence names highlighted:
-// the acknowledgements of the events it cites, and the store's log reports.
-reports::ViewerTrace viewer_trace(const harness::Scenario& s, std::uint64_t seed,
-                                  const harness::SeedResult& r) {
-  reports::ViewerTrace t;
-  t.title = fmt::format("{} — seed {} — fingerprint 0x{:016x}", s.name, seed, r.fingerprint);
-  t.nodes = r.node_names;
-  std::vector<std::uint64_t> positions;
-  for (const properties::Violation& v : r.violations) {
-    t.verdict.push_back(v.property + ": " + v.summary);
-    for (const std::string& e : v.evidence) t.verdict.push_back("    " + e);
-    positions.insert(positions.end(), v.positions.begin(), v.positions.end());
-  }
-  if (t.verdict.empty()) t.verdict.push_back("every property held");
-  auto node = [](sim::NodeId n) { return n == sim::kNoNode ? -1 : static_cast<int>(n); };
-  for (const sim::TraceEntry& e : r.trace) {
-    t.steps.push_back({e.step, e.at_us, std::string(sim::to_string(e.kind)), node(e.node),
-                       node(e.peer), e.a, e.b, e.text});
-    if (e.kind != sim::TraceKind::kNote) continue;
-    bool named =
-        e.text == "log-corrupt" || e.text == "log-truncated" || e.text == "log-torn-tail-kept";
-    for (const std::uint64_t p : positions) {
-      if (e.text == "ack" && p >= e.a && p < e.a + e.b) named = true;
-      if (e.text == "projection-reapplied" && p == e.a) named = true;
-    }
-    if (named && !r.violations.empty()) t.highlight_steps.push_back(e.step);
-  }
-  return t;
-}
-
-bool write_trace(const harness::SeedResult& r, const std::string& path) {
+// Writes `content` to `path`, or says why not.
+bool write_file(const std::string& path, const std::string& content, std::string_view command) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  auto name = [&](sim::NodeId n) -> nlohmann::json {
-    if (n == sim::kNoNode) return nullptr;
-    return n < r.node_names.size() ? r.node_names[n] : std::to_string(n);
-  };
-  for (const sim::TraceEntry& e : r.trace) {
-    nlohmann::json line{{"step", e.step},
-                        {"at_us", e.at_us},
-                        {"kind", sim::to_string(e.kind)},
-                        {"node", name(e.node)},
-                        {"peer", name(e.peer)},
-                        {"a", e.a},
-                        {"b", e.b}};
-    if (!e.text.empty()) line["text"] = e.text;
-    out << line.dump() << '\n';
-  }
+  out << content;
   out.close();
+  if (!out) fmt::print(stderr, "essim {}: cannot write {}\n", command, path);
   return static_cast<bool>(out);
 }
 
+// The first output path that cannot be written, printed; false if any.
+bool outputs_writable(std::initializer_list<std::pair<std::string_view, std::string>> outputs,
+                      std::string_view command) {
+  for (const auto& [option, path] : outputs) {
+    if (path.empty()) continue;
+    if (const auto why = unwritable_file(path)) {
+      fmt::print(stderr, "essim {}: {}: {}\n", command, option, *why);
+      return false;
+    }
+  }
+  return true;
+}
+
 int replay_command(const ReplayArgs& a, const model::Registry& registry) {
+  if (!outputs_writable(
+          {{"--trace", a.trace_file}, {"--html", a.html_file}, {"--shiviz", a.shiviz_file}},
+          "replay"))
+    return kExitUsage;
   const std::optional<harness::Scenario> s = load_one(a.file, registry);
   if (!s) return kExitUsage;
   const harness::Scenario& scenario = *s;
@@ -298,25 +308,16 @@ int replay_command(const ReplayArgs& a, const model::Registry& registry) {
     for (const properties::Violation& v : r.violations) print_violation(v, "  ");
   }
   if (!a.trace_file.empty()) {
-    if (!write_trace(r, a.trace_file)) {
-      fmt::print(stderr, "essim replay: cannot write {}\n", a.trace_file);
-      return kExitInternal;
-    }
+    if (!write_file(a.trace_file, harness::trace_json_lines(r), "replay")) return kExitInternal;
     fmt::print("trace: {} entries written to {}\n", r.trace.size(), a.trace_file);
   }
   if (!a.html_file.empty() || !a.shiviz_file.empty()) {
-    const reports::ViewerTrace view = viewer_trace(scenario, *seed, r);
+    const reports::ViewerTrace view = harness::viewer_trace(scenario, r);
     for (const auto& [path, content, what] :
          {std::tuple{a.html_file, reports::viewer_html(view), "viewer"},
           std::tuple{a.shiviz_file, reports::shiviz_log(view), "ShiViz log"}}) {
       if (path.empty()) continue;
-      std::ofstream out(path, std::ios::binary | std::ios::trunc);
-      out << content;
-      out.close();
-      if (!out) {
-        fmt::print(stderr, "essim replay: cannot write {}\n", path);
-        return kExitInternal;
-      }
+      if (!write_file(path, content, "replay")) return kExitInternal;
       fmt::print("{}: written to {} ({} steps, {} highlighted)\n", what, path, view.steps.size(),
                  view.highlight_steps.size());
     }
@@ -335,9 +336,14 @@ struct ShrinkArgs {
 };
 
 int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
+  if (!outputs_writable({{"--output", a.output}}, "shrink")) return kExitUsage;
   const std::optional<harness::Scenario> s = load_one(a.file, registry);
   if (!s) return kExitUsage;
   const harness::Scenario& scenario = *s;
+  const std::string output =
+      a.output.empty() ? fmt::format("{}-seed{}.repro.yaml", file_stem(scenario.name), a.seed)
+                       : a.output;
+  if (!outputs_writable({{"--output", output}}, "shrink")) return kExitUsage;
   harness::ShrinkOptions options;
   options.max_seconds = a.max_seconds;
   const bool interactive = reports::Progress::is_interactive(stderr);
@@ -356,8 +362,11 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
   const harness::ShrinkResult r = harness::shrink(scenario, a.seed, options);
   if (interactive) fmt::print(stderr, "\r\033[K");
   if (!r.failing) {
-    fmt::print("seed {} of {} violates no property: nothing to shrink\n", a.seed, scenario.name);
-    return kExitViolation;
+    fmt::print(stderr,
+               "essim shrink: seed {} of {} violates no property: nothing to shrink; give a "
+               "failing seed ('essim run {}' prints them)\n",
+               a.seed, scenario.name, scenario.file);
+    return kExitUsage;
   }
   if (!r.reproduced) {
     fmt::print(
@@ -366,15 +375,8 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
         a.seed, r.property);
     return kExitInternal;
   }
-  const std::string output =
-      a.output.empty() ? fmt::format("{}-seed{}.repro.yaml", scenario.name, a.seed) : a.output;
-  std::ofstream out(output, std::ios::binary | std::ios::trunc);
-  out << harness::write_repro(scenario, a.seed, r);
-  out.close();
-  if (!out) {
-    fmt::print(stderr, "essim shrink: cannot write {}\n", output);
+  if (!write_file(output, harness::write_repro(scenario, a.seed, r), "shrink"))
     return kExitInternal;
-  }
   fmt::print("{} seed {}: {} still fails after shrinking{}\n", scenario.name, a.seed, r.property,
              r.finished ? "" : " (stopped by --max-time; the repro is the smallest found so far)");
   fmt::print("  {:<14} {:>8} -> {:<8}\n", "", "before", "after");
@@ -408,36 +410,48 @@ int validate_command(const std::vector<std::string>& files, const model::Registr
 // ---- merge ----
 
 int merge_command(const std::vector<std::string>& files, const std::string& dir) {
-  std::vector<reports::Report> shards;
+  if (!dir.empty()) {
+    if (const auto why = unwritable_dir(dir)) {
+      fmt::print(stderr, "essim merge: --report-dir: {}\n", *why);
+      return kExitUsage;
+    }
+  }
+  std::vector<harness::ShardFile> shards;
   for (const std::string& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "error: {}: cannot open the file\n", file);
+    const auto text = read_input(file, kReportBytesMax);
+    if (!text.ok()) {
+      fmt::print(stderr, "error: {}\n", text.error().message);
       return kExitUsage;
     }
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    const nlohmann::json j = nlohmann::json::parse(text.value(), nullptr, false);
     if (j.is_discarded()) {
-      fmt::print(stderr, "error: {}: not valid JSON\n", file);
+      fmt::print(stderr,
+                 "error: {}: not valid JSON; give the report.json 'essim run --report-dir' wrote\n",
+                 file);
       return kExitUsage;
     }
-    reports::Report r;
+    harness::ShardFile shard{file, {}};
     std::string error;
-    if (!reports::from_json(j, r, error)) {
+    if (!reports::from_json(j, shard.report, error)) {
       fmt::print(stderr, "error: {}: {}\n", file, error);
       return kExitUsage;
     }
-    shards.push_back(std::move(r));
+    shards.push_back(std::move(shard));
   }
-  const reports::Report merged = reports::merge(shards);
-  fmt::print("{}", reports::summary_markdown(merged));
+  auto merged = harness::merge(shards);
+  if (!merged.ok()) {
+    fmt::print(stderr, "error: {}\n", merged.error().message);
+    return kExitUsage;
+  }
+  fmt::print("{}", reports::summary_markdown(merged.value()));
   if (!dir.empty()) {
-    const std::string error = reports::write_report_dir(merged, dir);
+    const std::string error = reports::write_report_dir(merged.value(), dir);
     if (!error.empty()) {
       fmt::print(stderr, "essim merge: {}\n", error);
       return kExitInternal;
     }
   }
-  return merged.ok() ? kExitOk : kExitViolation;
+  return merged.value().ok() ? kExitOk : kExitViolation;
 }
 
 }  // namespace
@@ -453,13 +467,13 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       "scenario expecting 'pass' must hold every property on every seed; one expecting a\n"
       "violation must show it within its seeds. Failures print the evidence and the\n"
       "'essim replay' command that reproduces them.");
-  r->add_option("scenarios", run->files, "Scenario files (YAML)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  r->add_option("--seed", run->seed, "First seed of the sweep")->capture_default_str();
+  r->add_option("scenarios", run->files, "Scenario files (YAML)")->required();
+  r->add_option("--seed", run->seed, "First seed of the sweep (0 to 2^64 - 1)")
+      ->check(whole_number(0, UINT64_MAX))
+      ->capture_default_str();
   r->add_option("--seeds", run->seeds,
                 "Seeds per scenario (default: the scenario's 'seeds', or its expect.within_seeds)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+      ->check(whole_number(1, kSeedsMax));
   r->add_option("--jobs,-j", run->jobs, "Seeds run on this many threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -479,8 +493,9 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       "replay",
       "Run one seed of a scenario again, bit for bit: print its verdict, the evidence of\n"
       "every violation and its fingerprint. Exits 1 if a property was violated.");
-  p->add_option("scenario", replay->file, "Scenario file")->required()->check(CLI::ExistingFile);
-  p->add_option("--seed", replay->seed, "The seed to replay (a repro file's own by default)");
+  p->add_option("scenario", replay->file, "Scenario file")->required();
+  p->add_option("--seed", replay->seed, "The seed to replay (a repro file's own by default)")
+      ->check(whole_number(0, UINT64_MAX));
   p->add_option("--trace", replay->trace_file, "Write every trace step to FILE as JSON lines");
   p->add_option("--html", replay->html_file,
                 "Write a self-contained HTML space-time diagram of the run to FILE; it opens on "
@@ -495,8 +510,10 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       "Shrink a failing seed: remove the faults, message fates and work its failure does\n"
       "not need, shorten the chaos phase and the delays, and write a repro file that\n"
       "'essim replay' runs from those decisions alone, failing the same property.");
-  sh->add_option("scenario", shrink->file, "Scenario file")->required()->check(CLI::ExistingFile);
-  sh->add_option("--seed", shrink->seed, "The failing seed")->required();
+  sh->add_option("scenario", shrink->file, "Scenario file")->required();
+  sh->add_option("--seed", shrink->seed, "The failing seed")
+      ->required()
+      ->check(whole_number(0, UINT64_MAX));
   sh->add_option("-o,--output", shrink->output, "The repro file (default: NAME-seedS.repro.yaml)");
   sh->add_option("--max-time", shrink->max_seconds, "Stop shrinking after this many seconds")
       ->check(CLI::Range(0.1, 86400.0))
@@ -506,7 +523,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
   auto validate = std::make_shared<std::vector<std::string>>();
   CLI::App* v = app.add_subcommand(
       "validate", "Check scenario files without running them: every error names file:line:column.");
-  v->add_option("scenarios", *validate, "Scenario files")->required()->check(CLI::ExistingFile);
+  v->add_option("scenarios", *validate, "Scenario files")->required();
   runners.emplace_back("validate",
                        [validate, &registry] { return validate_command(*validate, registry); });
 
@@ -514,7 +531,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
   auto merge_dir = std::make_shared<std::string>();
   CLI::App* m = app.add_subcommand(
       "merge", "Join the report.json files of shards ('essim run --shard I/N') into one report.");
-  m->add_option("reports", *merge_files, "report.json files")->required()->check(CLI::ExistingFile);
+  m->add_option("reports", *merge_files, "report.json files")->required();
   m->add_option("--report-dir", *merge_dir,
                 "Write the merged report.json, junit.xml and summary.md here");
   runners.emplace_back(

@@ -3,14 +3,23 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <typeinfo>
 
 #include <fmt/format.h>
 
+#include "sim/rng.h"
+
 namespace essim::harness {
 
-SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
+namespace {
+
+constexpr std::uint64_t kNoCatch = std::numeric_limits<std::uint64_t>::max();
+
+SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
   ClusterSpec spec = scenario.spec;
   spec.sim.keep_trace = keep_trace;
   SeedResult r;
@@ -36,6 +45,101 @@ SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trac
   return r;
 }
 
+// What one seed adds to a sweep, delivered to the fold in any order.
+struct SeedOutcome {
+  SeedResult result;  // violations and evidence only when it failed
+  std::optional<DeterminismCheck> mismatch;
+};
+
+// Folds seed outcomes into a ScenarioResult in seed order, whatever order the
+// threads finish them in, so the result does not depend on --jobs. Holds only
+// the outcomes that arrived ahead of a slower seed.
+class Fold {
+ public:
+  Fold(const Scenario& scenario, bool stop_when_caught, ScenarioResult& out)
+      : scenario_(scenario), stop_when_caught_(stop_when_caught), out_(out) {}
+
+  // The lowest index known to catch the expected violation (kNoCatch: none
+  // yet); seeds past it need not run.
+  std::uint64_t cut() const { return cut_.load(); }
+
+  void deliver(std::uint64_t index, SeedOutcome outcome) {
+    if (stop_when_caught_ && catches(outcome.result)) {
+      std::uint64_t seen = cut_.load();
+      while (index < seen && !cut_.compare_exchange_weak(seen, index)) {
+      }
+    }
+    const std::lock_guard lock(mutex_);
+    pending_.emplace(index, std::move(outcome));
+    while (!pending_.empty() && pending_.begin()->first == next_) {
+      if (!done_) add(std::move(pending_.begin()->second));
+      pending_.erase(pending_.begin());
+      ++next_;
+    }
+  }
+  std::uint64_t failed() const { return failed_.load(); }
+
+ private:
+  bool catches(const SeedResult& r) const {
+    if (scenario_.expect.pass) return false;
+    return std::any_of(r.violations.begin(), r.violations.end(),
+                       [&](const auto& v) { return v.property == scenario_.expect.violation; });
+  }
+
+  void add(SeedOutcome o) {
+    SeedResult& r = o.result;
+    Tally& t = out_.tally;
+    ++t.seeds_run;
+    out_.events += r.events;
+    out_.fingerprint += fingerprint_term(r.seed, r.fingerprint);
+    if (o.mismatch) {
+      ++out_.nondeterministic_seeds;
+      if (out_.nondeterministic.size() < kFailuresKept)
+        out_.nondeterministic.emplace_back(r.seed, *o.mismatch);
+    }
+    if (r.violations.empty()) return;
+    ++t.seeds_failed;
+    ++failed_;
+    std::vector<std::string> seen;
+    for (const properties::Violation& v : r.violations) {
+      if (std::find(seen.begin(), seen.end(), v.property) != seen.end()) continue;
+      seen.push_back(v.property);
+      ++t.violated[v.property];
+    }
+    if (catches(r) && !t.caught_at_seed) {
+      t.caught_at_seed = r.seed;
+      done_ = stop_when_caught_;
+    }
+    if (out_.failures.size() < kFailuresKept) out_.failures.push_back(std::move(r));
+  }
+
+  const Scenario& scenario_;
+  const bool stop_when_caught_;
+  ScenarioResult& out_;
+  std::atomic<std::uint64_t> cut_{kNoCatch};
+  std::atomic<std::uint64_t> failed_{0};
+  std::mutex mutex_;
+  std::map<std::uint64_t, SeedOutcome> pending_;
+  std::uint64_t next_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
+  try {
+    return run_seed_unguarded(scenario, seed, keep_trace);
+  } catch (const std::exception& e) {
+    SeedResult r;
+    r.seed = seed;
+    r.violations.push_back(
+        {"no_uncaught_exception",
+         fmt::format("the run threw {}: {}", typeid(e).name(), e.what()),
+         {"an exception escaped a node's code during the run; replay this seed to see where"}});
+    return r;
+  }
+}
+
 DeterminismCheck check_determinism(const std::function<SeedResult(bool keep_trace)>& run) {
   DeterminismCheck out;
   out.first_fingerprint = run(false).fingerprint;
@@ -56,74 +160,58 @@ DeterminismCheck check_determinism(const std::function<SeedResult(bool keep_trac
   return out;
 }
 
+std::uint64_t fingerprint_term(std::uint64_t seed, std::uint64_t fingerprint) {
+  std::uint64_t state = seed;
+  const std::uint64_t salt = sim::splitmix64(state);
+  state = fingerprint ^ salt;
+  return sim::splitmix64(state);
+}
+
 std::string replay_command(const Scenario& scenario, std::uint64_t seed) {
   return fmt::format("essim replay {} --seed {}", scenario.file, seed);
 }
 
-ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-  SweepPlan plan = options.plan;
+SweepPlan resolve_plan(const Scenario& scenario, const SweepPlan& requested) {
+  SweepPlan plan = requested;
   if (scenario.repro_seed) {  // a repro file replays its one seed
     plan.first_seed = *scenario.repro_seed;
     plan.seeds = 1;
     plan.shard_index = 0;
     plan.shard_count = 1;
   }
-  if (plan.seeds == 0) {
-    plan.seeds = scenario.expect.pass ? scenario.seeds : scenario.expect.within_seeds;
-  }
-  const std::vector<std::uint64_t> seeds = plan.seed_list();
-  std::vector<SeedResult> results(seeds.size());
-  std::vector<bool> ran(seeds.size(), false);
-  std::vector<DeterminismCheck> checks(seeds.size());
-  std::atomic<bool> stop{false};
-  std::atomic<std::size_t> failed{0};
-  // Wall time of the sweep, for seeds per second; no simulation reads it.
-  const auto started = std::chrono::steady_clock::now();
-  const bool hunting = !scenario.expect.pass && options.stop_when_caught;
-  sweep(
-      plan,
-      [&](std::uint64_t seed, std::size_t slot) {
-        if (stop) return;  // caught already: the remaining seeds are skipped
-        results[slot] = run_seed(scenario, seed);
-        ran[slot] = true;
-        if (options.check_determinism) {
-          checks[slot] = check_determinism(
-              [&](bool keep_trace) { return run_seed(scenario, seed, keep_trace); });
-        }
-        if (!results[slot].violations.empty()) ++failed;
-        if (hunting) {
-          for (const auto& v : results[slot].violations) {
-            if (v.property == scenario.expect.violation) stop = true;
-          }
-        }
-      },
-      [&](std::size_t done, std::size_t total) {
-        if (options.progress) options.progress(done, total, failed);
-      });
+  if (plan.seeds == 0) plan.seeds = default_seed_count(scenario);
+  return plan;
+}
+
+ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   ScenarioResult out;
   out.scenario = &scenario;
+  out.plan = resolve_plan(scenario, options.plan);
+  ESSIM_ASSERT(!out.plan.invalid());
+  const bool hunting = !scenario.expect.pass && options.stop_when_caught;
+  Fold fold(scenario, hunting, out);
+  // Wall time of the sweep, for seeds per second; no simulation reads it.
+  const auto started = std::chrono::steady_clock::now();
+  sweep(
+      out.plan,
+      [&](std::uint64_t seed, std::uint64_t index) {
+        if (index > fold.cut()) return false;  // an earlier seed caught it: none after counts
+        SeedOutcome o;
+        o.result = run_seed(scenario, seed);
+        if (options.check_determinism) {
+          DeterminismCheck check = check_determinism(
+              [&](bool keep_trace) { return run_seed(scenario, seed, keep_trace); });
+          if (!check.same) o.mismatch = std::move(check);
+        }
+        fold.deliver(index, std::move(o));
+        return index < fold.cut();
+      },
+      [&](std::uint64_t done, std::uint64_t total) {
+        if (options.progress) options.progress(done, total, fold.failed());
+      });
   out.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::map<std::string, std::uint64_t> violated;
-  for (std::size_t i = 0; i < seeds.size(); ++i) {
-    if (!ran[i]) continue;
-    ++out.seeds_run;
-    if (!checks[i].same) out.nondeterministic.emplace_back(seeds[i], checks[i]);
-    out.events += results[i].events;
-    std::vector<std::string> seen;
-    for (const auto& v : results[i].violations) {
-      if (std::find(seen.begin(), seen.end(), v.property) != seen.end()) continue;
-      seen.push_back(v.property);
-      ++violated[v.property];
-      if (!scenario.expect.pass && v.property == scenario.expect.violation &&
-          (out.caught_at_seed == 0 || seeds[i] < out.caught_at_seed)) {
-        out.caught_at_seed = seeds[i];
-      }
-    }
-    if (!results[i].violations.empty()) out.failures.push_back(std::move(results[i]));
-  }
-  out.violated.assign(violated.begin(), violated.end());
-  out.expectation_met = scenario.expect.pass ? out.failures.empty() : out.caught_at_seed != 0;
+  out.verdict = judge(scenario.expect, checked_properties(scenario), out.tally);
   return out;
 }
 

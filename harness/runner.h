@@ -1,14 +1,21 @@
 #pragma once
 // Runs scenarios: one seed (for replay), or a sweep of seeds on threads, and
-// judges the result against the scenario's expectation.
+// judges the result against the scenario's expectation (harness/verdict.h).
+//
+// A sweep's result is the same whatever --jobs: seeds are folded into the
+// tally in seed order, and a scenario that expects a violation stops at the
+// first seed, in seed order, that shows it; seeds after it do not count even
+// if a thread ran them.
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/scenario.h"
 #include "harness/sweep.h"
+#include "harness/verdict.h"
 #include "properties/properties.h"
 #include "sim/trace.h"
 
@@ -19,15 +26,17 @@ struct SeedResult {
   std::uint64_t fingerprint = 0;
   std::vector<properties::Violation> violations;
   std::string heal_end;
-  std::uint64_t events = 0;       // simulation events
+  std::uint64_t events = 0;  // simulation events
   std::uint64_t trace_steps = 0;
-  std::uint64_t operations = 0;   // history operations invoked
-  std::uint64_t faults = 0;       // fault-plan actions
-  std::vector<sim::TraceEntry> trace;  // only when asked
+  std::uint64_t operations = 0;         // history operations invoked
+  std::uint64_t faults = 0;             // fault-plan actions
+  std::vector<sim::TraceEntry> trace;   // only when asked
   std::vector<std::string> node_names;  // by node id
 };
 
-// Runs one seed of the scenario. `keep_trace` keeps every trace entry.
+// Runs one seed of the scenario. `keep_trace` keeps every trace entry. An
+// exception escaping the run becomes a violation of `no_uncaught_exception`,
+// never a crash of the sweep.
 SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace = false);
 
 // Runs the same seed twice and compares; when the fingerprints differ, runs
@@ -42,28 +51,42 @@ struct DeterminismCheck {
 };
 DeterminismCheck check_determinism(const std::function<SeedResult(bool keep_trace)>& run);
 
+// At most this many failing seeds (the lowest) keep their whole result, and
+// at most this many non-deterministic seeds are described; all are counted.
+inline constexpr std::size_t kFailuresKept = 64;
+
 struct ScenarioResult {
   const Scenario* scenario = nullptr;
-  std::uint64_t seeds_run = 0;
-  std::vector<SeedResult> failures;  // seeds with a violation, in seed order
-  bool expectation_met = false;
-  std::uint64_t caught_at_seed = 0;  // expect.violation: the first seed that showed it
+  SweepPlan plan;  // as run: the seed count resolved, a repro's own seed
+  Tally tally;
+  Verdict verdict;
+  std::vector<SeedResult> failures;  // the lowest failing seeds, in seed order
+  // Folds every counted seed's fingerprint; the same for the same plan on any
+  // machine, compiler, build type and --jobs. Shards add up (see merge).
+  std::uint64_t fingerprint = 0;
   double wall_seconds = 0;
   std::uint64_t events = 0;
-  // Per property: seeds that violated it.
-  std::vector<std::pair<std::string, std::uint64_t>> violated;
-  // With RunOptions::check_determinism: the seeds whose two runs differed.
-  std::vector<std::pair<std::uint64_t, DeterminismCheck>> nondeterministic;
+  // With RunOptions::check_determinism: seeds whose two runs differed.
+  std::uint64_t nondeterministic_seeds = 0;
+  std::vector<std::pair<std::uint64_t, DeterminismCheck>> nondeterministic;  // the first few
 };
 
 struct RunOptions {
-  SweepPlan plan;        // seeds (0: the scenario's own count), jobs, shard
-  bool stop_when_caught = true;  // an expect-violation scenario stops at its first catch
+  SweepPlan plan;                  // seeds (0: default_seed_count), jobs, shard
+  bool stop_when_caught = true;    // an expect-violation scenario stops at its first catch
   bool check_determinism = false;  // run every seed twice and compare fingerprints
-  std::function<void(std::size_t done, std::size_t total, std::size_t failed)> progress;
+  std::function<void(std::uint64_t done, std::uint64_t total, std::uint64_t failed)> progress;
 };
 
+// The plan `options` asks for, resolved for `scenario`: the default seed
+// count, and a repro file's own seed. Check invalid() before running it.
+SweepPlan resolve_plan(const Scenario& scenario, const SweepPlan& requested);
+
+// REQUIRES: !resolve_plan(scenario, options.plan).invalid().
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// One seed's contribution to a sweep fingerprint; contributions add up.
+std::uint64_t fingerprint_term(std::uint64_t seed, std::uint64_t fingerprint);
 
 // The command that replays `seed` of `scenario`.
 std::string replay_command(const Scenario& scenario, std::uint64_t seed);

@@ -598,7 +598,9 @@ sim::Result<Scenario> parse_scenario(std::string_view text, const std::string& f
                                   e.mark.column + 1, e.msg)};
   }
   try {
-    return Loader(file, registry).load(root);
+    Scenario s = Loader(file, registry).load(root);
+    s.text = std::string(text);
+    return s;
   } catch (const LoadError& e) {
     return sim::Error{e.message};
   } catch (const YAML::Exception& e) {

@@ -28,6 +28,8 @@ struct Expectation {
 struct Scenario {
   const model::Registry* registry = nullptr;  // the one it was loaded against
   std::string file;  // as given on the command line
+  std::string text;  // the file's bytes as loaded: repro files and sweep ids use these,
+                     // never a second read of a file that may have changed
   std::string name;
   std::string description;
   std::uint64_t seeds = 100;  // default sweep size

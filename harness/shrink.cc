@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -265,10 +263,9 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
 }
 
 std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r) {
-  std::ifstream in(scenario.file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  YAML::Node root = YAML::Load(text.str());
+  // The text loaded, not a second read of the file: it may have changed, or
+  // be a pipe that gives its bytes once.
+  YAML::Node root = YAML::Load(scenario.text);
   const std::vector<std::string> names = node_names(scenario.spec);
   auto name = [&](sim::NodeId id) { return id < names.size() ? names[id] : std::to_string(id); };
   root["name"] = fmt::format("{}-repro-seed{}", scenario.name, seed);

@@ -2,40 +2,63 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <thread>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "sim/assert.h"
 
 namespace essim::harness {
 
-std::vector<std::uint64_t> SweepPlan::seed_list() const {
-  ESSIM_ASSERT_MSG(shard_count > 0, "shard count must be positive");
-  ESSIM_ASSERT_MSG(shard_index < shard_count, "shard index must be below the shard count");
-  std::vector<std::uint64_t> list;
-  for (std::uint64_t i = shard_index; i < seeds; i += shard_count) list.push_back(first_seed + i);
-  return list;
+std::optional<std::string> SweepPlan::invalid() const {
+  if (seeds == 0) return "a sweep needs at least one seed";
+  if (shard_count == 0) return "the shard count must be at least 1";
+  if (shard_index >= shard_count)
+    return fmt::format("shard {} of {}: the index must be below the count", shard_index,
+                       shard_count);
+  if (seeds - 1 > std::numeric_limits<std::uint64_t>::max() - first_seed)
+    return fmt::format("seeds {} to {} + {} - 1 go past the largest seed, 2^64 - 1", first_seed,
+                       first_seed, seeds);
+  return std::nullopt;
+}
+
+std::uint64_t SweepPlan::count() const {
+  ESSIM_ASSERT(!invalid());
+  return seeds / shard_count + (shard_index < seeds % shard_count ? 1 : 0);
+}
+
+std::uint64_t SweepPlan::seed(std::uint64_t index) const {
+  ESSIM_ASSERT(index < count());
+  return first_seed + shard_index + index * shard_count;
 }
 
 // Threads here run whole, independent simulations, never parts of one.
-void sweep(const SweepPlan& plan, const std::function<void(std::uint64_t, std::size_t)>& run_seed,
-           const std::function<void(std::size_t, std::size_t)>& on_done) {
-  const std::vector<std::uint64_t> seeds = plan.seed_list();
-  const std::size_t total = seeds.size();
-  std::atomic<std::size_t> next{0};
-  std::size_t done = 0;
+void sweep(const SweepPlan& plan,
+           const std::function<bool(std::uint64_t seed, std::uint64_t index)>& run_seed,
+           const std::function<void(std::uint64_t done, std::uint64_t total)>& on_done) {
+  const std::uint64_t total = plan.count();
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> end{total};  // lowered when a call says stop
+  std::uint64_t done = 0;
   std::mutex done_mutex;
   auto worker = [&] {
-    for (std::size_t i = next++; i < total; i = next++) {
-      run_seed(seeds[i], i);
+    for (std::uint64_t i = next++; i < end.load(); i = next++) {
+      if (!run_seed(plan.seed(i), i)) {
+        std::uint64_t seen = end.load();
+        while (i + 1 < seen && !end.compare_exchange_weak(seen, i + 1)) {
+        }
+      }
       const std::lock_guard lock(done_mutex);
       ++done;
       if (on_done) on_done(done, total);
     }
   };
-  const auto jobs = static_cast<std::size_t>(std::max(1, plan.jobs));
+  const auto jobs = static_cast<std::uint64_t>(std::max(1, plan.jobs));
   std::vector<std::thread> threads;
-  for (std::size_t j = 1; j < std::min(jobs, total); ++j) threads.emplace_back(worker);
+  for (std::uint64_t j = 1; j < std::min(jobs, total); ++j) threads.emplace_back(worker);
   worker();
   for (std::thread& t : threads) t.join();
 }

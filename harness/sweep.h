@@ -1,11 +1,12 @@
 #pragma once
 // Runs independent seeds on worker threads. Each simulation stays on one
-// thread; results come back in seed order whatever the thread count, so a
-// sweep's summary is the same with --jobs 1 and --jobs 8.
+// thread. Nothing is allocated per seed of the plan: a sweep of 10^8 seeds
+// costs what the seeds it actually runs cost.
 
 #include <cstdint>
 #include <functional>
-#include <vector>
+#include <optional>
+#include <string>
 
 namespace essim::harness {
 
@@ -17,14 +18,23 @@ struct SweepPlan {
   std::uint64_t shard_index = 0;
   std::uint64_t shard_count = 1;
 
-  // The seeds this shard runs, in order.
-  std::vector<std::uint64_t> seed_list() const;
+  // An error message when the plan cannot run (a seed range past 2^64 - 1, a
+  // shard index not below the count), else nullopt.
+  std::optional<std::string> invalid() const;
+  // How many seeds this shard runs.
+  std::uint64_t count() const;
+  // This shard's `index`-th seed. REQUIRES: index < count().
+  std::uint64_t seed(std::uint64_t index) const;
 };
 
-// Calls `run_seed(seed, slot)` for every seed of the plan, `plan.jobs` at a
-// time; slot is the seed's index in seed_list(), so each call writes its own
-// result. `on_done(done, total)` runs after each seed, on one thread at a time.
-void sweep(const SweepPlan& plan, const std::function<void(std::uint64_t, std::size_t)>& run_seed,
-           const std::function<void(std::size_t, std::size_t)>& on_done = {});
+// Calls `run_seed(seed, index)` for seeds of the plan, `plan.jobs` at a time,
+// taking indices in increasing order; `index` is the seed's place in this
+// shard (0 .. count()-1). When a call returns false, no seed with a higher
+// index starts any more (calls already running finish). `on_done(done,
+// total)` runs after each seed, on one thread at a time.
+// REQUIRES: !plan.invalid().
+void sweep(const SweepPlan& plan,
+           const std::function<bool(std::uint64_t seed, std::uint64_t index)>& run_seed,
+           const std::function<void(std::uint64_t done, std::uint64_t total)>& on_done = {});
 
 }  // namespace essim::harness

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -16,37 +15,171 @@ bool Report::ok() const {
                      [](const ScenarioReport& s) { return s.met; });
 }
 
+namespace {
+
+json sweep_json(const SweepReport& s) {
+  return {{"id", s.id},
+          {"scenario_digest", s.scenario_digest},
+          {"first_seed", s.first_seed},
+          {"seeds", s.seeds},
+          {"shard_count", s.shard_count},
+          {"shards", s.shards},
+          {"fingerprint", s.fingerprint}};
+}
+
+json scenario_json(const ScenarioReport& s) {
+  json failures = json::array();
+  for (const FailureReport& f : s.failures) {
+    failures.push_back({{"seed", f.seed},
+                        {"fingerprint", f.fingerprint},
+                        {"property", f.property},
+                        {"summary", f.summary},
+                        {"evidence", f.evidence},
+                        {"replay", f.replay}});
+  }
+  json properties = json::array();
+  for (const PropertyReport& p : s.properties) {
+    properties.push_back({{"name", p.name}, {"status", p.status}, {"seeds", p.seeds}});
+  }
+  const json expect = s.expected_violation.empty() ? json("pass")
+                                                   : json{{"violation", s.expected_violation},
+                                                          {"within_seeds", s.within_seeds}};
+  return {{"name", s.name},
+          {"file", s.file},
+          {"domain", s.domain},
+          {"description", s.description},
+          {"expect", expect},
+          {"met", s.met},
+          {"seeds_run", s.seeds_run},
+          {"seeds_failed", s.seeds_failed},
+          {"caught_at_seed", s.caught_at_seed ? json(*s.caught_at_seed) : json(nullptr)},
+          {"wall_seconds", s.wall_seconds},
+          {"properties", properties},
+          {"failures", failures},
+          {"sweep", sweep_json(s.sweep)}};
+}
+
+// Reads fields with their path, so an error names exactly what is wrong.
+struct BadField {
+  std::string message;
+};
+
+class Fields {
+ public:
+  Fields(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) throw BadField{fmt::format("{} must be a JSON object", where())};
+  }
+  const json& at(const char* key) const {
+    const auto it = j_.find(key);
+    if (it == j_.end()) throw BadField{fmt::format("{} is missing", name(key))};
+    return *it;
+  }
+  std::string name(const char* key) const {
+    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+  }
+  std::string text(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_string()) throw BadField{fmt::format("{} must be a string", name(key))};
+    return v.get<std::string>();
+  }
+  std::uint64_t count(const char* key) const { return whole(at(key), name(key)); }
+  static std::uint64_t whole(const json& v, const std::string& what) {
+    // is_number_unsigned: negative numbers and numbers past 2^64 - 1 (read
+    // as floating point) are refused, not wrapped.
+    if (!v.is_number_unsigned())
+      throw BadField{
+          fmt::format("{} must be a whole number from 0 to 2^64 - 1, not {}", what, v.dump())};
+    return v.get<std::uint64_t>();
+  }
+  bool flag(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_boolean()) throw BadField{fmt::format("{} must be true or false", name(key))};
+    return v.get<bool>();
+  }
+  double seconds(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_number() || v.get<double>() < 0)
+      throw BadField{fmt::format("{} must be a number of seconds, not {}", name(key), v.dump())};
+    return v.get<double>();
+  }
+  std::vector<std::string> texts(const char* key) const {
+    std::vector<std::string> out;
+    const json& v = list(key);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) throw BadField{fmt::format("{}[{}] must be a string", name(key), i)};
+      out.push_back(v[i].get<std::string>());
+    }
+    return out;
+  }
+  const json& list(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_array()) throw BadField{fmt::format("{} must be a list", name(key))};
+    return v;
+  }
+  std::string item(const char* key, std::size_t i) const {
+    return fmt::format("{}[{}]", name(key), i);
+  }
+
+ private:
+  std::string where() const { return path_.empty() ? "the report" : path_; }
+  const json& j_;
+  std::string path_;
+};
+
+SweepReport read_sweep(const Fields& f) {
+  SweepReport s;
+  s.id = f.text("id");
+  s.scenario_digest = f.text("scenario_digest");
+  s.first_seed = f.count("first_seed");
+  s.seeds = f.count("seeds");
+  s.shard_count = f.count("shard_count");
+  const json& shards = f.list("shards");
+  for (std::size_t i = 0; i < shards.size(); ++i)
+    s.shards.push_back(Fields::whole(shards[i], f.item("shards", i)));
+  s.fingerprint = f.text("fingerprint");
+  return s;
+}
+
+void read_expect(const Fields& f, ScenarioReport& s) {
+  const json& expect = f.at("expect");
+  if (expect.is_string() && expect.get<std::string>() == "pass") return;
+  const Fields e(expect, f.name("expect"));
+  s.expected_violation = e.text("violation");
+  s.within_seeds = e.count("within_seeds");
+}
+
+ScenarioReport read_scenario(const Fields& f) {
+  ScenarioReport s;
+  s.name = f.text("name");
+  s.file = f.text("file");
+  s.domain = f.text("domain");
+  s.description = f.text("description");
+  read_expect(f, s);
+  s.met = f.flag("met");
+  s.seeds_run = f.count("seeds_run");
+  s.seeds_failed = f.count("seeds_failed");
+  if (!f.at("caught_at_seed").is_null()) s.caught_at_seed = f.count("caught_at_seed");
+  s.wall_seconds = f.seconds("wall_seconds");
+  const json& properties = f.list("properties");
+  for (std::size_t i = 0; i < properties.size(); ++i) {
+    const Fields p(properties[i], f.item("properties", i));
+    s.properties.push_back({p.text("name"), p.text("status"), p.count("seeds")});
+  }
+  const json& failures = f.list("failures");
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    const Fields x(failures[i], f.item("failures", i));
+    s.failures.push_back({x.count("seed"), x.text("fingerprint"), x.text("property"),
+                          x.text("summary"), x.texts("evidence"), x.text("replay")});
+  }
+  s.sweep = read_sweep(Fields(f.at("sweep"), f.name("sweep")));
+  return s;
+}
+
+}  // namespace
+
 json to_json(const Report& r) {
   json scenarios = json::array();
-  for (const ScenarioReport& s : r.scenarios) {
-    json failures = json::array();
-    for (const FailureReport& f : s.failures) {
-      failures.push_back({{"seed", f.seed},
-                          {"fingerprint", f.fingerprint},
-                          {"property", f.property},
-                          {"summary", f.summary},
-                          {"evidence", f.evidence},
-                          {"replay", f.replay}});
-    }
-    json violated = json::object();
-    for (const auto& [property, seeds] : s.violated) violated[property] = seeds;
-    json expect = s.expected_violation.empty()
-                      ? json("pass")
-                      : json{{"violation", s.expected_violation}, {"within_seeds", s.within_seeds}};
-    scenarios.push_back({{"name", s.name},
-                         {"file", s.file},
-                         {"domain", s.domain},
-                         {"description", s.description},
-                         {"expect", expect},
-                         {"met", s.met},
-                         {"seeds_run", s.seeds_run},
-                         {"seeds_failed", s.seeds_failed},
-                         {"caught_at_seed", s.caught_at_seed},
-                         {"wall_seconds", s.wall_seconds},
-                         {"properties", s.properties},
-                         {"violated", violated},
-                         {"failures", failures}});
-  }
+  for (const ScenarioReport& s : r.scenarios) scenarios.push_back(scenario_json(s));
   return {{"schema_version", kReportSchemaVersion},
           {"tool", r.tool},
           {"shard", r.shard},
@@ -56,49 +189,23 @@ json to_json(const Report& r) {
 
 bool from_json(const json& j, Report& r, std::string& error) {
   try {
-    if (!j.is_object()) {
-      error = "a report must be a JSON object";
+    const Fields f(j, "");
+    const json& version = f.at("schema_version");
+    if (version != kReportSchemaVersion) {
+      error = fmt::format("schema_version is {}, not {}: written by another version of essim",
+                          version.dump(), kReportSchemaVersion);
       return false;
     }
-    if (j.value("schema_version", 0) != kReportSchemaVersion) {
-      error = fmt::format("report schema_version {} is not {}", j.value("schema_version", 0),
-                          kReportSchemaVersion);
-      return false;
-    }
-    r = Report{};
-    r.tool = j.at("tool").get<std::string>();
-    r.shard = j.at("shard").get<std::string>();
-    for (const json& s : j.at("scenarios")) {
-      ScenarioReport sr;
-      sr.name = s.at("name").get<std::string>();
-      sr.file = s.at("file").get<std::string>();
-      sr.domain = s.at("domain").get<std::string>();
-      sr.description = s.value("description", "");
-      const json& expect = s.at("expect");
-      if (expect.is_object()) {
-        sr.expected_violation = expect.at("violation").get<std::string>();
-        sr.within_seeds = expect.at("within_seeds").get<std::uint64_t>();
-      }
-      sr.met = s.at("met").get<bool>();
-      sr.seeds_run = s.at("seeds_run").get<std::uint64_t>();
-      sr.seeds_failed = s.at("seeds_failed").get<std::uint64_t>();
-      sr.caught_at_seed = s.at("caught_at_seed").get<std::uint64_t>();
-      sr.wall_seconds = s.at("wall_seconds").get<double>();
-      sr.properties = s.at("properties").get<std::vector<std::string>>();
-      for (const auto& [property, seeds] : s.at("violated").items()) {
-        sr.violated.emplace_back(property, seeds.get<std::uint64_t>());
-      }
-      for (const json& f : s.at("failures")) {
-        sr.failures.push_back({f.at("seed").get<std::uint64_t>(), f.at("fingerprint").get<std::string>(),
-                               f.at("property").get<std::string>(), f.at("summary").get<std::string>(),
-                               f.at("evidence").get<std::vector<std::string>>(),
-                               f.at("replay").get<std::string>()});
-      }
-      r.scenarios.push_back(std::move(sr));
-    }
+    Report out;
+    out.tool = f.text("tool");
+    out.shard = f.text("shard");
+    const json& scenarios = f.list("scenarios");
+    for (std::size_t i = 0; i < scenarios.size(); ++i)
+      out.scenarios.push_back(read_scenario(Fields(scenarios[i], f.item("scenarios", i))));
+    r = std::move(out);
     return true;
-  } catch (const json::exception& e) {
-    error = fmt::format("not an essim report: {}", e.what());
+  } catch (const BadField& e) {
+    error = e.message;
     return false;
   }
 }
@@ -109,11 +216,21 @@ std::string xml_escape(std::string_view s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters, even escaped.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
@@ -133,93 +250,93 @@ const FailureReport* first_failure(const ScenarioReport& s, std::string_view pro
   return nullptr;
 }
 
-std::uint64_t seeds_violating(const ScenarioReport& s, std::string_view property) {
-  for (const auto& [p, n] : s.violated) {
-    if (p == property) return n;
+std::string failure_body(const FailureReport* f) {
+  if (f == nullptr) return "";
+  std::string body;
+  for (const std::string& e : f->evidence) body += e + "\n";
+  return body + "fingerprint: " + f->fingerprint + "\n";
+}
+
+std::string failure_line(const PropertyReport& p, const FailureReport* f) {
+  return f == nullptr ? fmt::format("violated in {} seed(s)", p.seeds)
+                      : fmt::format("seed {}: {} (replay: {})", f->seed, f->summary, f->replay);
+}
+
+// One <testcase>; a failure when the property's status breaks the verdict.
+std::string junit_case(const ScenarioReport& s, const PropertyReport& p, bool& failed) {
+  std::string out = fmt::format(
+      "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", xml_escape(s.name),
+      xml_escape(p.name),
+      s.wall_seconds / static_cast<double>(std::max<std::size_t>(1, s.properties.size())));
+  const FailureReport* f = first_failure(s, p.name);
+  failed = p.status == "violated" || p.status == "missed";
+  if (p.status == "violated") {
+    out += fmt::format("      <failure message=\"{}\" type=\"property-violated\">{}</failure>\n",
+                       xml_escape(failure_line(p, f)), xml_escape(failure_body(f)));
+  } else if (p.status == "missed") {
+    out += fmt::format(
+        "      <failure message=\"{}\" type=\"expected-violation-missing\">{}</failure>\n",
+        xml_escape(fmt::format("expected {} to be violated within {} seeds; it was not", p.name,
+                               s.within_seeds)),
+        xml_escape(fmt::format("{} seeds ran; run 'essim run {} --seeds N' with more seeds",
+                               s.seeds_run, s.file)));
+  } else if (p.status == "caught") {
+    out += fmt::format("      <system-out>{}</system-out>\n",
+                       xml_escape(fmt::format("caught as expected at seed {}\n{}",
+                                              s.caught_at_seed.value_or(0), failure_body(f))));
+  } else if (p.status == "also-violated") {
+    out += fmt::format("      <system-out>{}</system-out>\n",
+                       xml_escape("also violated: " + failure_line(p, f) + "\n" + failure_body(f)));
   }
-  return 0;
+  return out + "    </testcase>\n";
+}
+
+std::string result_cell(const ScenarioReport& s) {
+  if (s.expected_violation.empty())
+    return s.met ? "passed" : fmt::format("**{} seed(s) failed**", s.seeds_failed);
+  if (!s.met) return "**not caught**";
+  return fmt::format("caught at seed {}", s.caught_at_seed.value_or(0));
 }
 
 }  // namespace
 
 std::string junit_xml(const Report& r) {
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   std::size_t tests = 0;
   std::size_t failures = 0;
   std::string suites;
   for (const ScenarioReport& s : r.scenarios) {
     std::string cases;
     std::size_t suite_failures = 0;
-    for (const std::string& property : s.properties) {
-      const bool expected = property == s.expected_violation;
-      const std::uint64_t violating = seeds_violating(s, property);
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n",
-                           xml_escape(s.name), xml_escape(property),
-                           s.wall_seconds / std::max<std::size_t>(1, s.properties.size()));
-      if (expected && s.caught_at_seed == 0) {
-        ++suite_failures;
-        cases += fmt::format(
-            "      <failure message=\"{}\" type=\"expected-violation-missing\">{}</failure>\n",
-            xml_escape(fmt::format("expected {} to be violated within {} seeds; it was not",
-                                   property, s.within_seeds)),
-            xml_escape(fmt::format("{} seeds ran; run 'essim run {} --seeds N' with more seeds",
-                                   s.seeds_run, s.file)));
-      } else if (!expected && violating > 0) {
-        const FailureReport* f = first_failure(s, property);
-        const std::string message = f == nullptr
-                                        ? fmt::format("violated in {} seed(s)", violating)
-                                        : fmt::format("seed {}: {} (replay: {})", f->seed,
-                                                      f->summary, f->replay);
-        std::string body;
-        if (f != nullptr) {
-          for (const std::string& e : f->evidence) body += e + "\n";
-          body += "fingerprint: " + f->fingerprint + "\n";
-        }
-        if (s.expected_violation.empty()) {
-          ++suite_failures;
-          cases += fmt::format("      <failure message=\"{}\" type=\"property-violated\">{}</failure>\n",
-                               xml_escape(message), xml_escape(body));
-        } else {
-          // A bug scenario: other properties may fall too; that is information.
-          cases += fmt::format("      <system-out>{}</system-out>\n", xml_escape(message + "\n" + body));
-        }
-      } else if (expected) {
-        cases += fmt::format("      <system-out>{}</system-out>\n",
-                             xml_escape(fmt::format("caught as expected at seed {}",
-                                                    s.caught_at_seed)));
-      }
-      cases += "    </testcase>\n";
+    for (const PropertyReport& p : s.properties) {
+      bool failed = false;
+      cases += junit_case(s, p, failed);
+      suite_failures += failed ? 1 : 0;
     }
     tests += s.properties.size();
     failures += suite_failures;
     suites += fmt::format(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" "
         "time=\"{:.3f}\" file=\"{}\">\n{}  </testsuite>\n",
-        xml_escape(s.name), s.properties.size(), suite_failures, s.wall_seconds,
-        xml_escape(s.file), cases);
+        xml_escape(s.name), s.properties.size(), suite_failures, s.wall_seconds, xml_escape(s.file),
+        cases);
   }
-  out += fmt::format("<testsuites name=\"essim\" tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
-                     tests, failures, suites);
-  return out;
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<testsuites name=\"essim\" tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
+      tests, failures, suites);
 }
 
 std::string summary_markdown(const Report& r) {
-  std::string md = fmt::format("## essim: {}\n\n", r.ok() ? "every scenario met its expectation"
-                                                           : "some scenarios did not");
+  std::string md = fmt::format(
+      "## essim: {}\n\n", r.ok() ? "every scenario met its expectation" : "some scenarios did not");
   md += "| scenario | expectation | result | seeds | seeds/s |\n|---|---|---|---:|---:|\n";
   for (const ScenarioReport& s : r.scenarios) {
-    const std::string expect = s.expected_violation.empty()
-                                   ? "pass"
-                                   : fmt::format("`{}` within {} seeds", s.expected_violation,
-                                                 s.within_seeds);
-    std::string result;
-    if (s.expected_violation.empty()) {
-      result = s.met ? "passed" : fmt::format("**{} seed(s) failed**", s.seeds_failed);
-    } else {
-      result = s.met ? fmt::format("caught at seed {}", s.caught_at_seed) : "**not caught**";
-    }
+    const std::string expect =
+        s.expected_violation.empty()
+            ? "pass"
+            : fmt::format("`{}` within {} seeds", s.expected_violation, s.within_seeds);
     md += fmt::format("| {} | {} | {} {} | {} | {:.1f} |\n", s.name, expect, s.met ? "✅" : "❌",
-                      result, s.seeds_run,
+                      result_cell(s), s.seeds_run,
                       s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0.0);
   }
   for (const ScenarioReport& s : r.scenarios) {
@@ -233,54 +350,12 @@ std::string summary_markdown(const Report& r) {
   return md;
 }
 
-Report merge(const std::vector<Report>& shards) {
-  Report out;
-  out.shard = "merged";
-  std::map<std::pair<std::string, std::string>, std::size_t> index;
-  for (const Report& shard : shards) {
-    for (const ScenarioReport& s : shard.scenarios) {
-      const auto key = std::pair{s.file, s.name};
-      const auto it = index.find(key);
-      if (it == index.end()) {
-        index[key] = out.scenarios.size();
-        out.scenarios.push_back(s);
-        continue;
-      }
-      ScenarioReport& m = out.scenarios[it->second];
-      m.seeds_run += s.seeds_run;
-      m.seeds_failed += s.seeds_failed;
-      m.wall_seconds += s.wall_seconds;
-      if (s.caught_at_seed != 0 && (m.caught_at_seed == 0 || s.caught_at_seed < m.caught_at_seed)) {
-        m.caught_at_seed = s.caught_at_seed;
-      }
-      for (const auto& entry : s.violated) {
-        const std::string& property = entry.first;
-        auto v = std::find_if(m.violated.begin(), m.violated.end(),
-                              [&property](const auto& p) { return p.first == property; });
-        if (v == m.violated.end()) {
-          m.violated.push_back(entry);
-        } else {
-          v->second += entry.second;
-        }
-      }
-      m.failures.insert(m.failures.end(), s.failures.begin(), s.failures.end());
-      std::stable_sort(m.failures.begin(), m.failures.end(),
-                       [](const FailureReport& a, const FailureReport& b) { return a.seed < b.seed; });
-      std::sort(m.violated.begin(), m.violated.end());
-    }
-  }
-  for (ScenarioReport& s : out.scenarios) {
-    s.met = s.expected_violation.empty() ? s.seeds_failed == 0 : s.caught_at_seed != 0;
-  }
-  return out;
-}
-
 std::string write_report_dir(const Report& report, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return fmt::format("cannot create {}: {}", dir, ec.message());
   const std::vector<std::pair<std::string, std::string>> files{
-      {"report.json", to_json(report).dump(2) + "\n"},
+      {"report.json", to_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n"},
       {"junit.xml", junit_xml(report)},
       {"summary.md", summary_markdown(report)}};
   for (const auto& [name, content] : files) {

@@ -3,9 +3,11 @@
 //   report.json  the whole result (schema in reports/README.md); shards merge
 //   junit.xml    one testsuite per scenario, one testcase per property
 //   summary.md   for a CI job's summary page
-// The report states what happened; whether that is a pass was decided before.
+// The report states what happened and the verdict harness::judge() gave; it
+// renders both and decides nothing.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,7 +16,8 @@
 
 namespace essim::reports {
 
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
+inline constexpr std::string_view kToolVersion = "essim 0.1.0";
 
 struct FailureReport {
   std::uint64_t seed = 0;
@@ -25,6 +28,27 @@ struct FailureReport {
   std::string replay;  // the command that replays this seed
 };
 
+// One property's fate: status is one of held, violated, caught, missed,
+// also-violated (harness::PropertyStatus).
+struct PropertyReport {
+  std::string name;
+  std::string status;
+  std::uint64_t seeds = 0;  // seeds that violated it
+};
+
+// Which sweep a report belongs to. Every shard of one sweep has the same id:
+// a digest of the scenario's text, the tool, the seed range and the shard
+// count. `shards` lists the shard indices the report holds.
+struct SweepReport {
+  std::string id;
+  std::string scenario_digest;
+  std::uint64_t first_seed = 1;
+  std::uint64_t seeds = 0;
+  std::uint64_t shard_count = 1;
+  std::vector<std::uint64_t> shards;
+  std::string fingerprint;  // 0x...: the seeds' fingerprints folded; shards add up
+};
+
 struct ScenarioReport {
   std::string name;
   std::string file;
@@ -32,32 +56,30 @@ struct ScenarioReport {
   std::string description;
   std::string expected_violation;  // empty: the scenario must pass
   std::uint64_t within_seeds = 0;
-  bool met = false;
+  bool met = false;  // the verdict
   std::uint64_t seeds_run = 0;
   std::uint64_t seeds_failed = 0;
-  std::uint64_t caught_at_seed = 0;
+  std::optional<std::uint64_t> caught_at_seed;
   double wall_seconds = 0;
-  std::vector<std::string> properties;  // checked
-  std::vector<std::pair<std::string, std::uint64_t>> violated;  // property -> seeds
+  std::vector<PropertyReport> properties;
   std::vector<FailureReport> failures;  // at most a few per property, in seed order
+  SweepReport sweep;
 };
 
 struct Report {
-  std::string tool = "essim 0.1.0";
-  std::string shard = "0/1";
+  std::string tool{kToolVersion};
+  std::string shard = "0/1";  // "I/N", or "merged"
   std::vector<ScenarioReport> scenarios;
   bool ok() const;
 };
 
 nlohmann::json to_json(const Report& report);
-// REQUIRES nothing of `json`: an error says what is missing or wrong.
+// Reads a report written by to_json. REQUIRES nothing of `json`: on false,
+// `error` names the field that is missing or wrong ("scenarios[1].seeds_run").
 bool from_json(const nlohmann::json& json, Report& report, std::string& error);
 
 std::string junit_xml(const Report& report);
 std::string summary_markdown(const Report& report);
-
-// Joins shards of the same run: per scenario, seeds and failures add up.
-Report merge(const std::vector<Report>& shards);
 
 // Writes report.json, junit.xml and summary.md into `dir` (created if
 // missing). Returns an error message, or "" on success.

@@ -14,10 +14,11 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
   pass.domain = "bank";
   pass.seeds_run = seeds;
   pass.wall_seconds = 1.5;
-  pass.properties = {"no_overdraft", "money_conserved"};
+  pass.properties = {{"no_overdraft", "held", 0}, {"money_conserved", "held", 0}};
+  pass.sweep = {"0x01", "0x02", 1, 8, 2, {0}, "0x0000000000000003"};
   if (failing_seed != 0) {
     pass.seeds_failed = 1;
-    pass.violated = {{"no_overdraft", 1}};
+    pass.properties[0] = {"no_overdraft", "violated", 1};
     pass.failures.push_back({failing_seed,
                              "0x01",
                              "no_overdraft",
@@ -33,9 +34,10 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
   bug.expected_violation = "no_overdraft";
   bug.within_seeds = 10;
   bug.seeds_run = 2;
-  bug.caught_at_seed = failing_seed == 0 ? 0 : failing_seed + 1;
-  bug.met = bug.caught_at_seed != 0;
-  bug.properties = {"no_overdraft"};
+  if (failing_seed != 0) bug.caught_at_seed = 0;  // seed 0 is a seed like any other
+  bug.met = failing_seed != 0;
+  bug.properties = {{"no_overdraft", failing_seed != 0 ? "caught" : "missed", 1}};
+  bug.sweep = pass.sweep;
   r.scenarios = {pass, bug};
   return r;
 }
@@ -47,9 +49,38 @@ TEST(Report, JsonRoundTrips) {
   ASSERT_TRUE(from_json(to_json(r), back, error)) << error;
   EXPECT_EQ(to_json(back), to_json(r));
   EXPECT_FALSE(back.ok());
+  ASSERT_TRUE(back.scenarios[1].caught_at_seed.has_value());
+  EXPECT_EQ(*back.scenarios[1].caught_at_seed, 0U);
   EXPECT_FALSE(from_json(nlohmann::json{{"schema_version", 99}}, back, error));
   EXPECT_NE(error.find("schema_version"), std::string::npos);
-  EXPECT_FALSE(from_json(nlohmann::json{{"schema_version", 1}}, back, error));
+  EXPECT_FALSE(from_json(nlohmann::json{{"schema_version", kReportSchemaVersion}}, back, error));
+  EXPECT_EQ(error, "tool is missing");
+}
+
+// Hostile reports: every wrong field is named, nothing wraps or throws.
+TEST(Report, WrongFieldsAreNamed) {
+  const nlohmann::json good = to_json(sample(4, 9));
+  const auto error_of = [&](auto edit) {
+    nlohmann::json j = good;
+    edit(j);
+    Report back;
+    std::string error;
+    EXPECT_FALSE(from_json(j, back, error));
+    return error;
+  };
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][1]["seeds_run"] = -3; }),
+            "scenarios[1].seeds_run must be a whole number from 0 to 2^64 - 1, not -3");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["seeds_failed"] = 1e30; }),
+            "scenarios[0].seeds_failed must be a whole number from 0 to 2^64 - 1, not 1e+30");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["name"] = 7; }),
+            "scenarios[0].name must be a string");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["sweep"]["shards"] = {"a"}; }),
+            "scenarios[0].sweep.shards[0] must be a whole number from 0 to 2^64 - 1, not \"a\"");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"] = 3; }), "scenarios must be a list");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["expect"] = "fail"; }),
+            "scenarios[0].expect must be a JSON object");
+  EXPECT_EQ(error_of([](auto& j) { j = nlohmann::json::array(); }),
+            "the report must be a JSON object");
 }
 
 TEST(Report, JunitFailsOnlyWhatMissedItsExpectation) {
@@ -59,25 +90,25 @@ TEST(Report, JunitFailsOnlyWhatMissedItsExpectation) {
             std::string::npos);
   EXPECT_NE(failing.find("&lt;evidence &amp; more&gt;"), std::string::npos);
   EXPECT_NE(failing.find("<testsuite name=\"bug\" tests=\"1\" failures=\"0\""), std::string::npos);
+  EXPECT_NE(failing.find("caught as expected at seed 0"), std::string::npos);
   const std::string missed = junit_xml(sample(4, 0));
   EXPECT_NE(missed.find("expected no_overdraft to be violated within 10 seeds"), std::string::npos);
   EXPECT_NE(missed.find("<testsuite name=\"calm\" tests=\"2\" failures=\"0\""), std::string::npos);
 }
 
-TEST(Report, MergeAddsShardsUp) {
-  const Report merged = merge({sample(4, 9), sample(3, 0)});
-  ASSERT_EQ(merged.scenarios.size(), 2U);
-  EXPECT_EQ(merged.scenarios[0].seeds_run, 7U);
-  EXPECT_EQ(merged.scenarios[0].seeds_failed, 1U);
-  EXPECT_FALSE(merged.scenarios[0].met);
-  EXPECT_EQ(merged.scenarios[1].caught_at_seed, 10U);
-  EXPECT_TRUE(merged.scenarios[1].met);
-}
-
 TEST(Report, SummaryShowsTheFirstFailure) {
   const std::string md = summary_markdown(sample(4, 9));
   EXPECT_NE(md.find("| calm | pass | ❌ **1 seed(s) failed** | 4 |"), std::string::npos);
+  EXPECT_NE(md.find("| bug | `no_overdraft` within 10 seeds | ✅ caught at seed 0 |"),
+            std::string::npos);
   EXPECT_NE(md.find("Replay: `essim replay scenarios/calm.yaml --seed 9`"), std::string::npos);
+}
+
+TEST(Report, NamesThatAreNotUtf8AreWrittenNotThrown) {
+  Report r = sample(4, 9);
+  r.scenarios[0].failures[0].evidence.push_back("payload \xff\xfe");
+  const std::string dir = ::testing::TempDir() + "/essim-report-utf8";
+  EXPECT_EQ(write_report_dir(r, dir), "");
 }
 
 }  // namespace
@@ -109,6 +140,26 @@ TEST(Viewer, IsOneSelfContainedPageWithTheDataInside) {
   EXPECT_EQ(html.find("https://"), std::string::npos);
   // A title cannot close the data's script element.
   EXPECT_EQ(html.find("t </script>"), std::string::npos);
+}
+
+TEST(Viewer, NamesCannotOpenOrCloseElements) {
+  ViewerTrace t = tiny();
+  t.nodes[0] = "<!--<script>";
+  t.verdict = {"</script><script>alert(1)</script>"};
+  const std::string html = viewer_html(t);
+  EXPECT_EQ(html.find("<!--<script>"), std::string::npos);
+  EXPECT_EQ(html.find("alert(1)</script>"), std::string::npos);
+  EXPECT_NE(html.find("\\u003c!--\\u003cscript\\u003e"), std::string::npos);
+}
+
+TEST(Viewer, ShivizHostsHaveNoSpacesAndEventsOneLine) {
+  ViewerTrace t = tiny();
+  t.nodes = {"a b", "a\nb"};
+  t.steps.push_back({5, 10, "note", 0, -1, 0, 0, "two\nlines"});
+  const std::string log = shiviz_log(t);
+  EXPECT_NE(log.find("send #1 to a_b#1\na_b {"), std::string::npos) << log;  // kept distinct
+  EXPECT_NE(log.find("note two lines\na_b {"), std::string::npos) << log;
+  EXPECT_EQ(log.find("a\nb"), std::string::npos);
 }
 
 TEST(Viewer, ShivizClocksFollowMessages) {

@@ -1,5 +1,6 @@
 #include "reports/viewer.h"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -20,16 +21,25 @@ std::string viewer_html(const ViewerTrace& t) {
                             {"steps", steps},
                             {"verdict", t.verdict},
                             {"highlight", t.highlight_steps}};
-  // Inside <script>, "</" must not appear: escape it in the JSON text.
-  std::string json = data.dump();
+  // Inside <script>, neither "</script" nor "<!--" may appear, or the HTML
+  // parser ends or re-reads the element: JSON may spell <, > and & as \u
+  // escapes, and outside strings it has none of them.
+  const std::string json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string safe;
   safe.reserve(json.size());
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') {
-      safe += "<\\/";
-      ++i;
-    } else {
-      safe += json[i];
+  for (const char c : json) {
+    switch (c) {
+      case '<':
+        safe += "\\u003c";
+        break;
+      case '>':
+        safe += "\\u003e";
+        break;
+      case '&':
+        safe += "\\u0026";
+        break;
+      default:
+        safe += c;
     }
   }
   std::string page(kViewerPage);
@@ -39,21 +49,53 @@ std::string viewer_html(const ViewerTrace& t) {
   return page;
 }
 
+namespace {
+
+// ShiViz reads a host as \S* and an event as one line: a node name with
+// spaces or newlines would corrupt the log, so hosts get names without them,
+// kept distinct, and event texts are kept to one line.
+std::vector<std::string> shiviz_hosts(const std::vector<std::string>& nodes) {
+  std::vector<std::string> hosts;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    std::string h;
+    for (const char c : nodes[i]) {
+      const auto u = static_cast<unsigned char>(c);
+      h += (u <= 0x20 || u == 0x7f) ? '_' : c;
+    }
+    if (h.empty()) h = fmt::format("node{}", i);
+    while (std::find(hosts.begin(), hosts.end(), h) != hosts.end()) h += fmt::format("#{}", i);
+    hosts.push_back(std::move(h));
+  }
+  return hosts;
+}
+
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string shiviz_log(const ViewerTrace& t) {
   std::string out = "(?<event>.*)\\n(?<host>\\S*) (?<clock>{.*})\n\n";
+  const std::vector<std::string> hosts = shiviz_hosts(t.nodes);
   std::vector<std::map<std::string, std::uint64_t>> clocks(t.nodes.size());
   std::map<std::uint64_t, std::map<std::string, std::uint64_t>> in_flight;  // message id -> clock
   std::map<std::uint64_t, std::uint64_t> copy_of;                           // duplicate -> original
   auto emit = [&](int node, const std::string& what) {
-    const std::string& host = t.nodes[static_cast<std::size_t>(node)];
+    const std::string& host = hosts[static_cast<std::size_t>(node)];
     auto& clock = clocks[static_cast<std::size_t>(node)];
     ++clock[host];
-    out += what + "\n" + host + " " + nlohmann::json(clock).dump() + "\n";
+    out += one_line(what) + "\n" + host + " " +
+           nlohmann::json(clock).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
   };
   for (const ViewerTrace::Step& s : t.steps) {
     if (s.node < 0 || static_cast<std::size_t>(s.node) >= t.nodes.size()) continue;
     const std::string peer = s.peer >= 0 && static_cast<std::size_t>(s.peer) < t.nodes.size()
-                                 ? t.nodes[static_cast<std::size_t>(s.peer)]
+                                 ? hosts[static_cast<std::size_t>(s.peer)]
                                  : "";
     if (s.kind == "send") {
       emit(s.node, fmt::format("send #{} to {}", s.a, peer));

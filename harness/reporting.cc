@@ -1,0 +1,271 @@
+#include "harness/reporting.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "model/trace_notes.h"
+
+namespace essim::harness {
+
+namespace {
+
+// FNV-1a, 64 bits: a stable digest on every platform (not for security).
+std::uint64_t fnv1a(std::string_view bytes, std::uint64_t hash = 0xcbf29ce484222325ULL) {
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string hex(std::uint64_t value) {
+  return fmt::format("0x{:016x}", value);
+}
+
+std::optional<std::uint64_t> parse_hex(std::string_view text) {
+  if (text.size() < 3 || text.substr(0, 2) != "0x") return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data() + 2, text.data() + text.size(), value, 16);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string id_of(std::string_view digest, std::string_view tool, std::uint64_t first_seed,
+                  std::uint64_t seeds, std::uint64_t shard_count) {
+  return hex(fnv1a(fmt::format("{}|{}|{}|{}|{}", digest, tool, first_seed, seeds, shard_count)));
+}
+
+Expectation expectation_of(const reports::ScenarioReport& s) {
+  Expectation e;
+  e.pass = s.expected_violation.empty();
+  e.violation = s.expected_violation;
+  e.within_seeds = s.within_seeds;
+  return e;
+}
+
+void render_verdict(const Verdict& v, reports::ScenarioReport& out) {
+  out.met = v.met;
+  out.properties.clear();
+  for (const PropertyVerdict& p : v.properties) {
+    out.properties.push_back({p.property, std::string(to_string(p.status)), p.seeds});
+  }
+}
+
+// Keeps the lowest `per_property` failures of each property, in seed order.
+void trim_failures(std::vector<reports::FailureReport>& failures, std::size_t per_property) {
+  std::stable_sort(failures.begin(), failures.end(),
+                   [](const auto& a, const auto& b) { return a.seed < b.seed; });
+  std::map<std::string, std::size_t> kept;
+  std::erase_if(failures, [&](const reports::FailureReport& f) {
+    return kept[f.property]++ >= per_property;
+  });
+}
+
+}  // namespace
+
+std::string scenario_digest(const Scenario& scenario) {
+  return hex(fnv1a(scenario.text));
+}
+
+std::string sweep_id(const Scenario& scenario, const SweepPlan& plan) {
+  return id_of(scenario_digest(scenario), reports::kToolVersion, plan.first_seed, plan.seeds,
+               plan.shard_count);
+}
+
+reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
+                                  std::size_t failures_per_property) {
+  reports::ScenarioReport out;
+  out.name = s.name;
+  out.file = s.file;
+  out.domain = s.spec.domain;
+  out.description = s.description;
+  out.expected_violation = s.expect.pass ? "" : s.expect.violation;
+  out.within_seeds = s.expect.within_seeds;
+  out.seeds_run = r.tally.seeds_run;
+  out.seeds_failed = r.tally.seeds_failed;
+  out.caught_at_seed = r.tally.caught_at_seed;
+  out.wall_seconds = r.wall_seconds;
+  render_verdict(r.verdict, out);
+  for (const SeedResult& seed : r.failures) {
+    for (const properties::Violation& v : seed.violations) {
+      out.failures.push_back({seed.seed, hex(seed.fingerprint), v.property, v.summary, v.evidence,
+                              replay_command(s, seed.seed)});
+    }
+  }
+  trim_failures(out.failures, failures_per_property);
+  out.sweep = {sweep_id(s, r.plan), scenario_digest(s),   r.plan.first_seed, r.plan.seeds,
+               r.plan.shard_count,  {r.plan.shard_index}, hex(r.fingerprint)};
+  return out;
+}
+
+reports::ViewerTrace viewer_trace(const Scenario& s, const SeedResult& r) {
+  reports::ViewerTrace t;
+  t.title = fmt::format("{} — seed {} — fingerprint {}", s.name, r.seed, hex(r.fingerprint));
+  t.nodes = r.node_names;
+  std::vector<std::uint64_t> positions;
+  for (const properties::Violation& v : r.violations) {
+    t.verdict.push_back(v.property + ": " + v.summary);
+    for (const std::string& e : v.evidence) t.verdict.push_back("    " + e);
+    positions.insert(positions.end(), v.positions.begin(), v.positions.end());
+  }
+  if (t.verdict.empty()) t.verdict.push_back("every property held");
+  auto node = [](sim::NodeId n) { return n == sim::kNoNode ? -1 : static_cast<int>(n); };
+  for (const sim::TraceEntry& e : r.trace) {
+    t.steps.push_back({e.step, e.at_us, std::string(sim::to_string(e.kind)), node(e.node),
+                       node(e.peer), e.a, e.b, e.text});
+    if (e.kind != sim::TraceKind::kNote) continue;
+    namespace notes = model::notes;
+    bool named = e.text == notes::kLogCorrupt || e.text == notes::kLogTruncated ||
+                 e.text == notes::kLogTornTailKept;
+    for (const std::uint64_t p : positions) {
+      if (e.text == notes::kAck && p >= e.a && p - e.a < e.b) named = true;
+      if (e.text == notes::kProjectionReapplied && p == e.a) named = true;
+    }
+    if (named && !r.violations.empty()) t.highlight_steps.push_back(e.step);
+  }
+  return t;
+}
+
+std::string trace_json_lines(const SeedResult& r) {
+  auto name = [&](sim::NodeId n) -> nlohmann::json {
+    if (n == sim::kNoNode) return nullptr;
+    return n < r.node_names.size() ? r.node_names[n] : std::to_string(n);
+  };
+  std::string out;
+  for (const sim::TraceEntry& e : r.trace) {
+    nlohmann::json line{{"step", e.step},
+                        {"at_us", e.at_us},
+                        {"kind", sim::to_string(e.kind)},
+                        {"node", name(e.node)},
+                        {"peer", name(e.peer)},
+                        {"a", e.a},
+                        {"b", e.b}};
+    if (!e.text.empty()) line["text"] = e.text;
+    out += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '\n';
+  }
+  return out;
+}
+
+namespace {
+
+// Checks one shard's scenario report against itself: what no run of essim
+// writes. Returns an error naming the field, or "".
+std::string implausible(const reports::ScenarioReport& s) {
+  const reports::SweepReport& w = s.sweep;
+  if (w.id != id_of(w.scenario_digest, reports::kToolVersion, w.first_seed, w.seeds, w.shard_count))
+    return "sweep.id does not match the sweep it describes (edited, or another essim version)";
+  if (w.shard_count == 0 || w.seeds == 0) return "sweep.shard_count and sweep.seeds must be >= 1";
+  if (w.seeds - 1 > UINT64_MAX - w.first_seed) return "sweep.seeds go past the largest seed";
+  if (w.shards.empty()) return "sweep.shards is empty";
+  for (const std::uint64_t i : w.shards) {
+    if (i >= w.shard_count)
+      return fmt::format("sweep.shards names shard {} of {}", i, w.shard_count);
+  }
+  if (!parse_hex(w.fingerprint)) return "sweep.fingerprint must be 0x and 16 hex digits";
+  if (s.seeds_run > w.seeds) return "seeds_run is more than sweep.seeds";
+  if (s.seeds_failed > s.seeds_run) return "seeds_failed is more than seeds_run";
+  if (s.caught_at_seed &&
+      (*s.caught_at_seed < w.first_seed || *s.caught_at_seed - w.first_seed >= w.seeds))
+    return "caught_at_seed is outside the sweep's seeds";
+  for (const reports::PropertyReport& p : s.properties) {
+    if (!property_status_by_name(p.status))
+      return fmt::format("property {} has the unknown status '{}'", p.name, p.status);
+    if (p.seeds > s.seeds_failed)
+      return fmt::format("property {} failed in more seeds than seeds_failed", p.name);
+  }
+  return "";
+}
+
+Tally tally_of(const reports::ScenarioReport& s) {
+  Tally t;
+  t.seeds_run = s.seeds_run;
+  t.seeds_failed = s.seeds_failed;
+  t.caught_at_seed = s.caught_at_seed;
+  for (const reports::PropertyReport& p : s.properties) {
+    if (p.seeds > 0) t.violated[p.name] = p.seeds;
+  }
+  return t;
+}
+
+struct Group {
+  reports::ScenarioReport merged;
+  Tally tally;
+  std::uint64_t fingerprint = 0;
+  std::map<std::uint64_t, std::string> shard_files;  // shard index -> file
+};
+
+sim::Error field_error(const std::string& file, std::size_t scenario, const std::string& what) {
+  return sim::Error{fmt::format("{}: scenarios[{}]: {}", file, scenario, what)};
+}
+
+}  // namespace
+
+sim::Result<reports::Report> merge(const std::vector<ShardFile>& shards) {
+  std::map<std::string, Group> groups;  // by sweep id
+  std::vector<std::string> order;
+  for (const ShardFile& shard : shards) {
+    for (std::size_t i = 0; i < shard.report.scenarios.size(); ++i) {
+      const reports::ScenarioReport& s = shard.report.scenarios[i];
+      if (const std::string why = implausible(s); !why.empty())
+        return field_error(shard.file, i, why);
+      const Tally t = tally_of(s);
+      if (!s.expected_violation.empty() &&
+          t.caught_at_seed.has_value() != t.violated.contains(s.expected_violation))
+        return field_error(shard.file, i, "caught_at_seed disagrees with the expected property");
+      auto [it, fresh] = groups.try_emplace(s.sweep.id);
+      Group& g = it->second;
+      if (fresh) {
+        order.push_back(s.sweep.id);
+        g.merged = s;
+        g.merged.seeds_run = 0;
+        g.merged.wall_seconds = 0;
+        g.merged.failures.clear();
+        g.merged.sweep.shards.clear();
+      }
+      for (const std::uint64_t index : s.sweep.shards) {
+        const auto [at, added] = g.shard_files.emplace(index, shard.file);
+        if (!added)
+          return field_error(shard.file, i,
+                             fmt::format("shard {}/{} of {} is already in {}", index,
+                                         s.sweep.shard_count, s.name, at->second));
+      }
+      g.tally.add(t);
+      g.fingerprint += *parse_hex(s.sweep.fingerprint);
+      g.merged.wall_seconds += s.wall_seconds;
+      g.merged.failures.insert(g.merged.failures.end(), s.failures.begin(), s.failures.end());
+    }
+  }
+  reports::Report out;
+  out.shard = "merged";
+  for (const std::string& id : order) {
+    Group& g = groups.at(id);
+    reports::ScenarioReport& m = g.merged;
+    for (const auto& [index, file] : g.shard_files) m.sweep.shards.push_back(index);
+    if (m.sweep.shards.size() != m.sweep.shard_count) {
+      std::vector<std::uint64_t> missing;
+      for (std::uint64_t i = 0; i < m.sweep.shard_count; ++i) {
+        if (!g.shard_files.contains(i)) missing.push_back(i);
+      }
+      return sim::Error{fmt::format(
+          "{}: shard(s) {} of {} are missing; merge the report.json of every shard of the sweep",
+          m.name, fmt::join(missing, ", "), m.sweep.shard_count)};
+    }
+    std::vector<std::string> checked;
+    for (const reports::PropertyReport& p : m.properties) checked.push_back(p.name);
+    render_verdict(judge(expectation_of(m), checked, g.tally), m);
+    m.seeds_run = g.tally.seeds_run;
+    m.seeds_failed = g.tally.seeds_failed;
+    m.caught_at_seed = g.tally.caught_at_seed;
+    m.sweep.fingerprint = hex(g.fingerprint);
+    trim_failures(m.failures, 3);
+    out.scenarios.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace essim::harness

@@ -1,0 +1,137 @@
+#include "harness/reporting.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace essim::harness {
+namespace {
+
+Scenario load(const std::string& name) {
+  auto s = load_scenario(ESSIM_SOURCE_DIR "/scenarios/" + name, model::Registry::builtin());
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  return std::move(s).value();
+}
+
+ScenarioResult run(const Scenario& s, std::uint64_t seeds, std::uint64_t shard,
+                   std::uint64_t shards, int jobs = 1) {
+  RunOptions o;
+  o.plan = {
+      .first_seed = 1, .seeds = seeds, .jobs = jobs, .shard_index = shard, .shard_count = shards};
+  return run_scenario(s, o);
+}
+
+std::vector<ShardFile> shard_reports(const Scenario& s, std::uint64_t seeds, std::uint64_t shards) {
+  std::vector<ShardFile> out;
+  for (std::uint64_t i = 0; i < shards; ++i) {
+    ShardFile f{fmt::format("shard{}.json", i), {}};
+    f.report.scenarios.push_back(to_report(s, run(s, seeds, i, shards)));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+TEST(Merge, ShardsAddUpToTheWholeSweep) {
+  const Scenario s = load("bank-calm.yaml");
+  const ScenarioResult whole = run(s, 5, 0, 1);
+  auto merged = merge(shard_reports(s, 5, 2));
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  ASSERT_EQ(merged.value().scenarios.size(), 1U);
+  const reports::ScenarioReport& m = merged.value().scenarios[0];
+  EXPECT_EQ(m.seeds_run, 5U);
+  EXPECT_EQ(m.sweep.fingerprint, fmt::format("0x{:016x}", whole.fingerprint));
+  EXPECT_EQ(m.sweep.shards, (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_TRUE(m.met);
+}
+
+TEST(Merge, RefusesAShardGivenTwice) {
+  const Scenario s = load("bank-calm.yaml");
+  std::vector<ShardFile> shards = shard_reports(s, 4, 2);
+  shards[1] = shards[0];
+  shards[1].file = "copy.json";
+  auto merged = merge(shards);
+  ASSERT_FALSE(merged.ok());
+  EXPECT_NE(merged.error().message.find("copy.json: scenarios[0]: shard 0/2 of bank-calm is "
+                                        "already in shard0.json"),
+            std::string::npos)
+      << merged.error().message;
+}
+
+TEST(Merge, RefusesAMissingShard) {
+  const Scenario s = load("bank-calm.yaml");
+  std::vector<ShardFile> shards = shard_reports(s, 6, 3);
+  shards.erase(shards.begin() + 1);
+  auto merged = merge(shards);
+  ASSERT_FALSE(merged.ok());
+  EXPECT_NE(merged.error().message.find("shard(s) 1 of 3 are missing"), std::string::npos)
+      << merged.error().message;
+}
+
+TEST(Merge, ShardsOfDifferentSweepsDoNotMix) {
+  const Scenario s = load("bank-calm.yaml");
+  std::vector<ShardFile> a = shard_reports(s, 4, 2);
+  const std::vector<ShardFile> b = shard_reports(s, 6, 2);  // another seed range
+  a[1] = b[1];
+  auto merged = merge(a);
+  ASSERT_FALSE(merged.ok());  // each sweep misses a shard
+  EXPECT_NE(merged.error().message.find("missing"), std::string::npos);
+}
+
+TEST(Merge, RefusesReportsThatCannotBe) {
+  const Scenario s = load("bank-calm.yaml");
+  const auto tamper = [&](auto edit) {
+    std::vector<ShardFile> shards = shard_reports(s, 2, 1);
+    edit(shards[0].report.scenarios[0]);
+    auto merged = merge(shards);
+    return merged.ok() ? std::string() : merged.error().message;
+  };
+  EXPECT_NE(tamper([](auto& r) { r.seeds_failed = r.seeds_run + 1; }).find("seeds_failed"),
+            std::string::npos);
+  EXPECT_NE(tamper([](auto& r) { r.sweep.seeds = 100; }).find("sweep.id does not match"),
+            std::string::npos);
+  EXPECT_NE(tamper([](auto& r) { r.properties[0].status = "fine"; }).find("unknown status"),
+            std::string::npos);
+  EXPECT_NE(tamper([](auto& r) { r.sweep.shards = {5}; }).find("names shard 5 of 1"),
+            std::string::npos);
+  EXPECT_EQ(tamper([](auto&) {}), "");
+}
+
+TEST(Merge, JudgesTheSumAgain) {
+  // A shard that passed and a shard that failed merge into a scenario that
+  // did not meet its expectation, whatever the shards said of themselves.
+  const Scenario s = load("bank-calm.yaml");
+  std::vector<ShardFile> shards = shard_reports(s, 4, 2);
+  reports::ScenarioReport& r = shards[1].report.scenarios[0];
+  r.seeds_failed = 1;
+  r.properties[0].seeds = 1;
+  r.properties[0].status = "violated";
+  r.met = true;  // a lie the merge must not believe
+  auto merged = merge(shards);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  EXPECT_FALSE(merged.value().scenarios[0].met);
+  EXPECT_EQ(merged.value().scenarios[0].properties[0].status, "violated");
+}
+
+TEST(Reports, JsonRoundTripsThroughMerge) {
+  const Scenario s = load("bugs/ack-before-sync.yaml");
+  const ScenarioResult r = run(s, 10, 0, 1);
+  ASSERT_TRUE(r.verdict.met);
+  reports::Report report;
+  report.scenarios.push_back(to_report(s, r));
+  reports::Report back;
+  std::string error;
+  ASSERT_TRUE(reports::from_json(reports::to_json(report), back, error)) << error;
+  EXPECT_EQ(reports::to_json(back), reports::to_json(report));
+  EXPECT_EQ(back.scenarios[0].caught_at_seed, r.tally.caught_at_seed);
+}
+
+TEST(Viewer, HighlightsTheStepsTheEvidenceNames) {
+  const Scenario s = load("bugs/ack-before-sync.yaml");
+  const SeedResult r = run_seed(s, 1, true);
+  ASSERT_FALSE(r.violations.empty());
+  const reports::ViewerTrace t = viewer_trace(s, r);
+  EXPECT_FALSE(t.highlight_steps.empty());
+  EXPECT_EQ(t.steps.size(), r.trace.size());
+}
+
+}  // namespace
+}  // namespace essim::harness

@@ -1,0 +1,30 @@
+#pragma once
+// The names of the notes nodes write into the trace (Env::note), shared by
+// the code that writes them and the code that reads them back (evidence, the
+// viewer's highlights, tests). A note's two numbers are stated beside it.
+
+#include <string_view>
+
+namespace essim::model::notes {
+
+// Store.
+inline constexpr std::string_view kAck = "ack";                         // first position, events
+inline constexpr std::string_view kGroupCommit = "group-commit";        // synced, visible position
+inline constexpr std::string_view kStoreRecovered = "store-recovered";  // commits, last position
+inline constexpr std::string_view kLogTornTailKept = "log-torn-tail-kept";  // valid, file bytes
+inline constexpr std::string_view kLogTruncated = "log-truncated";          // valid, file bytes
+inline constexpr std::string_view kLogCorrupt = "log-corrupt";              // valid, file bytes
+inline constexpr std::string_view kSnapshotSaved = "snapshot-saved";        // version, 0
+// Bus.
+inline constexpr std::string_view kBusRecovered = "bus-recovered";  // fetched through, 0
+// Projection workers.
+inline constexpr std::string_view kProjectionRecovered = "projection-recovered";  // applied, ids
+inline constexpr std::string_view kProjectionStateUnreadable = "projection-state-unreadable";
+inline constexpr std::string_view kProjectionReapplied =
+    "projection-reapplied";  // position, version
+// Clients and projection workers.
+inline constexpr std::string_view kUnknownEventType = "unknown-event-type";  // position, version
+inline constexpr std::string_view kSagaJournalUnreadable = "saga-journal-unreadable";
+inline constexpr std::string_view kSagaResumed = "saga-resumed";  // step, compensating
+
+}  // namespace essim::model::notes

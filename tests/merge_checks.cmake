@@ -1,0 +1,35 @@
+# essim merge refuses what is not one whole sweep: a shard given twice, a
+# missing shard, a pipe instead of a file; each exits 2 naming the file.
+function(expect_merge_error match)
+  execute_process(COMMAND ${ESSIM} merge ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err TIMEOUT 30)
+  if(NOT code EQUAL 2 OR NOT "${err}" MATCHES "${match}")
+    message(FATAL_ERROR "essim merge ${ARGN}: exit ${code}, expected 2 and '${match}':\n${out}\n${err}")
+  endif()
+endfunction()
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+foreach(shard 0 1)
+  execute_process(COMMAND ${ESSIM} run ${SCENARIO} --seeds 4 --shard ${shard}/2 --quiet
+                          --report-dir ${WORK}/shard${shard} RESULT_VARIABLE code)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "shard ${shard} exited ${code}")
+  endif()
+endforeach()
+expect_merge_error("shard 0/2 of [^ ]+ is already in" ${WORK}/shard0/report.json
+                   ${WORK}/shard0/report.json)
+expect_merge_error("shard\\(s\\) 1 of 2 are missing" ${WORK}/shard0/report.json)
+execute_process(COMMAND mkfifo ${WORK}/fifo RESULT_VARIABLE code)
+if(code EQUAL 0)
+  expect_merge_error("fifo: not a regular file" ${WORK}/fifo)
+endif()
+file(WRITE ${WORK}/negative.json "{\"schema_version\": 2, \"tool\": \"essim 0.1.0\", \"shard\": \"0/1\", \"scenarios\": [{\"name\": -1}]}")
+expect_merge_error("negative.json: scenarios\\[0\\].name must be a string" ${WORK}/negative.json)
+# The report.json of a run names the seeds and the sweep it belongs to.
+file(READ ${WORK}/shard1/report.json report)
+string(JSON shards GET "${report}" scenarios 0 sweep shards)
+string(JSON count GET "${report}" scenarios 0 sweep shard_count)
+if(NOT shards MATCHES "1" OR NOT count EQUAL 2)
+  message(FATAL_ERROR "shard 1's sweep is ${shards} of ${count}")
+endif()
+message(STATUS "merge refused every bad input")
