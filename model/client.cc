@@ -129,7 +129,7 @@ void ClientNode::tick(sim::Env& env) {
   if (auto* saga = std::get_if<Saga>(&work)) {
     start_saga(env, std::move(*saga));
     saga_->kind = planned.kind;
-    save_journal(env);
+    if (!save_journal(env)) return;
     run_saga_step(env);
   } else {
     start_command(env, std::get<Command>(work), random_id(env.rng()), planned.kind);
@@ -373,14 +373,14 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     }
     if (!found) return end_saga(env, HistoryEntry::Type::kFail, "compensated");
     s.step = from;
-    save_journal(env);
+    if (!save_journal(env)) return;
     return run_saga_step(env);
   }
   if (ok) {
     s.retries = 0;
     s.done[s.step] = true;
     if (++s.step == s.saga.steps.size()) return end_saga(env, HistoryEntry::Type::kOk, "");
-    save_journal(env);
+    if (!save_journal(env)) return;
     return run_saga_step(env);
   }
   const bool timed_out = outcome.type == HistoryEntry::Type::kInfo;
@@ -416,18 +416,18 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   }
   if (!found) return end_saga(env, HistoryEntry::Type::kFail, outcome.detail);
   s.step = from;
-  save_journal(env);
+  if (!save_journal(env)) return;
   run_saga_step(env);
 }
 
 void ClientNode::end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail) {
   config_.history->complete(saga_->op, type, env.now(), std::move(detail));
   saga_.reset();
-  (void)env.storage().replace(kSagaJournalFile, {});
-  (void)env.storage().sync(kSagaJournalFile);
+  // On failure the node has stopped; its caller returns right after this.
+  if (!env.replace_durably(kSagaJournalFile, {})) return;
 }
 
-void ClientNode::save_journal(sim::Env& env) {
+bool ClientNode::save_journal(sim::Env& env) {
   const SagaRun& s = *saga_;
   Bytes out;
   Writer w(out);
@@ -444,8 +444,7 @@ void ClientNode::save_journal(sim::Env& env) {
     if (step.compensation) write_command(w, *step.compensation);
     w.boolean(s.done[i]);
   }
-  (void)env.storage().replace(kSagaJournalFile, out);
-  (void)env.storage().sync(kSagaJournalFile);
+  return env.replace_durably(kSagaJournalFile, out);
 }
 
 void ClientNode::load_journal(sim::Env& env) {
