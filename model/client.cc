@@ -76,6 +76,9 @@ struct ClientNode::SagaRun {
   bool compensating = false;
   std::vector<bool> done;
   std::uint32_t retries = 0;
+  // The current step came from the journal: an earlier incarnation may have
+  // run it, so not reaching the store now says nothing about whether it did.
+  bool resumed = false;
 };
 
 ClientNode::ClientNode(ClientConfig config) : config_(std::move(config)) {
@@ -196,7 +199,8 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
   if (!exec_ || exec_->request_id != request_id) return;
   Exec& x = *exec_;
   if (++x.timeouts > config_.max_timeouts) {
-    const bool maybe_written = x.phase == Exec::Phase::kAppend;
+    const bool maybe_written =
+        x.phase == Exec::Phase::kAppend || (x.in_saga && saga_ && saga_->resumed);
     finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                  fmt::format("timed out {} times{}", x.timeouts - 1,
                              maybe_written ? " appending; it may have happened" : " reading")});
@@ -351,6 +355,7 @@ void ClientNode::run_saga_step(sim::Env& env) {
 
 void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   SagaRun& s = *saga_;
+  s.resumed = false;
   const bool ok = outcome.type == HistoryEntry::Type::kOk;
   if (s.compensating) {
     if (!ok) {
@@ -421,10 +426,11 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
 }
 
 void ClientNode::end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail) {
+  // The journal goes first: a client that fail-stops here resumes the saga
+  // after its restart, so the saga must not be complete yet.
+  if (!env.replace_durably(kSagaJournalFile, {})) return;
   config_.history->complete(saga_->op, type, env.now(), std::move(detail));
   saga_.reset();
-  // On failure the node has stopped; its caller returns right after this.
-  if (!env.replace_durably(kSagaJournalFile, {})) return;
 }
 
 bool ClientNode::save_journal(sim::Env& env) {
@@ -474,6 +480,7 @@ void ClientNode::load_journal(sim::Env& env) {
     return;
   }
   env.note("saga-resumed", s->step, s->compensating ? 1 : 0);
+  s->resumed = true;
   saga_ = std::move(s);
 }
 
