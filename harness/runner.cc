@@ -73,7 +73,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   }
   const std::vector<std::uint64_t> seeds = plan.seed_list();
   std::vector<SeedResult> results(seeds.size());
-  std::vector<bool> ran(seeds.size(), false);
+  // One byte per slot, written by the sweep thread that owns it: a
+  // std::vector<bool> packs slots into shared words, a data race.
+  std::vector<std::uint8_t> ran(seeds.size(), 0);
   std::vector<DeterminismCheck> checks(seeds.size());
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> failed{0};
@@ -85,7 +87,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       [&](std::uint64_t seed, std::size_t slot) {
         if (stop) return;  // caught already: the remaining seeds are skipped
         results[slot] = run_seed(scenario, seed);
-        ran[slot] = true;
+        ran[slot] = 1;
         if (options.check_determinism) {
           checks[slot] = check_determinism(
               [&](bool keep_trace) { return run_seed(scenario, seed, keep_trace); });
