@@ -40,7 +40,7 @@ void print_list(const model::Registry& registry) {
       "\nFault kinds:\n"
       "  network: drop, duplicate, delay, reorder (jitter), latency, partitions, clogs\n"
       "  process: crash, restart\n"
-      "  disk:    unsynced writes lost, torn writes, read corruption\n");
+      "  disk:    unsynced writes lost, torn writes, read corruption, sync failures (fail-stop)\n");
   fmt::print("\nBug variants:\n");
   for (const model::BugInfo& b : model::all_bugs()) {
     fmt::print("  {:<32} [{}] {}\n", b.name, b.component, b.description);

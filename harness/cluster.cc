@@ -43,8 +43,13 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
   if (spec.script) {
     sim_config.disk.torn_writes = spec.script->torn_writes;
     if (spec.script->chaos_us > 0) c->chaos_us = spec.script->chaos_us;
+    sim_config.disk.sync_failures =
+        spec.script->sync_failures.value_or(sim_config.disk.sync_failures);
   }
+  // A node that fail-stops is down as long as a crashed one.
+  sim_config.fail_stop_restart_after = spec.restart_after;
   c->torn_writes = sim_config.disk.torn_writes;
+  c->sync_failures = sim_config.disk.sync_failures;
   c->sim = std::make_unique<sim::Simulation>(seed, sim_config);
   sim::Simulation& s = *c->sim;
   s.network().record_fates();
@@ -118,6 +123,7 @@ Decisions Cluster::decisions() const {
   d.work = work_log.recorded();
   d.chaos_us = chaos_us;
   d.torn_writes = torn_writes;
+  d.sync_failures = sync_failures;
   return d;
 }
 

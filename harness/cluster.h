@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct Decisions {
   std::vector<sim::MessageFate> messages;
   std::vector<model::PlannedWork> work;
   bool torn_writes = false;
+  // The per-sync chance of a sync failure; unset: the scenario's. Failures are
+  // drawn from the disks' own streams, so the seed decides which syncs fail.
+  std::optional<double> sync_failures;
   sim::Micros chaos_us = 0;
   std::size_t size() const { return faults.size() + messages.size() + work.size(); }
 };
@@ -91,6 +95,7 @@ struct Cluster {
   sim::RunOutcome heal;  // how the heal phase ended
   sim::Micros chaos_us = 0;
   bool torn_writes = false;
+  double sync_failures = 0.0;
 
   // The decisions this run made (after run_cluster).
   Decisions decisions() const;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace essim::harness {
@@ -174,11 +176,19 @@ std::vector<BugCase> bug_cases() {
          s.sim.network.drop = 0.05;
          return s;
        }},
+      {Bug::kAckAfterFailedSync, "no_lost_acknowledged_events",
+       [] {
+         ClusterSpec s = bank();
+         s.sim.disk.sync_failures = 0.05;
+         return s;
+       }},
   };
 }
 
 // Test names and messages show the bug by name, not the struct's bytes.
-void PrintTo(const BugCase& c, std::ostream* os) { *os << model::bug_name(c.bug); }
+void PrintTo(const BugCase& c, std::ostream* os) {
+  *os << model::bug_name(c.bug);
+}
 
 class BugVariant : public ::testing::TestWithParam<BugCase> {};
 
@@ -217,6 +227,74 @@ TEST(BugVariants, EveryBugHasACase) {
 
 namespace essim::harness {
 namespace {
+
+ClusterSpec with_sync_failures(ClusterSpec spec) {
+  spec = with_every_fault(std::move(spec));
+  spec.sim.disk.sync_failures = 0.05;
+  return spec;
+}
+
+TEST(SyncFailures, NodesFailStopAndRestartAndEveryPropertyHolds) {
+  const ClusterSpec spec = with_sync_failures(bank());
+  ClusterSpec kept = spec;
+  kept.sim.keep_trace = true;
+  auto built = build_cluster(kept, 3, model::Registry::builtin());
+  ASSERT_TRUE(built.ok());
+  Cluster& k = *built.value();
+  run_cluster(k, spec);
+  const sim::Trace& trace = k.sim->trace();
+  ASSERT_GT(trace.count(sim::TraceKind::kSyncFailure), 0U);
+  // Every sync failure is followed, at once, by a crash of the same node that
+  // names it (fail-stop), and the node restarts later.
+  std::size_t checked = 0;
+  const auto& entries = trace.entries();
+  for (std::size_t i = 0; i + 1 < entries.size(); ++i) {
+    if (entries[i].kind != sim::TraceKind::kSyncFailure) continue;
+    const sim::TraceEntry& crash = entries[i + 1];
+    EXPECT_EQ(crash.kind, sim::TraceKind::kCrash);
+    EXPECT_EQ(crash.node, entries[i].node);
+    EXPECT_EQ(crash.b, 1U);  // a fail-stop, not a planned crash
+    EXPECT_NE(crash.text.find("sync of"), std::string::npos) << crash.text;
+    const auto restart =
+        std::find_if(entries.begin() + static_cast<std::ptrdiff_t>(i) + 1, entries.end(),
+                     [&](const sim::TraceEntry& e) {
+                       return e.kind == sim::TraceKind::kRestart && e.node == crash.node;
+                     });
+    EXPECT_NE(restart, entries.end());
+    ++checked;
+  }
+  EXPECT_GT(checked, 0U);
+  const auto violations = check_cluster(k, spec).violations;
+  EXPECT_TRUE(violations.empty()) << show(violations);
+}
+
+TEST(SyncFailures, SameSeedSameFingerprintAndTheScriptReplaysIt) {
+  const ClusterSpec spec = with_sync_failures(bank());
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  std::uint64_t without = 0;
+  (void)run(spec, 5, &a);
+  (void)run(spec, 5, &b);
+  ClusterSpec off = spec;
+  off.sim.disk.sync_failures = 0.0;
+  (void)run(off, 5, &without);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, without);
+
+  auto first = build_cluster(spec, 5, model::Registry::builtin());
+  ASSERT_TRUE(first.ok());
+  run_cluster(*first.value(), spec);
+  const Decisions recorded = first.value()->decisions();
+  ASSERT_TRUE(recorded.sync_failures.has_value());
+  EXPECT_EQ(*recorded.sync_failures, 0.05);
+  ClusterSpec scripted = spec;
+  scripted.sim.disk.sync_failures = 0.0;  // the script's value wins
+  scripted.script = std::make_shared<Decisions>(recorded);
+  auto second = build_cluster(scripted, 5, model::Registry::builtin());
+  ASSERT_TRUE(second.ok());
+  run_cluster(*second.value(), scripted);
+  EXPECT_EQ(second.value()->sim->fingerprint(), a);
+}
 
 // A run given its own decisions as a script is the same run, bit for bit;
 // given none, it has no faults at all.

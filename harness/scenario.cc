@@ -431,12 +431,14 @@ void Loader::faults(const YAML::Node& node, Scenario& s) const {
     if (c["targets"]) s.spec.crash_targets = targets(c["targets"], s);
   }
   if (const YAML::Node d = node["disk"]) {
-    keys(d, "faults.disk", {"torn_writes", "read_corruption"});
+    keys(d, "faults.disk", {"torn_writes", "read_corruption", "sync_failures"});
     if (d["torn_writes"])
       s.spec.sim.disk.torn_writes = flag(d["torn_writes"], "faults.disk.torn_writes");
     if (d["read_corruption"])
       s.spec.sim.disk.read_corruption =
           probability(d["read_corruption"], "faults.disk.read_corruption");
+    if (d["sync_failures"])
+      s.spec.sim.disk.sync_failures = probability(d["sync_failures"], "faults.disk.sync_failures");
   }
   if (const YAML::Node p = node["partitions"]) {
     keys(p, "faults.partitions", {"every", "heal_after"}, {"every"});

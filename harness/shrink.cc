@@ -102,6 +102,7 @@ std::vector<Item> items_of(const Decisions& d) {
 Decisions keep(const Decisions& d, const std::vector<Item>& items) {
   Decisions out;
   out.torn_writes = d.torn_writes;
+  out.sync_failures = d.sync_failures;
   out.chaos_us = d.chaos_us;
   for (const Item& it : items) {
     if (it.list == 0) out.faults.push_back(d.faults[it.index]);
@@ -204,6 +205,11 @@ void Shrinker::shorten_delays() {
     candidate.torn_writes = false;
     (void)attempt(candidate);
   }
+  if (best_.sync_failures.value_or(0.0) > 0.0) {
+    Decisions candidate = best_;
+    candidate.sync_failures = 0.0;
+    (void)attempt(candidate);
+  }
 }
 
 ShrinkResult Shrinker::go() {
@@ -278,6 +284,12 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
   expect["violation"] = r.property;
   expect["within_seeds"] = 1;
   root["expect"] = expect;
+  // The repro's sync failures are the scenario key it is loaded with.
+  const double sync_failures =
+      r.shrunk.sync_failures.value_or(scenario.spec.sim.disk.sync_failures);
+  if (sync_failures != scenario.spec.sim.disk.sync_failures) {
+    root["faults"]["disk"]["sync_failures"] = sync_failures;
+  }
   YAML::Node repro;
   repro["seed"] = seed;
   repro["chaos"] = sim::format_duration(r.shrunk.chaos_us);

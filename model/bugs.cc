@@ -29,6 +29,9 @@ const std::array<BugInfo, kBugCount>& all_bugs() {
        "a saga whose step times out gives up without running its compensations"},
       {Bug::kBusAcksBeforeHandled, "bus-acks-before-handled", "bus",
        "moves its durable position when it sends an event, not when the subscriber acks it"},
+      {Bug::kAckAfterFailedSync, "ack-after-failed-sync", "store",
+       "keeps going after a failed fsync and acknowledges the appends it lost once a later "
+       "fsync succeeds (PostgreSQL before 2018)"},
   }};
   return bugs;
 }

@@ -24,8 +24,9 @@ enum class Bug : std::size_t {
   kNoTornTailTruncation,        // store: recovery keeps a torn tail and appends after it
   kSagaWithoutCompensation,     // client: a saga that times out gives up without compensating
   kBusAcksBeforeHandled,        // bus: moves its position before the subscriber handled the event
+  kAckAfterFailedSync,          // store: retries a failed sync and acknowledges what it lost
 };
-inline constexpr std::size_t kBugCount = 12;
+inline constexpr std::size_t kBugCount = 13;
 
 struct BugInfo {
   Bug bug;

@@ -172,8 +172,7 @@ void BusNode::save_positions(sim::Env& env) {
     w.varint(s.node);
     w.varint(s.acked_through);
   }
-  (void)env.storage().replace(kBusPositionsFile, out);
-  (void)env.storage().sync(kBusPositionsFile);
+  if (!env.replace_durably(kBusPositionsFile, out)) return;  // fail-stopped
 }
 
 }  // namespace essim::model

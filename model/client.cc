@@ -76,6 +76,9 @@ struct ClientNode::SagaRun {
   bool compensating = false;
   std::vector<bool> done;
   std::uint32_t retries = 0;
+  // The current step came from the journal: an earlier incarnation may have
+  // run it, so not reaching the store now says nothing about whether it did.
+  bool resumed = false;
 };
 
 ClientNode::ClientNode(ClientConfig config) : config_(std::move(config)) {
@@ -129,7 +132,7 @@ void ClientNode::tick(sim::Env& env) {
   if (auto* saga = std::get_if<Saga>(&work)) {
     start_saga(env, std::move(*saga));
     saga_->kind = planned.kind;
-    save_journal(env);
+    if (!save_journal(env)) return;
     run_saga_step(env);
   } else {
     start_command(env, std::get<Command>(work), random_id(env.rng()), planned.kind);
@@ -196,7 +199,8 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
   if (!exec_ || exec_->request_id != request_id) return;
   Exec& x = *exec_;
   if (++x.timeouts > config_.max_timeouts) {
-    const bool maybe_written = x.phase == Exec::Phase::kAppend;
+    const bool maybe_written =
+        x.phase == Exec::Phase::kAppend || (x.in_saga && saga_ && saga_->resumed);
     finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                  fmt::format("timed out {} times{}", x.timeouts - 1,
                              maybe_written ? " appending; it may have happened" : " reading")});
@@ -351,6 +355,7 @@ void ClientNode::run_saga_step(sim::Env& env) {
 
 void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   SagaRun& s = *saga_;
+  s.resumed = false;
   const bool ok = outcome.type == HistoryEntry::Type::kOk;
   if (s.compensating) {
     if (!ok) {
@@ -373,14 +378,14 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     }
     if (!found) return end_saga(env, HistoryEntry::Type::kFail, "compensated");
     s.step = from;
-    save_journal(env);
+    if (!save_journal(env)) return;
     return run_saga_step(env);
   }
   if (ok) {
     s.retries = 0;
     s.done[s.step] = true;
     if (++s.step == s.saga.steps.size()) return end_saga(env, HistoryEntry::Type::kOk, "");
-    save_journal(env);
+    if (!save_journal(env)) return;
     return run_saga_step(env);
   }
   const bool timed_out = outcome.type == HistoryEntry::Type::kInfo;
@@ -416,18 +421,19 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   }
   if (!found) return end_saga(env, HistoryEntry::Type::kFail, outcome.detail);
   s.step = from;
-  save_journal(env);
+  if (!save_journal(env)) return;
   run_saga_step(env);
 }
 
 void ClientNode::end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail) {
+  // The journal goes first: a client that fail-stops here resumes the saga
+  // after its restart, so the saga must not be complete yet.
+  if (!env.replace_durably(kSagaJournalFile, {})) return;
   config_.history->complete(saga_->op, type, env.now(), std::move(detail));
   saga_.reset();
-  (void)env.storage().replace(kSagaJournalFile, {});
-  (void)env.storage().sync(kSagaJournalFile);
 }
 
-void ClientNode::save_journal(sim::Env& env) {
+bool ClientNode::save_journal(sim::Env& env) {
   const SagaRun& s = *saga_;
   Bytes out;
   Writer w(out);
@@ -444,8 +450,7 @@ void ClientNode::save_journal(sim::Env& env) {
     if (step.compensation) write_command(w, *step.compensation);
     w.boolean(s.done[i]);
   }
-  (void)env.storage().replace(kSagaJournalFile, out);
-  (void)env.storage().sync(kSagaJournalFile);
+  return env.replace_durably(kSagaJournalFile, out);
 }
 
 void ClientNode::load_journal(sim::Env& env) {
@@ -475,6 +480,7 @@ void ClientNode::load_journal(sim::Env& env) {
     return;
   }
   env.note("saga-resumed", s->step, s->compensating ? 1 : 0);
+  s->resumed = true;
   saga_ = std::move(s);
 }
 

@@ -110,7 +110,8 @@ class ClientNode final : public sim::Node {
   void run_saga_step(sim::Env& env);
   void on_saga_step(sim::Env& env, const Outcome& outcome);
   void end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail);
-  void save_journal(sim::Env& env);
+  // False when the node fail-stopped: the caller returns at once.
+  [[nodiscard]] bool save_journal(sim::Env& env);
   void load_journal(sim::Env& env);
 
   ClientConfig config_;

@@ -220,31 +220,33 @@ void ProjectionNode::schedule_flush(sim::Env& env) {
 
 void ProjectionNode::flush(sim::Env& env) {
   flush_armed_ = false;
-  auto& disk = env.storage();
-  Bytes out;
-  if (config_.bugs.has(Bug::kCheckpointBeforeReadModel)) {
-    // The bug: the checkpoint is durable now, the read model only later.
-    Writer w(out);
-    write_checkpoint(w, state_);
-    (void)disk.replace(kProjectionCheckpointFile, out);
-    (void)disk.sync(kProjectionCheckpointFile);
-    write_lagging(env);
-  } else if (config_.bugs.has(Bug::kReadModelWithoutCheckpoint)) {
-    // The bug: the read model is durable now, its checkpoint only later.
-    encode_read_model(state_.model, out);
-    (void)disk.replace(kProjectionModelFile, out);
-    (void)disk.sync(kProjectionModelFile);
-    write_lagging(env);
-  } else {
-    encode_projection_state(state_, out);
-    (void)disk.replace(kProjectionStateFile, out);
-    (void)disk.sync(kProjectionStateFile);
-  }
+  if (!persist(env)) return;  // fail-stopped: nothing is acknowledged
   for (const std::uint64_t position : pending_acks_) {
     encode_into(DeliverAck{position}, scratch_);
     env.send(config_.bus, scratch_);
   }
   pending_acks_.clear();
+}
+
+bool ProjectionNode::persist(sim::Env& env) {
+  Bytes out;
+  if (config_.bugs.has(Bug::kCheckpointBeforeReadModel)) {
+    // The bug: the checkpoint is durable now, the read model only later.
+    Writer w(out);
+    write_checkpoint(w, state_);
+    if (!env.replace_durably(kProjectionCheckpointFile, out)) return false;
+    write_lagging(env);
+    return true;
+  }
+  if (config_.bugs.has(Bug::kReadModelWithoutCheckpoint)) {
+    // The bug: the read model is durable now, its checkpoint only later.
+    encode_read_model(state_.model, out);
+    if (!env.replace_durably(kProjectionModelFile, out)) return false;
+    write_lagging(env);
+    return true;
+  }
+  encode_projection_state(state_, out);
+  return env.replace_durably(kProjectionStateFile, out);
 }
 
 void ProjectionNode::write_lagging(sim::Env& env) {
@@ -253,16 +255,13 @@ void ProjectionNode::write_lagging(sim::Env& env) {
   env.set_timer(config_.lagging_write_us, [this](sim::Env& e) {
     lagging_armed_ = false;
     Bytes out;
-    auto& disk = e.storage();
     if (config_.bugs.has(Bug::kCheckpointBeforeReadModel)) {
       encode_read_model(state_.model, out);
-      (void)disk.replace(kProjectionModelFile, out);
-      (void)disk.sync(kProjectionModelFile);
+      if (!e.replace_durably(kProjectionModelFile, out)) return;  // fail-stopped
     } else {
       Writer w(out);
       write_checkpoint(w, state_);
-      (void)disk.replace(kProjectionCheckpointFile, out);
-      (void)disk.sync(kProjectionCheckpointFile);
+      if (!e.replace_durably(kProjectionCheckpointFile, out)) return;  // fail-stopped
     }
   });
 }

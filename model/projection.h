@@ -71,6 +71,9 @@ class ProjectionNode final : public sim::Node {
   void drain(const std::string& stream);
   void schedule_flush(sim::Env& env);
   void flush(sim::Env& env);
+  // Writes the state the dedup setting (or a bug) asks for; false when the
+  // node fail-stopped on a storage error.
+  [[nodiscard]] bool persist(sim::Env& env);
   void write_lagging(sim::Env& env);
   void load(sim::Env& env);
 

@@ -123,7 +123,7 @@ void StoreNode::apply_durable(const CommitRecord& commit) {
   }
 }
 
-void StoreNode::recover_events(sim::Env& env) {
+bool StoreNode::recover_events(sim::Env& env) {
   const Bytes bytes = read_reliably(env, kEventsFile);
   const StoreLog log = read_store_log(bytes);
   for (const CommitRecord& c : log.commits) apply_durable(c);
@@ -133,8 +133,8 @@ void StoreNode::recover_events(sim::Env& env) {
       env.note("log-torn-tail-kept", log.valid_bytes, bytes.size());
     } else {
       env.note("log-truncated", log.valid_bytes, bytes.size());
-      (void)env.storage().truncate(kEventsFile, log.valid_bytes);
-      (void)env.storage().sync(kEventsFile);
+      if (!env.ok_or_fail_stop(env.storage().truncate(kEventsFile, log.valid_bytes))) return false;
+      if (!env.ok_or_fail_stop(env.storage().sync(kEventsFile))) return false;
     }
   } else if (log.status == LogScan::Status::kCorrupt) {
     corrupt_ = true;
@@ -145,9 +145,10 @@ void StoreNode::recover_events(sim::Env& env) {
                     log.problem, log.commits.size()));
   }
   env.note("store-recovered", log.commits.size(), next_position_ - 1);
+  return true;
 }
 
-void StoreNode::recover_snapshots(sim::Env& env) {
+bool StoreNode::recover_snapshots(sim::Env& env) {
   const Bytes bytes = read_reliably(env, kSnapshotsFile);
   const LogScan scan = scan_log(bytes);
   for (const ByteView body : scan.bodies) {
@@ -160,14 +161,17 @@ void StoreNode::recover_snapshots(sim::Env& env) {
   snapshot_hash_ = scan.last_hash;
   // Snapshots are a cache: whatever follows a bad record is dropped.
   if (scan.status != LogScan::Status::kClean) {
-    (void)env.storage().truncate(kSnapshotsFile, scan.valid_bytes);
-    (void)env.storage().sync(kSnapshotsFile);
+    if (!env.ok_or_fail_stop(env.storage().truncate(kSnapshotsFile, scan.valid_bytes))) {
+      return false;
+    }
+    if (!env.ok_or_fail_stop(env.storage().sync(kSnapshotsFile))) return false;
   }
+  return true;
 }
 
 void StoreNode::on_start(sim::Env& env) {
-  recover_events(env);
-  recover_snapshots(env);
+  if (!recover_events(env)) return;  // fail-stopped
+  if (!recover_snapshots(env)) return;
 }
 
 std::uint64_t StoreNode::visible_position() const {
@@ -273,7 +277,7 @@ void StoreNode::write(sim::Env& env, std::uint64_t first_position) {
   encode_commit(CommitRecord{append.request.command_id, append.request.events}, body);
   Bytes record;
   last_hash_ = append_record(record, last_hash_, body);
-  (void)env.storage().append(kEventsFile, record);
+  if (!env.ok_or_fail_stop(env.storage().append(kEventsFile, record))) return;
   append.written = true;
   if (config_.bugs.has(Bug::kAckBeforeSync)) make_durable(env, append);
   arm_sync(env);
@@ -297,9 +301,18 @@ void StoreNode::group_commit(sim::Env& env) {
 
 void StoreNode::sync_done(sim::Env& env) {
   sync_armed_ = false;
-  (void)env.storage().sync(kEventsFile);
+  // Only snapshots may have been written so far: there is no log to sync yet.
+  if (env.storage().exists(kEventsFile)) {
+    const sim::Status events = env.storage().sync(kEventsFile);
+    if (!events.is_ok() && config_.bugs.has(Bug::kAckAfterFailedSync)) {
+      return ignore_failed_sync(env, events);
+    }
+    // Fail-stop: what the failed sync covered may be gone, so nothing it
+    // covered may be acknowledged; recovery reads what is really on disk.
+    if (!env.ok_or_fail_stop(events)) return;
+  }
   if (snapshots_dirty_) {
-    (void)env.storage().sync(kSnapshotsFile);
+    if (!env.ok_or_fail_stop(env.storage().sync(kSnapshotsFile))) return;
     snapshots_dirty_ = false;
   }
   std::uint64_t synced = 0;
@@ -317,6 +330,21 @@ void StoreNode::sync_done(sim::Env& env) {
   }
   env.note("group-commit", synced, visible_position());
   if (more || snapshots_dirty_) arm_sync(env);
+}
+
+// The bug (PostgreSQL before 2018): a failed fsync is taken for a slow one and
+// retried. The retry succeeds, as the lost pages are no longer dirty, and the
+// appends the failed sync covered are acknowledged though their records are gone.
+void StoreNode::ignore_failed_sync(sim::Env& env, const sim::Status& failure) {
+  ESSIM_ASSERT(config_.bugs.has(Bug::kAckAfterFailedSync));
+  ESSIM_ASSERT(!failure.is_ok());
+  std::uint64_t covered = 0;
+  for (auto& [first, append] : in_progress_) {
+    covered += append.syncing ? 1 : 0;
+    append.syncing = false;
+  }
+  env.note("sync-failure-ignored", covered, visible_position());
+  arm_sync(env);
 }
 
 void StoreNode::make_durable(sim::Env& env, InProgress& append) {
@@ -387,7 +415,7 @@ void StoreNode::handle(sim::Env& env, sim::NodeId /*from*/, SnapshotSave& reques
   encode_snapshot(request, body);
   Bytes record;
   snapshot_hash_ = append_record(record, snapshot_hash_, body);
-  (void)env.storage().append(kSnapshotsFile, record);
+  if (!env.ok_or_fail_stop(env.storage().append(kSnapshotsFile, record))) return;
   snapshots_dirty_ = true;
   arm_sync(env);
   env.note("snapshot-saved", request.version, 0);

@@ -5,7 +5,9 @@
 // a concurrency conflict, or, for a command id it has seen, the same answer as
 // the first time (the command table is rebuilt from the log after a restart).
 // An append is acknowledged only after its record is synced; appends whose
-// records are written together share one sync (group commit).
+// records are written together share one sync (group commit). A storage error
+// (a failed append, sync or truncate) fail-stops the node: a failed sync may
+// have lost the records it covered, so only recovery knows what is durable.
 //
 // Appends are processed concurrently: positions are assigned when an append is
 // accepted, but an append becomes visible only when it commits, and appends to
@@ -96,8 +98,9 @@ class StoreNode final : public sim::Node {
   };
 
   Bytes read_reliably(sim::Env& env, std::string_view file);
-  void recover_events(sim::Env& env);
-  void recover_snapshots(sim::Env& env);
+  // False when the node fail-stopped on a storage error.
+  [[nodiscard]] bool recover_events(sim::Env& env);
+  [[nodiscard]] bool recover_snapshots(sim::Env& env);
   void apply_durable(const CommitRecord& commit);
   void reply(sim::Env& env, sim::NodeId to, const Message& message);
 
@@ -111,6 +114,7 @@ class StoreNode final : public sim::Node {
   void write(sim::Env& env, std::uint64_t first_position);
   void group_commit(sim::Env& env);
   void sync_done(sim::Env& env);
+  void ignore_failed_sync(sim::Env& env, const sim::Status& failure);
   void make_durable(sim::Env& env, InProgress& append);
   void arm_sync(sim::Env& env);
 

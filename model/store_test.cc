@@ -6,8 +6,10 @@
 #include "model/store.h"
 
 #include <gtest/gtest.h>
+
 #include <rapidcheck/gtest.h>
 #include <rapidcheck/state.h>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -301,6 +303,91 @@ TEST(Store, RecoveryTruncatesATornTailAndReportsCorruption) {
   bool reported = false;
   for (const sim::TraceEntry& t : sim.trace().entries()) reported |= t.text == "log-corrupt";
   EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace essim::model
+
+namespace essim::model {
+namespace {
+
+// A failed sync: the store does not acknowledge what it covered, stops (the
+// trace shows a crash that names the sync), and after its restart answers the
+// client's retry from what is really on disk.
+TEST(Store, AFailedSyncIsNotAcknowledgedAndFailStops) {
+  sim::SimConfig config{.keep_trace = true};
+  config.fail_stop_restart_after = {sim::millis(50), sim::millis(50)};
+  sim::Simulation sim(5, config);
+  sim.add_node("store", [] { return std::make_unique<StoreNode>(StoreConfig{}); });
+  Driver* driver = nullptr;
+  sim.add_node("driver", [&driver] {
+    auto node = std::make_unique<Driver>();
+    driver = node.get();
+    return node;
+  });
+  sim.start();
+  sim.disk(0).set_faults({.sync_failures = 1.0});
+  AppendRequest r = request(StoreModel{}, "a", 0, CommandId{7, 7}, 2, 1);
+  sim::SimEnv(sim, 1).send(0, encode(Message{r}));
+  (void)sim.run_until(sim::millis(20));
+
+  EXPECT_TRUE(driver->replies.empty());  // nothing acknowledged
+  EXPECT_FALSE(sim.is_up(0));
+  EXPECT_EQ(sim.trace().count(sim::TraceKind::kSyncFailure), 1U);
+  const auto& entries = sim.trace().entries();
+  const auto crash = std::find_if(entries.begin(), entries.end(), [](const sim::TraceEntry& e) {
+    return e.kind == sim::TraceKind::kCrash;
+  });
+  ASSERT_NE(crash, entries.end());
+  EXPECT_EQ(crash->b, 1U);
+  EXPECT_NE(crash->text.find("events.log"), std::string::npos);
+  for (const sim::TraceEntry& e : entries) {
+    EXPECT_FALSE(e.kind == sim::TraceKind::kNote && e.text == "ack") << sim::describe(e);
+  }
+  // Never synced, the log is gone with the crash.
+  EXPECT_FALSE(sim.disk(0).exists(kEventsFile));
+
+  // Restarted with a healthy disk, the same command is appended afresh.
+  sim.disk(0).set_faults({});
+  (void)sim.run_until(sim::millis(60));
+  ASSERT_TRUE(sim.is_up(0));
+  r.request_id = 2;
+  sim::SimEnv(sim, 1).send(0, encode(Message{r}));
+  (void)sim.run_until(sim::millis(100));
+  ASSERT_EQ(driver->replies.size(), 1U);
+  const auto* reply = std::get_if<AppendReply>(&driver->replies.back());
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->status, AppendStatus::kOk);
+  EXPECT_EQ(reply->first_position, 1U);
+  EXPECT_FALSE(reply->replayed);
+}
+
+// The bug keeps going after the failed sync and acknowledges on the next,
+// successful one, though the records are gone.
+TEST(Store, TheBugAcknowledgesWhatAFailedSyncLost) {
+  sim::Simulation sim(5, sim::SimConfig{.keep_trace = true});
+  StoreConfig store;
+  store.bugs.set(Bug::kAckAfterFailedSync);
+  sim.add_node("store", [store] { return std::make_unique<StoreNode>(store); });
+  Driver* driver = nullptr;
+  sim.add_node("driver", [&driver] {
+    auto node = std::make_unique<Driver>();
+    driver = node.get();
+    return node;
+  });
+  sim.start();
+  sim.disk(0).set_faults({.sync_failures = 1.0});
+  const AppendRequest r = request(StoreModel{}, "a", 0, CommandId{7, 7}, 2, 1);
+  sim::SimEnv(sim, 1).send(0, encode(Message{r}));
+  // Every sync fails, but the retry has nothing left to lose, so it succeeds.
+  (void)sim.run_until(sim::millis(20));
+  EXPECT_TRUE(sim.is_up(0));
+  EXPECT_EQ(sim.trace().count(sim::TraceKind::kSyncFailure), 1U);
+  ASSERT_EQ(driver->replies.size(), 1U);
+  const auto* reply = std::get_if<AppendReply>(&driver->replies.back());
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->status, AppendStatus::kOk);
+  EXPECT_TRUE(read_store_log(sim.disk(0).current_content(kEventsFile).value()).commits.empty());
 }
 
 }  // namespace

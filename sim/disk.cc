@@ -29,9 +29,14 @@ std::string_view to_string(CrashOutcome outcome) {
 }
 
 SimDisk::SimDisk(const Rng& rng, DiskFaults faults, Recorder recorder)
-    : rng_(rng), faults_(faults), recorder_(std::move(recorder)) {
+    : rng_(rng),
+      sync_rng_(rng.split("sync-failures")),
+      faults_(faults),
+      recorder_(std::move(recorder)) {
   ESSIM_ASSERT_MSG(faults_.read_corruption >= 0.0 && faults_.read_corruption <= 1.0,
                    "disk read_corruption must be a probability in [0, 1]");
+  ESSIM_ASSERT_MSG(faults_.sync_failures >= 0.0 && faults_.sync_failures <= 1.0,
+                   "disk sync_failures must be a probability in [0, 1]");
 }
 
 Status SimDisk::check_name(std::string_view name) const {
@@ -59,13 +64,44 @@ Status SimDisk::append(std::string_view name, ByteView bytes) {
   return Status::ok();
 }
 
+bool SimDisk::has_unsynced(const File& f) const {
+  return f.replaced_durable.has_value() || !f.durable_rest.empty() ||
+         f.current.size() != f.durable_prefix;
+}
+
+// Back to the durable content: what a crash that keeps nothing unsynced leaves.
+void SimDisk::lose_unsynced(File& f) {
+  if (f.replaced_durable) {
+    f.current = std::move(*f.replaced_durable);
+  } else {
+    f.current.resize(f.durable_prefix);
+    f.current.insert(f.current.end(), f.durable_rest.begin(), f.durable_rest.end());
+  }
+  settle(f);
+}
+
+// Everything in `current` is durable from now on.
+void SimDisk::settle(File& f) {
+  f.durable_prefix = f.current.size();
+  f.durable_rest.clear();
+  f.append_ends.clear();
+  f.replaced_durable.reset();
+}
+
 Status SimDisk::sync(std::string_view name) {
   File* f = find(name);
   if (f == nullptr) return Status::fail(fmt::format("sync of missing file '{}'", name));
-  f->durable_prefix = f->current.size();
-  f->durable_rest.clear();
-  f->append_ends.clear();
-  f->replaced_durable.reset();
+  // Drawn only when there is something to lose and the fault is on, so runs
+  // without sync failures draw nothing here.
+  if (faults_.sync_failures > 0.0 && has_unsynced(*f) && sync_rng_.chance(faults_.sync_failures)) {
+    const std::uint64_t before = f->current.size();
+    lose_unsynced(*f);
+    ESSIM_ASSERT(!has_unsynced(*f));
+    const std::uint64_t after = f->current.size();
+    recorder_(TraceKind::kSyncFailure, name, after, before > after ? before - after : 0);
+    return Status::fail(fmt::format("sync of '{}' failed; its unsynced changes are lost", name));
+  }
+  settle(*f);
   f->ever_synced = true;
   recorder_(TraceKind::kSync, name, f->current.size(), 0);
   return Status::ok();
@@ -155,10 +191,7 @@ void SimDisk::crash() {
   for (auto it = files_.begin(); it != files_.end();) {
     crash_file(it->first, it->second);
     File& f = it->second;
-    f.durable_prefix = f.current.size();
-    f.durable_rest.clear();
-    f.append_ends.clear();
-    f.replaced_durable.reset();
+    settle(f);
     if (!f.ever_synced && f.current.empty()) {
       it = files_.erase(it);
     } else {

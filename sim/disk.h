@@ -22,6 +22,7 @@ namespace essim::sim {
 struct DiskFaults {
   bool torn_writes = false;
   double read_corruption = 0.0;  // per read that returns bytes
+  double sync_failures = 0.0;    // per sync of a file with unsynced changes
 };
 
 // What happened to one file's unsynced part in a crash (TraceKind::kDiskCrash's b).
@@ -85,10 +86,16 @@ class SimDisk final : public Storage {
   File* find(std::string_view name);
   const File* find(std::string_view name) const;
   void crash_file(const std::string& name, File& file);
+  bool has_unsynced(const File& file) const;
+  void lose_unsynced(File& file);
+  void settle(File& file);
   void corrupt(std::string_view name, std::uint64_t offset, Bytes& bytes);
   Status check_name(std::string_view name) const;
 
   Rng rng_;
+  // Sync failures draw from their own stream, so turning them on leaves every
+  // other disk decision of a seed as it was.
+  Rng sync_rng_;
   DiskFaults faults_;
   Recorder recorder_;
   std::map<std::string, File, std::less<>> files_;

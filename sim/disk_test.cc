@@ -217,3 +217,59 @@ TEST(SimDisk, ReadCorruptionFlipsOneBitOfTheReadNotOfTheFile) {
 
 }  // namespace
 }  // namespace essim::sim
+
+namespace essim::sim {
+namespace {
+
+TEST(SimDiskSyncFailures, AFailedSyncLosesExactlyTheUnsyncedData) {
+  DiskFixture f(4, DiskFaults{.sync_failures = 1.0});
+  ASSERT_TRUE(f.disk.append("log", bytes_of("durable")).is_ok());
+  ASSERT_TRUE(f.disk.replace("ckpt", bytes_of("old")).is_ok());
+  f.disk.set_faults({});
+  ASSERT_TRUE(f.disk.sync("log").is_ok());
+  ASSERT_TRUE(f.disk.sync("ckpt").is_ok());
+  f.disk.set_faults(DiskFaults{.sync_failures = 1.0});
+  // Nothing unsynced: nothing to lose, and a sync with nothing to do succeeds.
+  EXPECT_TRUE(f.disk.sync("log").is_ok());
+
+  ASSERT_TRUE(f.disk.append("log", bytes_of(" lost")).is_ok());
+  ASSERT_TRUE(f.disk.append("other", bytes_of("kept")).is_ok());
+  f.records.clear();
+  const Status failed = f.disk.sync("log");
+  EXPECT_FALSE(failed.is_ok());
+  EXPECT_NE(failed.message().find("log"), std::string::npos);
+  EXPECT_EQ(f.disk.current_content("log").value(), bytes_of("durable"));
+  EXPECT_EQ(f.disk.durable_content("log").value(), bytes_of("durable"));
+  // Another file's unsynced data is not this sync's to lose.
+  EXPECT_EQ(f.disk.current_content("other").value(), bytes_of("kept"));
+  ASSERT_EQ(f.records.size(), 1U);
+  EXPECT_EQ(f.records[0].kind, TraceKind::kSyncFailure);
+  EXPECT_EQ(f.records[0].file, "log");
+  EXPECT_EQ(f.records[0].a, 7U);
+  EXPECT_EQ(f.records[0].b, 5U);
+
+  // A failed sync of a replace brings the old content back.
+  ASSERT_TRUE(f.disk.replace("ckpt", bytes_of("new")).is_ok());
+  EXPECT_FALSE(f.disk.sync("ckpt").is_ok());
+  EXPECT_EQ(f.disk.current_content("ckpt").value(), bytes_of("old"));
+  // So does a failed sync of a truncate.
+  ASSERT_TRUE(f.disk.truncate("log", 3).is_ok());
+  EXPECT_FALSE(f.disk.sync("log").is_ok());
+  EXPECT_EQ(f.disk.current_content("log").value(), bytes_of("durable"));
+  EXPECT_EQ(f.disk.unsynced_bytes(), 4U);  // only "other"
+}
+
+TEST(SimDiskSyncFailures, FailAtTheirRateAndNeverWhenNothingIsUnsynced) {
+  DiskFixture on(9, DiskFaults{.sync_failures = 0.5});
+  int failures = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(on.disk.append("log", bytes_of("r")).is_ok());
+    failures += on.disk.sync("log").is_ok() ? 0 : 1;
+  }
+  EXPECT_GT(failures, 5);
+  EXPECT_LT(failures, 35);
+  for (int i = 0; i < 40; ++i) EXPECT_TRUE(on.disk.sync("log").is_ok());
+}
+
+}  // namespace
+}  // namespace essim::sim

@@ -51,8 +51,29 @@ class Env {
   // Returns false when the timer already fired, was cancelled or never existed.
   virtual bool cancel_timer(TimerId id) = 0;
 
+  // REQUIRES: the node has not fail-stopped in this incarnation.
   virtual Storage& storage() = 0;
   virtual Rng& rng() = 0;
+
+  // The fail-stop policy for storage errors (DESIGN.md): the node stops now,
+  // as if it crashed, and the world records why. Memory, timers and unsynced
+  // data are lost; it restarts later like any crashed node and recovers from
+  // storage. The caller must return at once and touch nothing of its node:
+  // the object is destroyed once the current callback returns.
+  virtual void fail_stop(std::string_view reason) = 0;
+
+  // True when `status` is ok; otherwise fail-stops with its message, and the
+  // caller must return at once. Every storage write goes through this, so a
+  // node has one answer to a storage error.
+  [[nodiscard]] bool ok_or_fail_stop(const Status& status) {
+    if (status.is_ok()) return true;
+    fail_stop(status.message());
+    return false;
+  }
+  // Replaces `file` and syncs it (a checkpoint); false after a fail-stop.
+  [[nodiscard]] bool replace_durably(std::string_view file, ByteView bytes) {
+    return ok_or_fail_stop(storage().replace(file, bytes)) && ok_or_fail_stop(storage().sync(file));
+  }
 
   // Free text for the trace.
   virtual void log(std::string_view text) = 0;

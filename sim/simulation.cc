@@ -68,7 +68,9 @@ bool SimEnv::cancel_timer(TimerId id) {
   return sim_->cancel_timer(id);
 }
 Storage& SimEnv::storage() {
-  return *sim_->slot(self_).disk;
+  Simulation::NodeSlot& n = sim_->slot(self_);
+  ESSIM_ASSERT_MSG(n.up, "a node touched its disk after it stopped");
+  return *n.disk;
 }
 Rng& SimEnv::rng() {
   return sim_->slot(self_).rng;
@@ -79,6 +81,9 @@ void SimEnv::log(std::string_view text) {
 void SimEnv::note(std::string_view what, std::uint64_t a, std::uint64_t b) {
   sim_->record(TraceKind::kNote, self_, kNoNode, a, b, what);
 }
+void SimEnv::fail_stop(std::string_view reason) {
+  sim_->fail_stop(self_, reason);
+}
 
 // ---- Simulation ----
 
@@ -87,7 +92,8 @@ Simulation::Simulation(std::uint64_t seed, SimConfig config)
       config_(config),
       root_(seed),
       trace_(config_.keep_trace),
-      network_(root_.split("network"), config_.network) {
+      network_(root_.split("network"), config_.network),
+      fail_stop_rng_(root_.split("fail-stop")) {
   assert_context_.seed = seed;
   queue_.reserve(1024);
 }
@@ -201,6 +207,7 @@ RunOutcome Simulation::run(Micros until_us, bool until_quiet, const std::functio
     assert_context_.step = trace_.steps();
     assert_context_.now_us = now_us_;
     dispatch(entry.ref);
+    stopped_.clear();
   }
 }
 
@@ -372,12 +379,35 @@ void Simulation::apply_action(const FaultAction& a) {
 }
 
 void Simulation::crash(NodeId id) {
+  if (!slot(id).up) return;
+  stop_node(id, 0, {});
+  stopped_.clear();  // not called from the node's own code
+}
+
+// Memory is gone; its timers and in-flight messages die lazily. The object
+// waits in stopped_ until no callback of it can be on the stack.
+void Simulation::stop_node(NodeId id, std::uint64_t why, std::string_view reason) {
   NodeSlot& n = slot(id);
-  if (!n.up) return;
-  record(TraceKind::kCrash, id, kNoNode, n.incarnation, 0);
+  ESSIM_ASSERT(n.up);
+  ESSIM_ASSERT(n.node != nullptr);
+  record(TraceKind::kCrash, id, kNoNode, n.incarnation, why, reason);
   n.up = false;
-  n.node.reset();  // memory is gone; its timers and in-flight messages die lazily
+  stopped_.push_back(std::move(n.node));
   n.disk->crash();
+}
+
+void Simulation::fail_stop(NodeId id, std::string_view reason) {
+  NodeSlot& n = slot(id);
+  ESSIM_ASSERT_MSG(n.up, "a node fail-stopped twice");
+  const std::uint32_t incarnation = n.incarnation;
+  stop_node(id, 1, reason.empty() ? std::string_view("fail-stop") : reason);
+  const DurationRange down = config_.fail_stop_restart_after;
+  const Micros after_us = fail_stop_rng_.between(down.min_us, down.max_us);
+  at(now_us_ + std::min(after_us, kTimeMax - now_us_), [id, incarnation](Simulation& sim) {
+    // Only the incarnation that stopped: a later crash keeps its own down time.
+    if (sim.incarnation(id) != incarnation) return;
+    sim.restart(id);
+  });
 }
 
 void Simulation::restart(NodeId id) {
@@ -420,6 +450,7 @@ void Simulation::begin_heal() {
   for (NodeSlot& n : nodes_) {
     DiskFaults calm = n.disk->faults();
     calm.read_corruption = 0.0;
+    calm.sync_failures = 0.0;
     n.disk->set_faults(calm);
   }
   const AssertContextGuard guard(&assert_context_);

@@ -34,6 +34,9 @@ struct SimConfig {
   // The most events one run may process; reaching it stops the run and is
   // reported (RunOutcome::Stop::kStepBound), never a hang.
   std::uint64_t max_events = 100'000'000;
+  // How long a fail-stopped node stays down before it restarts (drawn per
+  // fail-stop from a stream of its own).
+  DurationRange fail_stop_restart_after{millis(10), millis(500)};
 };
 
 using NodeFactory = std::function<std::unique_ptr<Node>()>;
@@ -66,6 +69,7 @@ class SimEnv final : public Env {
   Rng& rng() override;
   void log(std::string_view text) override;
   void note(std::string_view what, std::uint64_t a, std::uint64_t b) override;
+  void fail_stop(std::string_view reason) override;
 
  private:
   Simulation* sim_;
@@ -99,6 +103,10 @@ class Simulation {
   // Faults, applied now. Crashing a down node or restarting an up one does nothing.
   void crash(NodeId node);
   void restart(NodeId node);
+  // The node stopped itself on a storage error (Env::fail_stop): a crash,
+  // traced with `reason`, and a restart scheduled. Safe from inside the node's
+  // own callback: the node object outlives the callback.
+  void fail_stop(NodeId node, std::string_view reason);
   std::uint64_t partition(const std::vector<NodeId>& side_a, const std::vector<NodeId>& side_b);
   bool heal(std::uint64_t partition_id);
   void clog(NodeId from, NodeId to, Micros duration_us);
@@ -169,6 +177,7 @@ class Simulation {
   TimerId set_timer(NodeId node, Micros after_us, TimerCallback callback);
   bool cancel_timer(TimerId id);
   void apply_action(const FaultAction& action);
+  void stop_node(NodeId node, std::uint64_t why, std::string_view reason);
   void record(TraceKind kind, NodeId node, NodeId peer, std::uint64_t a, std::uint64_t b,
               std::string_view text = {});
 
@@ -184,6 +193,9 @@ class Simulation {
   Network network_;
   EventQueue queue_;
   std::vector<NodeSlot> nodes_;
+  // Nodes that fail-stopped inside their own callback, destroyed after it.
+  std::vector<std::unique_ptr<Node>> stopped_;
+  Rng fail_stop_rng_;
   // Pools: a slot is reused once free, so steady state allocates nothing.
   // Deques keep references stable while a callback adds to them.
   std::deque<PendingTimer> timers_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -265,6 +266,88 @@ TEST(SimulationDeath, BadCallsAreClearAssertions) {
         add_script_node(sim, "a", inbox);
       },
       "two nodes named 'a'");
+}
+
+}  // namespace
+}  // namespace essim::sim
+
+namespace essim::sim {
+namespace {
+
+// Writes and syncs on every timer tick; stops itself when storage says no.
+class SyncingNode final : public Node {
+ public:
+  explicit SyncingNode(int* alive) : alive_(alive) { ++*alive_; }
+  ~SyncingNode() override { --*alive_; }
+  void on_start(Env& env) override { arm(env); }
+  void on_message(Env& /*env*/, const Message& /*message*/) override {}
+
+ private:
+  void arm(Env& env) {
+    env.set_timer(millis(1), [this](Env& e) {
+      const Bytes record{1, 2, 3};
+      if (!e.ok_or_fail_stop(e.storage().append("log", record))) return;
+      if (!e.ok_or_fail_stop(e.storage().sync("log"))) return;
+      ++synced_;  // touching the node after a successful sync is fine
+      arm(e);
+    });
+  }
+  int* alive_;
+  int synced_ = 0;
+};
+
+TEST(FailStop, AFailedSyncStopsTheNodeTracesACrashAndItRestarts) {
+  SimConfig config;
+  config.keep_trace = true;
+  config.disk.sync_failures = 0.3;
+  config.fail_stop_restart_after = {millis(5), millis(5)};
+  Simulation sim(2, config);
+  int alive = 0;
+  const NodeId id = sim.add_node("w", [&alive] { return std::make_unique<SyncingNode>(&alive); });
+  sim.start();
+  (void)sim.run_until(millis(200));
+  const Trace& trace = sim.trace();
+  ASSERT_GT(trace.count(TraceKind::kSyncFailure), 0U);
+  EXPECT_EQ(trace.count(TraceKind::kCrash), trace.count(TraceKind::kSyncFailure));
+  EXPECT_GE(trace.count(TraceKind::kRestart) + 1, trace.count(TraceKind::kCrash));
+  EXPECT_LE(alive, 1);  // a stopped node's object is gone once its callback returns
+  const auto& entries = trace.entries();
+  for (std::size_t i = 0; i + 1 < entries.size(); ++i) {
+    if (entries[i].kind != TraceKind::kSyncFailure) continue;
+    const TraceEntry& crash = entries[i + 1];
+    ASSERT_EQ(crash.kind, TraceKind::kCrash);
+    EXPECT_EQ(crash.node, id);
+    EXPECT_EQ(crash.b, 1U);
+    EXPECT_NE(crash.text.find("sync of 'log' failed"), std::string::npos) << crash.text;
+    // The restart comes after the configured down time.
+    const auto restart =
+        std::find_if(entries.begin() + static_cast<std::ptrdiff_t>(i) + 2, entries.end(),
+                     [](const TraceEntry& e) { return e.kind == TraceKind::kRestart; });
+    if (restart != entries.end()) {
+      EXPECT_EQ(restart->at_us, crash.at_us + millis(5));
+    }
+  }
+  // The disk kept only what was synced: whole records, never a failed tail.
+  const Bytes durable = sim.disk(id).durable_content("log").value();
+  EXPECT_EQ(durable.size() % 3, 0U);
+}
+
+TEST(FailStopDeath, ANodeThatTouchesItsDiskAfterStoppingIsAnAssertion) {
+  class Careless final : public Node {
+   public:
+    void on_start(Env& env) override {
+      env.fail_stop("test");
+      (void)env.storage().exists("x");
+    }
+    void on_message(Env& /*env*/, const Message& /*message*/) override {}
+  };
+  EXPECT_DEATH(
+      {
+        Simulation sim(1, SimConfig{});
+        sim.add_node("c", [] { return std::make_unique<Careless>(); });
+        sim.start();
+      },
+      "touched its disk after it stopped");
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 
 namespace essim::sim {
 
-class Status {
+// An error a node must handle (DESIGN.md: the default policy is fail-stop, see
+// Env::fail_stop). [[nodiscard]]: a dropped storage error is a lost write.
+class [[nodiscard]] Status {
  public:
   static Status ok() { return Status(); }
   static Status fail(std::string message) { return Status(std::move(message)); }
@@ -34,7 +36,10 @@ class Storage {
 
   // Appends to `file`, creating it when missing. Not durable until sync().
   virtual Status append(std::string_view file, ByteView bytes) = 0;
-  // Makes everything written to `file` so far durable. A missing file is an error.
+  // Makes everything written to `file` so far durable. A missing file is an
+  // error. A failed sync may have lost what was not yet durable (Linux drops
+  // the dirty pages on an fsync error): after one, the file holds only what
+  // earlier syncs made durable, and retrying cannot bring the rest back.
   virtual Status sync(std::string_view file) = 0;
   // Up to `length` bytes from `offset`; fewer at the end of the file. Reading a
   // missing file, or from past its end, is an error.

@@ -46,6 +46,8 @@ std::string_view to_string(TraceKind kind) {
       return "log";
     case TraceKind::kPhase:
       return "phase";
+    case TraceKind::kSyncFailure:
+      return "sync-failure";
   }
   return "unknown";
 }

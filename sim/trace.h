@@ -24,7 +24,7 @@ enum class TraceKind : std::uint8_t {
   kDelay,           // a = message id, b = extra delay in us
   kReorder,         // a = message id, b = jitter in us
   kTimer,           // a = timer id
-  kCrash,           // a = incarnation that ended
+  kCrash,           // a = incarnation that ended, b = 1 for a fail-stop (text = why)
   kRestart,         // a = new incarnation
   kSync,            // text = file, a = durable size after the sync
   kDiskCrash,       // text = file, a = bytes that survived, b = CrashOutcome
@@ -35,8 +35,10 @@ enum class TraceKind : std::uint8_t {
   kNote,            // text = what, a and b as the node chose (append, ack, checkpoint...)
   kLog,             // text = free text from a node
   kPhase,           // text = phase name (chaos, heal)
+  kSyncFailure,     // text = file, a = durable size kept, b = unsynced bytes lost
 };
-inline constexpr std::size_t kTraceKindCount = static_cast<std::size_t>(TraceKind::kPhase) + 1;
+inline constexpr std::size_t kTraceKindCount =
+    static_cast<std::size_t>(TraceKind::kSyncFailure) + 1;
 
 std::string_view to_string(TraceKind kind);
 
