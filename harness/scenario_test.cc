@@ -57,7 +57,8 @@ expect: {violation: no_lost_acknowledged_events, within_seeds: 9}
   EXPECT_TRUE(x.spec.crashes);
   EXPECT_TRUE(x.spec.crash_targets.store);
   EXPECT_FALSE(x.spec.crash_targets.bus);
-  EXPECT_TRUE(x.spec.crash_targets.projections);
+  EXPECT_FALSE(x.spec.crash_targets.projections);  // not every projection...
+  EXPECT_EQ(x.spec.crash_targets.named, std::vector<std::string>{"balances"});  // ...this one
   EXPECT_TRUE(x.spec.sim.disk.torn_writes);
   EXPECT_TRUE(x.spec.partitions);
   EXPECT_TRUE(x.spec.clogs);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,7 @@ class Simulation {
   Network network_;
   EventQueue queue_;
   std::vector<NodeSlot> nodes_;
+  std::set<std::string> names_;  // of nodes_, to refuse a second node of one name
   // Pools: a slot is reused once free, so steady state allocates nothing.
   // Deques keep references stable while a callback adds to them.
   std::deque<PendingTimer> timers_;
