@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -894,6 +895,11 @@ sim::Result<Scenario> parse_scenario(std::string_view text, const std::string& f
     return s;
   } catch (const LoadError& e) {
     return sim::Error{e.message};
+  } catch (const YAML::DeepRecursion& e) {
+    return sim::Error{
+        fmt::format("{}:{}:{}: lists and mappings are nested too deeply here; a "
+                    "scenario needs a few levels",
+                    file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1)};
   } catch (const YAML::ParserException& e) {
     return sim::Error{fmt::format("{}:{}:{}: not valid YAML: {}", file,
                                   std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1,
