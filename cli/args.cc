@@ -1,12 +1,8 @@
 #include "cli/args.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -122,37 +118,6 @@ std::optional<std::string> unwritable_dir(const std::string& path) {
   if (::access(p.c_str(), W_OK) != 0)
     return fmt::format("cannot write into {}: {} is not writable", path, p.string());
   return std::nullopt;
-}
-
-sim::Result<std::string> read_input(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    return sim::Error{fmt::format("{}: cannot open the file: {}", path, std::strerror(errno))};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return sim::Error{
-        fmt::format("{}: not a regular file (a folder, pipe or device); give a file", path)};
-  }
-  std::string text;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return sim::Error{fmt::format("{}: cannot read the file: {}", path, std::strerror(errno))};
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > max_bytes) {
-      ::close(fd);
-      return sim::Error{
-          fmt::format("{}: larger than {} bytes, the most essim reads here", path, max_bytes)};
-    }
-  }
-  ::close(fd);
-  return text;
 }
 
 std::string file_stem(std::string_view name) {

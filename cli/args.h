@@ -11,8 +11,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include "sim/result.h"
-
 namespace essim::cli {
 
 // A decimal whole number from 0 to 2^64 - 1, nothing else (no sign, no
@@ -31,12 +29,6 @@ std::optional<std::string> unknown_name(const CLI::App& app, int argc, const cha
 std::optional<std::string> unwritable_file(const std::string& path);
 // The same for a folder that will be created if missing.
 std::optional<std::string> unwritable_dir(const std::string& path);
-
-// The bytes of the regular file `path`, at most `max_bytes` of them. A FIFO,
-// a device or a folder is refused at once (reading one could block forever),
-// and so is a larger file; the error names the file and what to do.
-inline constexpr std::size_t kReportBytesMax = std::size_t{64} << 20;
-sim::Result<std::string> read_input(const std::string& path, std::size_t max_bytes);
 
 // `name` made safe as a file name in the current folder: letters, digits,
 // '-', '_' and '.', never starting with '.', never empty.

@@ -27,8 +27,10 @@ namespace essim::cli {
 
 namespace {
 
+// The largest report.json merge reads.
+constexpr std::size_t kReportBytesMax = std::size_t{64} << 20;
 // The most seeds one sweep may ask for (a sweep allocates nothing per seed).
-constexpr std::uint64_t kSeedsMax = 1'000'000'000'000ULL;
+constexpr std::uint64_t kSweepSeedsMax = 1'000'000'000'000ULL;
 
 // Loads one file, or prints its error.
 std::optional<harness::Scenario> load_one(const std::string& file,
@@ -418,9 +420,14 @@ int merge_command(const std::vector<std::string>& files, const std::string& dir)
   }
   std::vector<harness::ShardFile> shards;
   for (const std::string& file : files) {
-    const auto text = read_input(file, kReportBytesMax);
+    const auto text = harness::read_regular_file(file, kReportBytesMax, "a report.json file");
     if (!text.ok()) {
       fmt::print(stderr, "error: {}\n", text.error().message);
+      return kExitUsage;
+    }
+    if (text.value().size() > kReportBytesMax) {
+      fmt::print(stderr, "error: {}: larger than {} bytes; is it a report.json?\n", file,
+                 kReportBytesMax);
       return kExitUsage;
     }
     const nlohmann::json j = nlohmann::json::parse(text.value(), nullptr, false);
@@ -473,7 +480,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       ->capture_default_str();
   r->add_option("--seeds", run->seeds,
                 "Seeds per scenario (default: the scenario's 'seeds', or its expect.within_seeds)")
-      ->check(whole_number(1, kSeedsMax));
+      ->check(whole_number(1, kSweepSeedsMax));
   r->add_option("--jobs,-j", run->jobs, "Seeds run on this many threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

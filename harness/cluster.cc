@@ -1,42 +1,202 @@
 #include "harness/cluster.h"
 
+#include <algorithm>
+#include <set>
+#include <tuple>
+
 #include <fmt/format.h>
+
+#include "harness/names.h"
+#include "sim/assert.h"
 
 namespace essim::harness {
 
 namespace {
 
-std::vector<sim::NodeId> targets(const Cluster& c, const FaultTargets& t) {
+constexpr sim::NodeId kStoreId = 0;
+constexpr sim::NodeId kBusId = 1;
+
+sim::NodeId projection_id(std::size_t index) {
+  return static_cast<sim::NodeId>(2 + index);
+}
+
+sim::NodeId client_id(const ClusterSpec& spec, int index) {
+  return static_cast<sim::NodeId>(2 + spec.projections.size() + static_cast<std::size_t>(index));
+}
+
+std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets& t) {
   std::vector<sim::NodeId> nodes;
-  if (t.store) nodes.push_back(c.store);
-  if (t.bus) nodes.push_back(c.bus);
-  if (t.projections) nodes.insert(nodes.end(), c.projections.begin(), c.projections.end());
-  if (t.clients) nodes.insert(nodes.end(), c.clients.begin(), c.clients.end());
+  if (t.store) nodes.push_back(kStoreId);
+  if (t.bus) nodes.push_back(kBusId);
+  for (std::size_t i = 0; i < spec.projections.size(); ++i) {
+    const std::string& name = spec.projections[i].name;
+    if (t.projections || std::find(t.named.begin(), t.named.end(), name) != t.named.end())
+      nodes.push_back(projection_id(i));
+  }
+  if (t.clients) {
+    for (int i = 0; i < spec.clients; ++i) nodes.push_back(client_id(spec, i));
+  }
   return nodes;
 }
 
-std::vector<sim::NodeId> all_nodes(const Cluster& c) {
-  return targets(c, FaultTargets{});
+std::vector<sim::NodeId> all_ids(const ClusterSpec& spec) {
+  return target_ids(spec, FaultTargets{});
+}
+
+sim::Result<bool> check_duration(const char* what, sim::Micros us, sim::Micros min) {
+  if (us < min || us > sim::kDurationMax) {
+    return sim::Error{fmt::format("{} must be from {} to {}, not {}", what,
+                                  sim::format_duration(min),
+                                  sim::format_duration(sim::kDurationMax), us)};
+  }
+  return true;
+}
+
+sim::Result<bool> check_range(const char* what, const sim::DurationRange& r) {
+  if (r.min_us < 0 || r.max_us < r.min_us || r.max_us > sim::kDurationMax) {
+    return sim::Error{fmt::format("{} must be a range within 0..{}", what,
+                                  sim::format_duration(sim::kDurationMax))};
+  }
+  return true;
+}
+
+sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& registry) {
+  const model::Domain* domain = registry.domain(spec.domain);
+  if (domain == nullptr) return sim::Error{fmt::format("no domain '{}'", spec.domain)};
+  if (spec.clients < 0 || spec.clients > kClientsMax)
+    return sim::Error{fmt::format("clients must be from 0 to {}", kClientsMax)};
+  if (spec.projections.size() > kProjectionsMax)
+    return sim::Error{fmt::format("at most {} projections", kProjectionsMax)};
+  std::set<std::string, std::less<>> names{"store", "bus"};
+  for (const ProjectionSpec& p : spec.projections) {
+    if (const std::string problem = name_problem(p.name, NameRule::kWord); !problem.empty())
+      return sim::Error{fmt::format("the projection name '{}' {}", printable(p.name), problem)};
+    if (p.name.starts_with("client") || !names.insert(p.name).second)
+      return sim::Error{fmt::format("the node name '{}' is taken", p.name)};
+    const auto found = registry.handler(p.handler);
+    if (!found) return sim::Error{fmt::format("no projection handler '{}'", p.handler)};
+    if (found->domain != domain)
+      return sim::Error{fmt::format("'{}' is a handler of another domain", p.handler)};
+  }
+  return true;
+}
+
+sim::Result<bool> check_work(const ClusterSpec& spec, const model::Registry& registry) {
+  const auto kinds = registry.domain(spec.domain)->work_kinds();
+  std::uint64_t total = spec.mix.empty() ? kinds.size() : 0;
+  for (const model::WorkWeight& w : spec.mix) {
+    if (std::find(kinds.begin(), kinds.end(), w.kind) == kinds.end())
+      return sim::Error{fmt::format("the {} domain has no work '{}'", spec.domain, w.kind)};
+    total += w.weight;
+  }
+  if (total == 0 && spec.clients > 0) return sim::Error{"the workload mix has no positive weight"};
+  return check_duration("the interval between a client's operations", spec.client_interval_us, 1);
+}
+
+sim::Result<bool> check_times(const ClusterSpec& spec) {
+  for (const auto& [what, us, min] :
+       {std::tuple{"topology.store.group_commit", spec.store.group_commit_us, sim::Micros{0}},
+        std::tuple{"topology.store.commit_delay_max", spec.store.commit_delay_max_us,
+                   sim::Micros{0}},
+        std::tuple{"topology.bus.poll_every", spec.bus.poll_every_us, sim::Micros{1}},
+        std::tuple{"topology.bus.redelivery_after", spec.bus.redeliver_after_us, sim::Micros{1}},
+        std::tuple{"heal_max", spec.heal_max_us, sim::Micros{1}}}) {
+    if (auto ok = check_duration(what, us, min); !ok) return ok;
+  }
+  if (auto ok = check_range("topology.store.fsync", spec.store.fsync_latency); !ok) return ok;
+  if (spec.chaos_us < 0 || spec.chaos_us > sim::kChaosMax)
+    return sim::Error{
+        fmt::format("duration must be at most {}", sim::format_duration(sim::kChaosMax))};
+  for (const auto& [what, r] :
+       {std::pair{"faults.network.latency", spec.sim.network.latency},
+        std::pair{"faults.network.delay_extra", spec.sim.network.delay_extra},
+        std::pair{"faults.network.jitter", spec.sim.network.reorder_jitter}}) {
+    if (auto ok = check_range(what, r); !ok) return ok;
+  }
+  return spec.sim.network.validate();
+}
+
+sim::Result<bool> check_faults(const ClusterSpec& spec) {
+  const sim::FaultConfig faults = fault_config(spec);
+  for (const auto& [what, r] : {std::pair{"faults.crashes.every", spec.crash_every},
+                                std::pair{"faults.crashes.restart_after", spec.restart_after},
+                                std::pair{"faults.partitions.every", spec.partition_every},
+                                std::pair{"faults.partitions.heal_after", spec.heal_after},
+                                std::pair{"faults.clogs.every", spec.clog_every},
+                                std::pair{"faults.clogs.duration", spec.clog_duration}}) {
+    if (auto ok = check_range(what, r); !ok) return ok;
+  }
+  if (auto ok = faults.validate(static_cast<sim::NodeId>(node_count(spec))); !ok) return ok;
+  const std::uint64_t bound = sim::fault_plan_bound(faults, spec.chaos_us).total();
+  if (bound > sim::kFaultPlanEntriesMax) {
+    return sim::Error{fmt::format("the fault plan could hold {} entries, above the {} allowed",
+                                  bound, sim::kFaultPlanEntriesMax)};
+  }
+  return true;
+}
+
+// A script's decisions name nodes of this cluster and stay within the bounds.
+sim::Result<bool> check_script(const ClusterSpec& spec) {
+  if (!spec.script) return true;
+  const Decisions& d = *spec.script;
+  const auto count = static_cast<sim::NodeId>(node_count(spec));
+  if (d.chaos_us < 0 || d.chaos_us > sim::kChaosMax)
+    return sim::Error{"repro.chaos is out of range"};
+  for (const sim::FaultAction& f : d.faults) {
+    bool known = f.at_us >= 0 && f.at_us <= sim::kChaosMax && f.duration_us >= 0 &&
+                 f.duration_us <= sim::kDurationMax;
+    if (f.kind == sim::FaultKind::kCrash || f.kind == sim::FaultKind::kRestart ||
+        f.kind == sim::FaultKind::kClog)
+      known = known && f.node < count;
+    if (f.kind == sim::FaultKind::kClog) known = known && f.peer < count;
+    for (const sim::NodeId n : f.side_a) known = known && n < count;
+    for (const sim::NodeId n : f.side_b) known = known && n < count;
+    if (!known)
+      return sim::Error{fmt::format("the repro fault '{}' is out of range", sim::describe(f))};
+  }
+  for (const sim::MessageFate& m : d.messages) {
+    if (m.from >= count || m.to >= count || m.amount_us < 0 || m.amount_us > sim::kDurationMax)
+      return sim::Error{"a repro message names an unknown node or is out of range"};
+  }
+  for (const model::PlannedWork& w : d.work) {
+    if (static_cast<int>(w.client) >= spec.clients || w.at_us < 0 || w.at_us > sim::kChaosMax)
+      return sim::Error{"a repro work entry names an unknown client or is out of range"};
+  }
+  return true;
 }
 
 }  // namespace
 
+std::size_t node_count(const ClusterSpec& spec) {
+  return 2 + spec.projections.size() + static_cast<std::size_t>(std::max(0, spec.clients));
+}
+
+sim::FaultConfig fault_config(const ClusterSpec& spec) {
+  sim::FaultConfig faults;
+  faults.crashes = {spec.crashes, spec.crash_every, target_ids(spec, spec.crash_targets),
+                    spec.restart_after};
+  faults.partitions = {spec.partitions, spec.partition_every, spec.heal_after, all_ids(spec)};
+  faults.clogs = {spec.clogs, spec.clog_every, spec.clog_duration, all_ids(spec)};
+  return faults;
+}
+
+sim::Result<bool> check_spec(const ClusterSpec& spec, const model::Registry& registry) {
+  if (auto ok = check_nodes(spec, registry); !ok) return ok;
+  if (auto ok = check_work(spec, registry); !ok) return ok;
+  if (auto ok = check_times(spec); !ok) return ok;
+  if (auto ok = check_faults(spec); !ok) return ok;
+  return check_script(spec);
+}
+
 sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std::uint64_t seed,
                                                     const model::Registry& registry) {
+  if (auto ok = check_spec(spec, registry); !ok) return ok.error();
+  // From here on nothing can fail: check_spec said so.
   auto c = std::make_unique<Cluster>();
   c->domain = registry.domain(spec.domain);
-  if (c->domain == nullptr) return sim::Error{fmt::format("no domain '{}'", spec.domain)};
-  if (spec.clients < 0) return sim::Error{"clients must not be negative"};
-  if (auto valid = spec.sim.network.validate(); !valid.ok()) return valid.error();
   std::vector<model::WorkWeight> mix = spec.mix;
   if (mix.empty()) {
     for (const std::string& kind : c->domain->work_kinds()) mix.push_back({kind, 1});
-  }
-  for (const model::WorkWeight& w : mix) {
-    const auto kinds = c->domain->work_kinds();
-    if (std::find(kinds.begin(), kinds.end(), w.kind) == kinds.end()) {
-      return sim::Error{fmt::format("the {} domain has no work '{}'", spec.domain, w.kind)};
-    }
   }
   sim::SimConfig sim_config = spec.sim;
   c->chaos_us = spec.chaos_us;
@@ -58,39 +218,38 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     c->work_log.script(spec.script->work);
   }
 
-  // Ids are known before the nodes exist: store 0, bus 1, projections, clients.
-  const sim::NodeId store = 0;
-  const sim::NodeId bus = 1;
   std::vector<sim::NodeId> projection_ids;
-  for (std::size_t i = 0; i < spec.projections.size(); ++i) {
-    projection_ids.push_back(static_cast<sim::NodeId>(2 + i));
-  }
+  for (std::size_t i = 0; i < spec.projections.size(); ++i)
+    projection_ids.push_back(projection_id(i));
 
   model::StoreConfig store_config = spec.store;
   store_config.bugs = spec.bugs;
   c->store = s.add_node(
       "store", [store_config] { return std::make_unique<model::StoreNode>(store_config); });
+  ESSIM_ASSERT(c->store == kStoreId);
   model::BusConfig bus_config = spec.bus;
-  bus_config.store = store;
+  bus_config.store = kStoreId;
   bus_config.subscribers = projection_ids;
   bus_config.bugs = spec.bugs;
   c->bus = s.add_node("bus", [bus_config] { return std::make_unique<model::BusNode>(bus_config); });
+  ESSIM_ASSERT(c->bus == kBusId);
   for (const ProjectionSpec& p : spec.projections) {
-    auto found = registry.handler(p.handler);
-    if (!found) return sim::Error{fmt::format("no projection handler '{}'", p.handler)};
+    const auto found = registry.handler(p.handler);
+    ESSIM_ASSERT(found.has_value());
     model::ProjectionConfig config;
     config.domain = found->domain;
     config.handler = found->handler;
     config.dedup = p.dedup;
-    config.bus = bus;
+    config.bus = kBusId;
     config.bugs = spec.bugs;
     c->projections.push_back(
         s.add_node(p.name, [config] { return std::make_unique<model::ProjectionNode>(config); }));
+    ESSIM_ASSERT(c->projections.back() == projection_ids[c->projections.size() - 1]);
     c->handlers.push_back(found->handler);
   }
   for (int i = 0; i < spec.clients; ++i) {
     model::ClientConfig config;
-    config.store = store;
+    config.store = kStoreId;
     config.domain = c->domain;
     config.index = static_cast<std::uint32_t>(i);
     config.mix = mix;
@@ -103,15 +262,9 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     c->clients.push_back(s.add_node(fmt::format("client{}", i), [config] {
       return std::make_unique<model::ClientNode>(config);
     }));
+    ESSIM_ASSERT(c->clients.back() == client_id(spec, i));
   }
-
-  sim::FaultConfig faults;
-  faults.crashes = {spec.crashes, spec.crash_every, targets(*c, spec.crash_targets),
-                    spec.restart_after};
-  faults.partitions = {spec.partitions, spec.partition_every, spec.heal_after, all_nodes(*c)};
-  faults.clogs = {spec.clogs, spec.clog_every, spec.clog_duration, all_nodes(*c)};
-  if (auto valid = faults.validate(s.node_count()); !valid.ok()) return valid.error();
-  c->plan = sim::plan_faults(faults, sim::Rng(seed).split("faults"), spec.chaos_us);
+  c->plan = sim::plan_faults(fault_config(spec), sim::Rng(seed).split("faults"), spec.chaos_us);
   if (spec.script) c->plan.actions = spec.script->faults;
   return c;
 }

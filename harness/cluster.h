@@ -29,12 +29,18 @@ struct ProjectionSpec {
   model::Dedup dedup = model::Dedup::kAtomicCheckpoint;
 };
 
-// Which nodes a fault family may hit, by role.
+// The limits of one cluster (scenarios/README.md, "Limits"). The network
+// holds a link per ordered pair of nodes, so nodes cost quadratic memory.
+inline constexpr std::size_t kProjectionsMax = 256;
+inline constexpr int kClientsMax = 64;
+
+// Which nodes a fault family may hit, by role, plus projections by name.
 struct FaultTargets {
   bool store = true;
   bool bus = true;
-  bool projections = true;
+  bool projections = true;  // every projection
   bool clients = true;
+  std::vector<std::string> named{};  // these projections (when not every one)
 };
 
 // What a run decided, made explicit: every planned fault, every message's
@@ -118,7 +124,17 @@ struct CheckedRun {
 CheckedRun check_cluster(Cluster& cluster, const ClusterSpec& spec,
                          const std::vector<std::string>& property_names = {});
 
-// Builds the cluster for `seed`. The error names what is wrong with `spec`.
+// Node ids are fixed by the spec: store 0, bus 1, projections, then clients.
+std::size_t node_count(const ClusterSpec& spec);
+// The fault families of `spec` as the fault plan sees them (node ids as above).
+sim::FaultConfig fault_config(const ClusterSpec& spec);
+// Every reason build_cluster could refuse `spec`, found before anything is
+// built; the scenario loader runs it too (after its own located checks), so
+// a scenario it accepted always builds.
+sim::Result<bool> check_spec(const ClusterSpec& spec, const model::Registry& registry);
+
+// Builds the cluster for `seed`. The error (from check_spec) names what is
+// wrong with `spec`.
 sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std::uint64_t seed,
                                                     const model::Registry& registry);
 // Runs the chaos phase, then the heal phase until quiet or `heal_max_us`.

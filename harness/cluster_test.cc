@@ -330,3 +330,65 @@ TEST(Decisions, ARecordedRunReplaysFromItsScriptAlone) {
 
 }  // namespace
 }  // namespace essim::harness
+
+namespace essim::harness {
+namespace {
+
+// Every reason to refuse a spec is found by check_spec, before anything is
+// built, and build_cluster gives the same answer.
+TEST(Cluster, CheckSpecRefusesWhatCannotRun) {
+  const auto& registry = model::Registry::builtin();
+  const auto refused = [&](ClusterSpec spec, const std::string& fragment) {
+    const auto checked = check_spec(spec, registry);
+    EXPECT_FALSE(checked.ok()) << fragment;
+    if (checked.ok()) return;
+    EXPECT_NE(checked.error().message.find(fragment), std::string::npos) << checked.error().message;
+    EXPECT_FALSE(build_cluster(spec, 1, registry).ok());
+  };
+  ClusterSpec spec;
+  spec.projections = {{"balances", "bank.balances"}};
+  ASSERT_TRUE(check_spec(spec, registry).ok());
+  ClusterSpec s = spec;
+  s.projections[0].name = "";
+  refused(s, "must not be empty");
+  s = spec;
+  s.projections[0].handler = "inventory.available";
+  refused(s, "another domain");
+  s = spec;
+  s.crashes = true;
+  s.crash_targets = {.store = false, .bus = false, .projections = false, .clients = true};
+  s.clients = 0;
+  refused(s, "faults.crashes.targets needs at least 1 node");
+  s = spec;
+  s.store.group_commit_us = sim::kTimeMax;
+  refused(s, "topology.store.group_commit must be from 0s to 86400s");
+  s = spec;
+  s.sim.network.latency = {0, sim::kDurationMax + 1};
+  refused(s, "faults.network.latency must be a range");
+  s = spec;
+  s.crashes = true;
+  s.crash_every = {1, 1};
+  s.chaos_us = sim::seconds(3600);
+  refused(s, "the fault plan could hold");
+  s = spec;
+  s.mix = {{"deposit", 0}};
+  refused(s, "no positive weight");
+}
+
+// The most projections a scenario may have build quickly: the network is
+// sized once, not once per node.
+TEST(Cluster, BuildsTheMostProjections) {
+  ClusterSpec spec;
+  for (std::size_t i = 0; i < kProjectionsMax; ++i)
+    spec.projections.push_back({fmt::format("p{}", i), "bank.balances"});
+  spec.chaos_us = sim::millis(20);
+  auto built = build_cluster(spec, 1, model::Registry::builtin());
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_EQ(built.value()->projections.size(), kProjectionsMax);
+  EXPECT_EQ(built.value()->sim->node_count(), node_count(spec));
+  spec.projections.push_back({"one-more", "bank.balances"});
+  EXPECT_FALSE(check_spec(spec, model::Registry::builtin()).ok());
+}
+
+}  // namespace
+}  // namespace essim::harness

@@ -68,7 +68,7 @@ void trim_failures(std::vector<reports::FailureReport>& failures, std::size_t pe
 }  // namespace
 
 std::string scenario_digest(const Scenario& scenario) {
-  return hex(fnv1a(scenario.text));
+  return hex(fnv1a(scenario.source));
 }
 
 std::string sweep_id(const Scenario& scenario, const SweepPlan& plan) {

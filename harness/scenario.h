@@ -27,9 +27,7 @@ struct Expectation {
 
 struct Scenario {
   const model::Registry* registry = nullptr;  // the one it was loaded against
-  std::string file;  // as given on the command line
-  std::string text;  // the file's bytes as loaded: repro files and sweep ids use these,
-                     // never a second read of a file that may have changed
+  std::string file;                           // as given on the command line
   std::string name;
   std::string description;
   std::uint64_t seeds = 100;  // default sweep size
@@ -39,13 +37,27 @@ struct Scenario {
   // A repro file (written by 'essim shrink'): the one seed it replays; its
   // decisions are in spec.script.
   std::optional<std::uint64_t> repro_seed;
+  // The text it was loaded from, so that nothing needs to read the file again
+  // (it may have changed, or be a pipe).
+  std::string source;
 };
 
+// Limits (scenarios/README.md, "Limits").
 inline constexpr std::size_t kScenarioBytesMax = 1U << 20;
+inline constexpr std::uint64_t kSeedsMax = 1'000'000;  // seeds:, expect.within_seeds
 
-// Parses `text` as the scenario file `file`. Errors read "file:line:column: what".
+// Parses `text` as the scenario file `file`. Errors read "file:line:column: what"
+// (line and column from 1). A scenario it returns builds: check_spec passes.
 sim::Result<Scenario> parse_scenario(std::string_view text, const std::string& file,
                                      const model::Registry& registry);
+// Reads `file`, a regular file of at most kScenarioBytesMax bytes (a FIFO,
+// directory or device is refused without blocking), and parses it.
+// The bytes of the regular file `file`: at most max_bytes + 1 of them, so a
+// caller can tell a file that is too large. A FIFO, device, socket or folder
+// is refused at once, never read (it could block forever); `what` says what
+// the file should have been ("a scenario file; give a .yaml file").
+sim::Result<std::string> read_regular_file(const std::string& file, std::size_t max_bytes,
+                                           std::string_view what);
 sim::Result<Scenario> load_scenario(const std::string& file, const model::Registry& registry);
 
 // The nearest of `candidates` to `word` (edit distance at most 3), or "".

@@ -57,7 +57,8 @@ expect: {violation: no_lost_acknowledged_events, within_seeds: 9}
   EXPECT_TRUE(x.spec.crashes);
   EXPECT_TRUE(x.spec.crash_targets.store);
   EXPECT_FALSE(x.spec.crash_targets.bus);
-  EXPECT_TRUE(x.spec.crash_targets.projections);
+  EXPECT_FALSE(x.spec.crash_targets.projections);  // not every projection...
+  EXPECT_EQ(x.spec.crash_targets.named, std::vector<std::string>{"balances"});  // ...this one
   EXPECT_TRUE(x.spec.sim.disk.torn_writes);
   EXPECT_TRUE(x.spec.partitions);
   EXPECT_TRUE(x.spec.clogs);
@@ -168,6 +169,284 @@ TEST(Scenario, ReproErrorsNameTheNode) {
                 .error()
                 .message.find("there is no client 9"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace essim::harness
+
+// ---- issue 12: the schema declared once, files that are not scenarios, and
+// any mutation of a valid scenario either fails located or builds and runs.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include <rapidcheck/gtest.h>
+
+#include "harness/scenario_schema.h"
+
+namespace essim::harness {
+namespace {
+
+// The schema.json object that describes `path` ("topology.projections[]").
+nlohmann::json schema_object(const nlohmann::json& root, std::string_view path) {
+  nlohmann::json node = root;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t end = path.find('.', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string part(path.substr(start, end - start));
+    const bool item = part.ends_with("[]");
+    if (item) part.resize(part.size() - 2);
+    node = node["properties"][part];
+    if (node.contains("oneOf")) {  // expect: 'pass' or a mapping
+      nlohmann::json mapping;
+      for (const nlohmann::json& choice : node["oneOf"]) {
+        if (choice.value("type", "") == "object") mapping = choice;
+      }
+      node = mapping;
+    }
+    if (item) node = node["items"];
+    start = end + 1;
+  }
+  return node;
+}
+
+TEST(Scenario, KeyTablesMatchTheJsonSchema) {
+  std::ifstream in(ESSIM_SOURCE_DIR "/scenarios/schema.json");
+  ASSERT_TRUE(in);
+  const nlohmann::json root = nlohmann::json::parse(in);
+  for (const schema::Section& section : schema::kSections) {
+    SCOPED_TRACE(std::string(section.path));
+    const nlohmann::json object = schema_object(root, section.path);
+    ASSERT_TRUE(object.contains("properties")) << "'" << section.path << "' not in schema.json";
+    EXPECT_EQ(object["additionalProperties"], false) << section.path;
+    std::set<std::string> json_keys, json_required, table_keys, table_required;
+    for (auto it = object["properties"].begin(); it != object["properties"].end(); ++it)
+      json_keys.insert(it.key());
+    if (object.contains("required")) {
+      for (const auto& key : object["required"]) json_required.insert(key.get<std::string>());
+    }
+    for (const schema::Key& key : section.keys) {
+      table_keys.emplace(key.name);
+      if (key.required) table_required.emplace(key.name);
+    }
+    EXPECT_EQ(table_keys, json_keys) << "keys of '" << section.path << "'";
+    EXPECT_EQ(table_required, json_required) << "required keys of '" << section.path << "'";
+  }
+}
+
+// Every mapping of schema.json that lists its keys has a table.
+TEST(Scenario, EveryJsonSchemaSectionHasATable) {
+  std::ifstream in(ESSIM_SOURCE_DIR "/scenarios/schema.json");
+  const nlohmann::json root = nlohmann::json::parse(in);
+  std::set<std::string> tables;
+  for (const schema::Section& section : schema::kSections) tables.emplace(section.path);
+  std::function<void(const nlohmann::json&, const std::string&)> walk =
+      [&](const nlohmann::json& node, const std::string& path) {
+        if (!node.is_object()) return;
+        if (node.contains("properties") && node.value("additionalProperties", true) == false) {
+          EXPECT_EQ(tables.count(path), 1U) << "schema.json section '" << path << "' has no table";
+          for (const auto& [key, value] : node["properties"].items()) {
+            walk(value, path.empty() ? key : path + "." + key);
+          }
+        }
+        if (node.contains("items")) walk(node["items"], path + "[]");
+        if (node.contains("oneOf")) {
+          for (const nlohmann::json& choice : node["oneOf"]) walk(choice, path);
+        }
+      };
+  walk(root, "");
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "essim-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(Scenario, RefusesWhatIsNotARegularFileWithoutBlocking) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string fifo = dir.path() + "/fifo.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto& registry = model::Registry::builtin();
+  EXPECT_EQ(load_scenario(fifo, registry).error().message,
+            fifo + ":1:1: this is a FIFO (named pipe), not a scenario file; give a .yaml file");
+  EXPECT_EQ(load_scenario(dir.path(), registry).error().message,
+            dir.path() + ":1:1: this is a directory, not a scenario file; give a .yaml file");
+  EXPECT_EQ(load_scenario("/dev/zero", registry).error().message,
+            "/dev/zero:1:1: this is a device, not a scenario file; give a .yaml file");
+  EXPECT_EQ(load_scenario(dir.path() + "/none.yaml", registry).error().message,
+            dir.path() + "/none.yaml:1:1: cannot open the file: No such file or directory");
+}
+
+TEST(Scenario, KeepsItsSourceText) {
+  const std::string text = "name: a\ndomain: bank\n";
+  EXPECT_EQ(parse(text).value().source, text);
+}
+
+TEST(Scenario, NamedCrashTargetIsThatProjectionOnly) {
+  const auto s = parse(
+      "name: a\ndomain: bank\ntopology:\n  clients: 1\n  projections:\n"
+      "    - {name: balances, handler: bank.balances}\n"
+      "    - {name: transfers, handler: bank.transfers}\n"
+      "faults: {crashes: {every: 10ms, targets: [transfers]}}\n");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const sim::FaultConfig faults = fault_config(s.value().spec);
+  EXPECT_EQ(faults.crashes.targets, std::vector<sim::NodeId>{3});  // store 0, bus 1, balances 2
+}
+
+// A small valid scenario that runs in milliseconds, with every section.
+constexpr std::string_view kValid = R"(name: mutant
+description: a scenario to mutate
+domain: bank
+seeds: 3
+duration: 100ms
+heal_max: 2s
+topology:
+  clients: 2
+  snapshot_every: 5
+  store: {group_commit: 1ms, fsync: 500us..2ms, commit_delay_max: 1ms, pending_max: 64}
+  bus: {poll_every: 5ms, redelivery_after: 50ms, window: 16}
+  projections:
+    - {name: balances, handler: bank.balances, dedup: atomic-checkpoint}
+    - {name: transfers, handler: bank.transfers, dedup: event-id}
+workload: {rate: 100/s, mix: {open: 1, deposit: 4, withdraw: 3, transfer: 2}}
+faults:
+  network: {latency: 1ms..5ms, drop: 0.02, duplicate: 0.05, delay: 0.01, delay_extra: 5ms..20ms, reorder: 0.1, jitter: 0..3ms}
+  crashes: {every: 20ms..50ms, targets: [store, balances, clients], restart_after: 1ms..20ms}
+  disk: {torn_writes: true, read_corruption: 0.001}
+  partitions: {every: 30ms..60ms, heal_after: 5ms..20ms}
+  clogs: {every: 30ms..60ms, duration: 1ms..10ms}
+properties: [money_conserved, no_lost_acknowledged_events]
+expect: pass
+repro:
+  seed: 5
+  chaos: 80ms
+  faults:
+    - {at: 10ms, crash: store}
+    - {at: 20ms, restart: store}
+    - {at: 30ms, partition: 1, side_a: [store], side_b: [bus, client1]}
+    - {at: 40ms, heal: 1}
+    - {at: 50ms, clog: [client0, store], for: 5ms}
+  messages:
+    - {from: client0, to: store, message: 2, fate: delay, by: 4ms}
+    - {from: store, to: client0, message: 1, fate: drop}
+  work:
+    - {client: 1, at: 12ms, kind: deposit, seed: 7}
+)";
+
+// Changes a number: the values most likely to stay well-formed YAML and
+// still reach the loader's range checks.
+std::string mutate_digits(std::string text) {
+  std::vector<std::size_t> digits;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] >= '0' && text[i] <= '9') digits.push_back(i);
+  }
+  const std::size_t at = digits[*rc::gen::inRange<std::size_t>(0, digits.size())];
+  switch (*rc::gen::inRange(0, 3)) {
+    case 0:
+      text[at] = static_cast<char>('0' + *rc::gen::inRange(0, 10));
+      break;
+    case 1:
+      text.insert(at, std::string(static_cast<std::size_t>(*rc::gen::inRange(1, 25)), '9'));
+      break;
+    default:
+      text.erase(at, 1);
+  }
+  return text;
+}
+
+std::string mutate_bytes(std::string text) {
+  const auto edits = *rc::gen::inRange(1, 4);
+  for (int i = 0; i < edits && !text.empty(); ++i) {
+    const auto at = *rc::gen::inRange<std::size_t>(0, text.size());
+    const auto byte = static_cast<char>(*rc::gen::elementOf(
+        std::vector<int>{'0', '9', '.',  ':',  '-',  '[',  ']',
+                         '{', '}', ',',  ' ',  '\n', '#',  '&',
+                         '*', '!', '"',  '\'', '\t', 'h',  'm',
+                         's', 'u', 0x00, 0x07, 0xC3, 0xFF, *rc::gen::inRange(0, 256)}));
+    switch (*rc::gen::inRange(0, 3)) {
+      case 0:
+        text[at] = byte;
+        break;
+      case 1:
+        text.insert(at, 1, byte);
+        break;
+      default:
+        text.erase(at, 1);
+    }
+  }
+  return text;
+}
+
+// Swaps two words or values of the text: keys trade places with values,
+// durations with names, numbers with lists.
+std::string swap_tokens(const std::string& text) {
+  static const std::regex word("[A-Za-z0-9_.]+");
+  std::vector<std::pair<std::size_t, std::size_t>> tokens;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), word); it != std::sregex_iterator();
+       ++it) {
+    tokens.emplace_back(static_cast<std::size_t>(it->position()),
+                        static_cast<std::size_t>(it->length()));
+  }
+  auto a = *rc::gen::inRange<std::size_t>(0, tokens.size());
+  auto b = *rc::gen::inRange<std::size_t>(0, tokens.size());
+  if (a > b) std::swap(a, b);
+  if (a == b) return text;
+  const auto [a_at, a_length] = tokens[a];
+  const auto [b_at, b_length] = tokens[b];
+  return text.substr(0, a_at) + text.substr(b_at, b_length) +
+         text.substr(a_at + a_length, b_at - a_at - a_length) + text.substr(a_at, a_length) +
+         text.substr(b_at + b_length);
+}
+
+RC_GTEST_PROP(ScenarioProperty, AnyMutationFailsLocatedOrBuildsAndRuns, ()) {
+  const int how = *rc::gen::inRange(0, 3);
+  const std::string valid(kValid);
+  const std::string text = how == 0   ? mutate_bytes(valid)
+                           : how == 1 ? mutate_digits(valid)
+                                      : swap_tokens(valid);
+  const auto loaded = parse(text);
+  RC_TAG(loaded.ok() ? "loaded" : "refused");
+  if (!loaded.ok()) {
+    static const std::regex located("^s\\.yaml:([0-9]+):([0-9]+): [^\\n]+$");
+    std::smatch m;
+    const std::string& message = loaded.error().message;
+    RC_ASSERT(std::regex_match(message, m, located));
+    RC_ASSERT(std::stoi(m[1].str()) >= 1);
+    RC_ASSERT(std::stoi(m[2].str()) >= 1);
+    return;
+  }
+  // Short: a mutation may lengthen the run, not the test. Shortening the
+  // phases keeps the spec valid (fewer faults, no later times).
+  ClusterSpec spec = loaded.value().spec;
+  spec.chaos_us = std::min<sim::Micros>(spec.chaos_us, sim::millis(100));
+  spec.heal_max_us = std::min<sim::Micros>(spec.heal_max_us, sim::seconds(2));
+  spec.client_interval_us = std::max<sim::Micros>(spec.client_interval_us, 1'000);
+  auto built = build_cluster(spec, 1, model::Registry::builtin());
+  RC_ASSERT(built.ok());
+  run_cluster(*built.value(), spec);
+  (void)check_cluster(*built.value(), spec, loaded.value().properties);
+}
+
+TEST(Scenario, TheMutationBaseIsValid) {
+  const auto s = parse(std::string(kValid));
+  ASSERT_TRUE(s.ok()) << s.error().message;
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ class Shrinker {
   void one_at_a_time();
   void shorten_chaos();
   void shorten_delays();
+  void drop_unfired();
 
   const Scenario& scenario_;
   std::uint64_t seed_;
@@ -212,6 +213,21 @@ void Shrinker::shorten_delays() {
   }
 }
 
+// A shorter chaos phase leaves planned faults that never fire: a crash,
+// partition or clog after the chaos phase, a restart or heal after the heal
+// bound. A repro file may not hold them (the loader refuses decisions that
+// never fire), so they go when the failure does not need their scheduling.
+void Shrinker::drop_unfired() {
+  const sim::Micros chaos_end = best_.chaos_us;
+  const sim::Micros run_end = chaos_end + scenario_.spec.heal_max_us;
+  Decisions candidate = best_;
+  std::erase_if(candidate.faults, [&](const sim::FaultAction& f) {
+    const bool late_heal = f.kind == sim::FaultKind::kRestart || f.kind == sim::FaultKind::kHeal;
+    return f.at_us >= (late_heal ? run_end : chaos_end);
+  });
+  if (candidate.faults.size() != best_.faults.size()) (void)attempt(candidate);
+}
+
 ShrinkResult Shrinker::go() {
   ShrinkResult r;
   Decisions recorded;
@@ -244,6 +260,7 @@ ShrinkResult Shrinker::go() {
     }
     shorten_chaos();
     shorten_delays();
+    drop_unfired();
   }
   r.shrunk = best_;
   r.shrunk_steps = best_trial_.steps;
@@ -271,7 +288,7 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
 std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r) {
   // The text loaded, not a second read of the file: it may have changed, or
   // be a pipe that gives its bytes once.
-  YAML::Node root = YAML::Load(scenario.text);
+  YAML::Node root = YAML::Load(scenario.source);
   const std::vector<std::string> names = node_names(scenario.spec);
   auto name = [&](sim::NodeId id) { return id < names.size() ? names[id] : std::to_string(id); };
   root["name"] = fmt::format("{}-repro-seed{}", scenario.name, seed);

@@ -80,8 +80,49 @@ Result<bool> FaultConfig::validate(NodeId node_count) const {
   return true;
 }
 
+namespace {
+
+// How many times a family spaced by `every` can fire within `chaos_us`: the
+// k-th draw lands at or after k * every.min_us, and only draws before the end
+// count.
+std::uint64_t draws_max(const DurationRange& every, Micros chaos_us) {
+  ESSIM_ASSERT(every.min_us > 0);
+  const auto chaos = static_cast<std::uint64_t>(chaos_us);
+  const auto min = static_cast<std::uint64_t>(every.min_us);
+  return chaos / min + 1;
+}
+
+}  // namespace
+
+FaultPlanBound fault_plan_bound(const FaultConfig& config, Micros chaos_us) {
+  ESSIM_ASSERT(chaos_us >= 0);
+  ESSIM_ASSERT(chaos_us <= kTimeMax);
+  FaultPlanBound bound;
+  // A draw count is at most kTimeMax, so each product stays below 2^64 for
+  // node lists shorter than 2^31.
+  if (config.crashes.enabled) bound.crashes = 2 * draws_max(config.crashes.every, chaos_us);
+  if (config.partitions.enabled) {
+    ESSIM_ASSERT(config.partitions.nodes.size() < (std::uint64_t{1} << 31));
+    bound.partitions =
+        draws_max(config.partitions.every, chaos_us) * (2 + config.partitions.nodes.size());
+  }
+  if (config.clogs.enabled) bound.clogs = draws_max(config.clogs.every, chaos_us);
+  return bound;
+}
+
+std::uint64_t entries(const FaultPlan& plan) {
+  std::uint64_t n = 0;
+  for (const FaultAction& a : plan.actions) n += 1 + a.side_a.size() + a.side_b.size();
+  return n;
+}
+
 FaultPlan plan_faults(const FaultConfig& config, const Rng& rng, Micros chaos_us) {
   ESSIM_ASSERT_MSG(chaos_us >= 0, "a chaos phase cannot be negative");
+  const std::uint64_t bound = fault_plan_bound(config, chaos_us).total();
+  ESSIM_ASSERT_MSG(bound <= kFaultPlanEntriesMax,
+                   fmt::format("a fault plan of up to {} entries, above the {} allowed; the "
+                               "scenario loader should have refused it",
+                               bound, kFaultPlanEntriesMax));
   FaultPlan plan;
   if (config.crashes.enabled) {
     ESSIM_ASSERT(!config.crashes.targets.empty());
@@ -139,6 +180,7 @@ FaultPlan plan_faults(const FaultConfig& config, const Rng& rng, Micros chaos_us
   }
   std::stable_sort(plan.actions.begin(), plan.actions.end(),
                    [](const FaultAction& a, const FaultAction& b) { return a.at_us < b.at_us; });
+  ESSIM_ASSERT(entries(plan) <= bound);
   return plan;
 }
 

@@ -71,7 +71,25 @@ struct FaultConfig {
   Result<bool> validate(NodeId node_count) const;
 };
 
-// Draws a plan for a chaos phase of `chaos_us` from `rng`. Each fault family
+// A plan is drawn whole before a run starts, so its size is bounded: at most
+// this many entries, counting each action once and each node a partition
+// names once more.
+inline constexpr std::uint64_t kFaultPlanEntriesMax = 1'000'000;
+
+// The most entries each family can add to a plan of `chaos_us`, whatever the
+// seed (each family draws at most ceil(chaos / every.min) times).
+struct FaultPlanBound {
+  std::uint64_t crashes = 0;
+  std::uint64_t partitions = 0;
+  std::uint64_t clogs = 0;
+  std::uint64_t total() const { return crashes + partitions + clogs; }
+};
+// REQUIRES: config.validate() passed; 0 <= chaos_us <= kTimeMax.
+FaultPlanBound fault_plan_bound(const FaultConfig& config, Micros chaos_us);
+std::uint64_t entries(const FaultPlan& plan);
+
+// Draws a plan for a chaos phase of `chaos_us` from `rng`.
+// REQUIRES: fault_plan_bound(config, chaos_us).total() <= kFaultPlanEntriesMax. Each fault family
 // draws from its own sub-stream, so turning one on leaves the others alone.
 // Every crash has its restart and every partition its heal in the plan, even
 // when they fall after the chaos phase (the heal phase ends them anyway).

@@ -60,6 +60,35 @@ RC_GTEST_PROP(FaultPlanProperty, PlansAreWellFormed, (std::uint64_t seed)) {
   RC_ASSERT(crashes == restarts);
 }
 
+// The bound holds whatever the seed, and is tight when every gap is the
+// least one: a loader that trusts it refuses only plans that could be too big.
+RC_GTEST_PROP(FaultPlanProperty, NeverPastItsBound, (std::uint64_t seed)) {
+  FaultConfig c = all_faults();
+  const Micros min_us = *rc::gen::inRange<Micros>(1, millis(50));
+  c.crashes.every = {min_us, min_us + *rc::gen::inRange<Micros>(0, millis(50))};
+  c.partitions.every = c.crashes.every;
+  c.clogs.every = c.crashes.every;
+  const Micros chaos = *rc::gen::inRange<Micros>(0, seconds(2));
+  const FaultPlanBound bound = fault_plan_bound(c, chaos);
+  RC_ASSERT(entries(plan_faults(c, Rng(seed), chaos)) <= bound.total());
+}
+
+TEST(FaultPlan, BoundCountsEachFamily) {
+  FaultConfig c = all_faults();
+  c.crashes.every = {millis(1), millis(1)};
+  c.partitions.every = {millis(1), millis(1)};
+  c.clogs.every = {millis(1), millis(1)};
+  const FaultPlanBound bound = fault_plan_bound(c, millis(10));
+  EXPECT_EQ(bound.crashes, 2U * 11);     // a crash and its restart per draw
+  EXPECT_EQ(bound.partitions, 6U * 11);  // cut, heal and 4 nodes named
+  EXPECT_EQ(bound.clogs, 11U);
+  // Draws at 1ms..9ms: 9 of each, within the bound.
+  EXPECT_EQ(entries(plan_faults(c, Rng(1), millis(10))), 9U * 2 + 9U * 6 + 9U);
+  // Crashes every microsecond for an hour: far past what a run may hold.
+  c.crashes.every = {1, 1};
+  EXPECT_GT(fault_plan_bound(c, seconds(3600)).total(), kFaultPlanEntriesMax);
+}
+
 TEST(FaultConfig, ValidateNamesTheProblem) {
   FaultConfig c = all_faults();
   EXPECT_TRUE(c.validate(4).ok());

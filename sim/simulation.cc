@@ -119,9 +119,7 @@ NodeId Simulation::add_node(std::string name, NodeFactory factory) {
   ESSIM_ASSERT_MSG(!started_, "nodes are added before start()");
   ESSIM_ASSERT_MSG(!name.empty(), "a node needs a name");
   ESSIM_ASSERT_MSG(factory != nullptr, "a node needs a factory");
-  for (const NodeSlot& n : nodes_) {
-    ESSIM_ASSERT_MSG(n.name != name, fmt::format("two nodes named '{}'", name));
-  }
+  ESSIM_ASSERT_MSG(names_.insert(name).second, fmt::format("two nodes named '{}'", name));
   const auto id = static_cast<NodeId>(nodes_.size());
   const std::uint64_t stream = hash_label(name);
   auto recorder = [this, id](TraceKind kind, std::string_view file, std::uint64_t a,
@@ -132,13 +130,15 @@ NodeId Simulation::add_node(std::string name, NodeFactory factory) {
       .disk = std::make_unique<SimDisk>(root_.split("disk", stream), config_.disk, recorder),
       .rng = root_.split("node", stream),
       .env = std::make_unique<SimEnv>(*this, id)});
-  network_.set_node_count(node_count());
   return id;
 }
 
 void Simulation::start() {
   ESSIM_ASSERT_MSG(!started_, "Simulation::start() called twice");
   started_ = true;
+  // Sized once here, not per add_node: the network holds a link per ordered
+  // pair, and growing it one node at a time cost O(n^3).
+  network_.set_node_count(node_count());
   const AssertContextGuard guard(&assert_context_);
   for (NodeId id = 0; id < node_count(); ++id) start_node(id);
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -196,6 +197,7 @@ class Simulation {
   // Nodes that fail-stopped inside their own callback, destroyed after it.
   std::vector<std::unique_ptr<Node>> stopped_;
   Rng fail_stop_rng_;
+  std::set<std::string> names_;  // of nodes_, to refuse a second node of one name
   // Pools: a slot is reused once free, so steady state allocates nothing.
   // Deques keep references stable while a callback adds to them.
   std::deque<PendingTimer> timers_;

@@ -1,5 +1,7 @@
 #include "sim/time.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace essim::sim {
@@ -38,7 +40,10 @@ Result<Micros> parse_duration(std::string_view text) {
   bool any_digit = false;
   constexpr std::int64_t kMantissaMax = kTimeMax / 10;
   for (; i < text.size() && is_digit(text[i]); ++i) {
-    if (mantissa > kMantissaMax) return error_at(0, "duration is too large");
+    if (mantissa > kMantissaMax) {
+      return error_at(
+          0, fmt::format("duration is too large: at most {}", format_duration(kDurationMax)));
+    }
     mantissa = mantissa * 10 + (text[i] - '0');
     any_digit = true;
   }
@@ -76,7 +81,10 @@ Result<Micros> parse_duration(std::string_view text) {
     if (scaled % scale != 0) {
       return error_at(0, "duration is finer than one microsecond");
     }
-    if (scaled / scale > kTimeMax) return error_at(0, "duration is too large");
+    if (scaled / scale > kDurationMax) {
+      return error_at(
+          0, fmt::format("duration is too large: at most {}", format_duration(kDurationMax)));
+    }
     return static_cast<Micros>(scaled / scale);
   }
   return error_at(i, fmt::format("unknown unit '{}': use us, ms, s, m or h", unit_text));
@@ -88,6 +96,11 @@ Result<DurationRange> parse_duration_range(std::string_view text) {
     auto single = parse_duration(text);
     if (!single) return single.error();
     return DurationRange{single.value(), single.value()};
+  }
+  // `100us...5ms` must not read as `100us..0.5ms`, nor `1s..2s..3s` as anything.
+  const std::size_t more = text.find('.', dots + 2);
+  if (more == dots + 2 || text.find("..", dots + 2) != std::string_view::npos) {
+    return error_at(more, "a range is MIN..MAX with exactly two dots, as in 1ms..50ms");
   }
   auto min = parse_duration(text.substr(0, dots));
   if (!min) return min.error();
@@ -101,6 +114,37 @@ Result<DurationRange> parse_duration_range(std::string_view text) {
     return error_at(0, fmt::format("range '{}' has its minimum above its maximum", text));
   }
   return DurationRange{min.value(), max.value()};
+}
+
+Result<double> parse_rate(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  const std::string_view number = text.substr(0, slash);
+  std::size_t i = 0;
+  while (i < number.size() && is_digit(number[i])) ++i;
+  if (i < number.size() && number[i] == '.') ++i;
+  while (i < number.size() && is_digit(number[i])) ++i;
+  if (number.empty() || i != number.size() || !is_digit(number.back())) {
+    return error_at(
+        i,
+        fmt::format("a rate reads like 200/s or 30/m (a plain number, a slash, s or m), not '{}'",
+                    text));
+  }
+  const std::string_view unit = slash == std::string_view::npos ? "" : text.substr(slash + 1);
+  if (unit != "s" && unit != "m") {
+    return error_at(number.size() + (slash == std::string_view::npos ? 0 : 1),
+                    "a rate ends in /s (per second) or /m (per minute)");
+  }
+  double value = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc{} || end != number.data() + number.size()) {
+    return error_at(0, fmt::format("'{}' is not a number", number));
+  }
+  const double per_second = unit == "m" ? value / 60 : value;
+  if (!(per_second >= kRatePerSecondMin && per_second <= kRatePerSecondMax)) {
+    return error_at(0, fmt::format("a rate must be from {}/s to {}/s, not {}", kRatePerSecondMin,
+                                   kRatePerSecondMax, text));
+  }
+  return per_second;
 }
 
 std::string format_duration(Micros us) {

@@ -50,6 +50,42 @@ TEST(ParseDuration, RejectsSubMicrosecondAndOverflow) {
   EXPECT_NE(err("9999999999999h").message.find("too large"), std::string::npos);
 }
 
+// One day is the longest duration: every time a run computes is a time of
+// the run plus a few of them, far from overflow.
+TEST(ParseDuration, AtMostOneDay) {
+  EXPECT_EQ(parse_duration("24h").value(), kDurationMax);
+  EXPECT_EQ(parse_duration("86400000000us").value(), kDurationMax);
+  EXPECT_NE(err("86400000001us").message.find("too large: at most 86400s"), std::string::npos);
+  EXPECT_NE(err("25h").message.find("too large"), std::string::npos);
+  EXPECT_FALSE(parse_duration("9223372036854775807us").ok());
+  EXPECT_FALSE(parse_duration("18446744073709551616us").ok());
+}
+
+TEST(ParseDurationRange, ExactlyTwoDots) {
+  const auto three = parse_duration_range("100us...5ms");
+  ASSERT_FALSE(three.ok());
+  EXPECT_EQ(three.error().column, 8);
+  EXPECT_NE(three.error().message.find("exactly two dots"), std::string::npos);
+  EXPECT_FALSE(parse_duration_range("1ms..2ms..3ms").ok());
+  EXPECT_FALSE(parse_duration_range("1ms....3ms").ok());
+  EXPECT_EQ(parse_duration_range("1ms..0.5s").value(), (DurationRange{1'000, 500'000}));
+}
+
+TEST(ParseRate, PlainNumbersPerSecondOrMinuteWithinBounds) {
+  EXPECT_DOUBLE_EQ(parse_rate("200/s").value(), 200.0);
+  EXPECT_DOUBLE_EQ(parse_rate("30/m").value(), 0.5);
+  EXPECT_DOUBLE_EQ(parse_rate(".5/s").value(), 0.5);
+  EXPECT_DOUBLE_EQ(parse_rate("1000000/s").value(), kRatePerSecondMax);
+  EXPECT_DOUBLE_EQ(parse_rate("0.001/s").value(), kRatePerSecondMin);
+  for (const char* bad :
+       {"1e-300/s", "1e3/s", "nan/s", "inf/s", "-5/s", "+5/s", "0/s", "0.0009/s", "1000001/s", "5",
+        "5/h", "5/", "/s", "5./s", "1..2/s", "0x10/s", "5 /s", "99999999999999999999999999999/s"}) {
+    EXPECT_FALSE(parse_rate(bad).ok()) << bad;
+  }
+  EXPECT_NE(parse_rate("1e-300/s").error().message.find("200/s"), std::string::npos);
+  EXPECT_NE(parse_rate("0/s").error().message.find("from 0.001/s to 1000000/s"), std::string::npos);
+}
+
 TEST(ParseDurationRange, RangesAndSingles) {
   auto r = parse_duration_range("1ms..50ms");
   ASSERT_TRUE(r.ok());
@@ -88,14 +124,14 @@ TEST(FormatTime, SecondsWithTrimmedDecimals) {
 }
 
 RC_GTEST_PROP(DurationProperty, FormatTimeParsesBack, ()) {
-  const Micros us = *rc::gen::inRange<Micros>(0, kTimeMax / 3600);
+  const Micros us = *rc::gen::inRange<Micros>(0, kDurationMax + 1);
   const auto parsed = parse_duration(format_time(us));
   RC_ASSERT(parsed.ok());
   RC_ASSERT(parsed.value() == us);
 }
 
 RC_GTEST_PROP(DurationProperty, FormatThenParseIsIdentity, ()) {
-  const Micros us = *rc::gen::inRange<Micros>(0, kTimeMax / 3600);
+  const Micros us = *rc::gen::inRange<Micros>(0, kDurationMax + 1);
   const auto parsed = parse_duration(format_duration(us));
   RC_ASSERT(parsed.ok());
   RC_ASSERT(parsed.value() == us);
