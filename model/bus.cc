@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/trace_notes.h"
 
 namespace essim::model {
 
@@ -33,7 +34,7 @@ void BusNode::on_start(sim::Env& env) {
   fetched_through_ = subscribers_.empty() ? 0 : subscribers_.front().acked_through;
   for (const Subscriber& s : subscribers_)
     fetched_through_ = std::min(fetched_through_, s.acked_through);
-  env.note("bus-recovered", fetched_through_, 0);
+  env.note(notes::kBusRecovered, fetched_through_, 0);
   env.set_timer(config_.poll_every_us, [this](sim::Env& e) { poll(e); });
   env.set_timer(config_.checkpoint_every_us, [this](sim::Env& e) { save_positions(e); });
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/trace_notes.h"
 #include "sim/assert.h"
 
 namespace essim::model {
@@ -276,7 +277,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     Event scratch;
     for (const Event& e : r->events) {
       if (!knows_event(*config_.domain, e.type)) {
-        env.note("unknown-event-type", e.position, e.version);
+        env.note(notes::kUnknownEventType, e.position, e.version);
         env.log(
             fmt::format("client: {} has an event of type '{}', unknown to the {} domain; "
                         "skipped",
@@ -476,10 +477,10 @@ void ClientNode::load_journal(sim::Env& env) {
   if (!r.ok() || !r.at_end() || s->step >= s->saga.steps.size() ||
       (s->compensating && !s->saga.steps[s->step].compensation)) {
     env.log("client: the saga journal is unreadable; the saga stays unfinished");
-    env.note("saga-journal-unreadable", 0, 0);
+    env.note(notes::kSagaJournalUnreadable, 0, 0);
     return;
   }
-  env.note("saga-resumed", s->step, s->compensating ? 1 : 0);
+  env.note(notes::kSagaResumed, s->step, s->compensating ? 1 : 0);
   s->resumed = true;
   saga_ = std::move(s);
 }

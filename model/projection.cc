@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/trace_notes.h"
 #include "sim/assert.h"
 
 namespace essim::model {
@@ -98,7 +99,7 @@ void ProjectionNode::load(sim::Env& env) {
     } else {
       // Never serve a read model we cannot trust: start over, the bus
       // redelivers from our acknowledged position only, so report it loudly.
-      env.note("projection-state-unreadable", 0, 0);
+      env.note(notes::kProjectionStateUnreadable, 0, 0);
       env.log("projection: " + state.error().message);
     }
     return;
@@ -127,7 +128,7 @@ void ProjectionNode::load(sim::Env& env) {
 
 void ProjectionNode::on_start(sim::Env& env) {
   load(env);
-  env.note("projection-recovered", state_.events_applied, state_.applied.size());
+  env.note(notes::kProjectionRecovered, state_.events_applied, state_.applied.size());
 }
 
 void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
@@ -152,7 +153,7 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
   if (!knows_event(*config_.domain, raw.type)) {
     // Reported, then handled like any other event (the handler skips what it
     // does not know), so the stream's order and the acknowledgement go on.
-    env.note("unknown-event-type", raw.position, raw.version);
+    env.note(notes::kUnknownEventType, raw.position, raw.version);
     env.log(fmt::format("projection: {} has an event of type '{}', unknown to the {} domain",
                         describe(raw), raw.type, config_.domain->name()));
   }
@@ -167,7 +168,7 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
   }
   if (event.version <= applied) {
     if (apply_event(state_, *config_.handler, config_.dedup, event)) {
-      env.note("projection-reapplied", event.position, event.version);
+      env.note(notes::kProjectionReapplied, event.position, event.version);
     }
   } else {
     apply(event);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/trace_notes.h"
 #include "sim/assert.h"
 
 namespace essim::model {
@@ -130,21 +131,21 @@ bool StoreNode::recover_events(sim::Env& env) {
   last_hash_ = log.last_hash;
   if (log.status == LogScan::Status::kTornTail) {
     if (config_.bugs.has(Bug::kNoTornTailTruncation)) {
-      env.note("log-torn-tail-kept", log.valid_bytes, bytes.size());
+      env.note(notes::kLogTornTailKept, log.valid_bytes, bytes.size());
     } else {
-      env.note("log-truncated", log.valid_bytes, bytes.size());
+      env.note(notes::kLogTruncated, log.valid_bytes, bytes.size());
       if (!env.ok_or_fail_stop(env.storage().truncate(kEventsFile, log.valid_bytes))) return false;
       if (!env.ok_or_fail_stop(env.storage().sync(kEventsFile))) return false;
     }
   } else if (log.status == LogScan::Status::kCorrupt) {
     corrupt_ = true;
-    env.note("log-corrupt", log.valid_bytes, bytes.size());
+    env.note(notes::kLogCorrupt, log.valid_bytes, bytes.size());
     env.log(
         fmt::format("events.log is corrupt: {}; serving the {} records before it, "
                     "refusing appends",
                     log.problem, log.commits.size()));
   }
-  env.note("store-recovered", log.commits.size(), next_position_ - 1);
+  env.note(notes::kStoreRecovered, log.commits.size(), next_position_ - 1);
   return true;
 }
 
@@ -328,7 +329,7 @@ void StoreNode::sync_done(sim::Env& env) {
     ++synced;
     it = in_progress_.erase(it);
   }
-  env.note("group-commit", synced, visible_position());
+  env.note(notes::kGroupCommit, synced, visible_position());
   if (more || snapshots_dirty_) arm_sync(env);
 }
 
@@ -343,7 +344,7 @@ void StoreNode::ignore_failed_sync(sim::Env& env, const sim::Status& failure) {
     covered += append.syncing ? 1 : 0;
     append.syncing = false;
   }
-  env.note("sync-failure-ignored", covered, visible_position());
+  env.note(notes::kSyncFailureIgnored, covered, visible_position());
   arm_sync(env);
 }
 
@@ -363,7 +364,7 @@ void StoreNode::make_durable(sim::Env& env, InProgress& append) {
     commands_[request.command_id] = {first_position, version};
     commands_in_progress_.erase(request.command_id);
   }
-  env.note("ack", first_position, request.events.size());
+  env.note(notes::kAck, first_position, request.events.size());
   AppendReply r;
   r.request_id = request.request_id;
   r.first_position = first_position;
@@ -418,7 +419,7 @@ void StoreNode::handle(sim::Env& env, sim::NodeId /*from*/, SnapshotSave& reques
   if (!env.ok_or_fail_stop(env.storage().append(kSnapshotsFile, record))) return;
   snapshots_dirty_ = true;
   arm_sync(env);
-  env.note("snapshot-saved", request.version, 0);
+  env.note(notes::kSnapshotSaved, request.version, 0);
   snapshots_[request.stream] = std::move(request);
 }
 

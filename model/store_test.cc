@@ -4,6 +4,7 @@
 // same way either way).
 
 #include "model/store.h"
+#include "model/trace_notes.h"
 
 #include <gtest/gtest.h>
 
@@ -301,7 +302,7 @@ TEST(Store, RecoveryTruncatesATornTailAndReportsCorruption) {
   EXPECT_TRUE(store->corrupt());
   EXPECT_TRUE(store->durable_events().empty());
   bool reported = false;
-  for (const sim::TraceEntry& t : sim.trace().entries()) reported |= t.text == "log-corrupt";
+  for (const sim::TraceEntry& t : sim.trace().entries()) reported |= t.text == notes::kLogCorrupt;
   EXPECT_TRUE(reported);
 }
 

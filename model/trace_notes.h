@@ -15,6 +15,8 @@ inline constexpr std::string_view kLogTornTailKept = "log-torn-tail-kept";  // v
 inline constexpr std::string_view kLogTruncated = "log-truncated";          // valid, file bytes
 inline constexpr std::string_view kLogCorrupt = "log-corrupt";              // valid, file bytes
 inline constexpr std::string_view kSnapshotSaved = "snapshot-saved";        // version, 0
+// Bug ack-after-failed-sync: a failed sync the store went on from (covered, visible).
+inline constexpr std::string_view kSyncFailureIgnored = "sync-failure-ignored";
 // Bus.
 inline constexpr std::string_view kBusRecovered = "bus-recovered";  // fetched through, 0
 // Projection workers.
