@@ -74,7 +74,8 @@ std::optional<std::string> unknown_name(const CLI::App& app, int argc, const cha
     const std::string_view arg = argv[i];
     if (arg == "--") break;  // the rest are values
     // "-1" and "-0.5" are values; "-x" and "--name[=value]" are options.
-    const bool option = arg.size() >= 2 && arg[0] == '-' && (std::isalpha(arg[1]) || arg[1] == '-');
+    const bool option = arg.size() >= 2 && arg[0] == '-' &&
+                        (std::isalpha(static_cast<unsigned char>(arg[1])) != 0 || arg[1] == '-');
     if (!option) continue;
     const std::string name(arg.substr(0, arg.find('=')));
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;

@@ -34,9 +34,13 @@ std::optional<std::uint64_t> parse_hex(std::string_view text) {
   return value;
 }
 
+// The expectation is part of the identity: shards that disagree on it cannot
+// be judged together.
 std::string id_of(std::string_view digest, std::string_view tool, std::uint64_t first_seed,
-                  std::uint64_t seeds, std::uint64_t shard_count) {
-  return hex(fnv1a(fmt::format("{}|{}|{}|{}|{}", digest, tool, first_seed, seeds, shard_count)));
+                  std::uint64_t seeds, std::uint64_t shard_count, std::string_view violation,
+                  std::uint64_t within_seeds) {
+  return hex(fnv1a(fmt::format("{}|{}|{}|{}|{}|{}|{}", digest, tool, first_seed, seeds, shard_count,
+                               violation, within_seeds)));
 }
 
 Expectation expectation_of(const reports::ScenarioReport& s) {
@@ -73,7 +77,8 @@ std::string scenario_digest(const Scenario& scenario) {
 
 std::string sweep_id(const Scenario& scenario, const SweepPlan& plan) {
   return id_of(scenario_digest(scenario), reports::kToolVersion, plan.first_seed, plan.seeds,
-               plan.shard_count);
+               plan.shard_count, scenario.expect.pass ? "" : scenario.expect.violation,
+               scenario.expect.pass ? 0 : scenario.expect.within_seeds);
 }
 
 reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
@@ -84,7 +89,7 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
   out.domain = s.spec.domain;
   out.description = s.description;
   out.expected_violation = s.expect.pass ? "" : s.expect.violation;
-  out.within_seeds = s.expect.within_seeds;
+  out.within_seeds = s.expect.pass ? 0 : s.expect.within_seeds;
   out.seeds_run = r.tally.seeds_run;
   out.seeds_failed = r.tally.seeds_failed;
   out.caught_at_seed = r.tally.caught_at_seed;
@@ -157,7 +162,8 @@ namespace {
 // writes. Returns an error naming the field, or "".
 std::string implausible(const reports::ScenarioReport& s) {
   const reports::SweepReport& w = s.sweep;
-  if (w.id != id_of(w.scenario_digest, reports::kToolVersion, w.first_seed, w.seeds, w.shard_count))
+  if (w.id != id_of(w.scenario_digest, reports::kToolVersion, w.first_seed, w.seeds, w.shard_count,
+                    s.expected_violation, s.within_seeds))
     return "sweep.id does not match the sweep it describes (edited, or another essim version)";
   if (w.shard_count == 0 || w.seeds == 0) return "sweep.shard_count and sweep.seeds must be >= 1";
   if (w.seeds - 1 > UINT64_MAX - w.first_seed) return "sweep.seeds go past the largest seed";
@@ -234,6 +240,10 @@ sim::Result<reports::Report> merge(const std::vector<ShardFile>& shards) {
                              fmt::format("shard {}/{} of {} is already in {}", index,
                                          s.sweep.shard_count, s.name, at->second));
       }
+      // Shards of one sweep run disjoint seeds: together no more than it has.
+      if (s.seeds_run > s.sweep.seeds - g.tally.seeds_run)
+        return field_error(shard.file, i,
+                           "seeds_run: the shards ran more seeds than the sweep has");
       g.tally.add(t);
       g.fingerprint += *parse_hex(s.sweep.fingerprint);
       g.merged.wall_seconds += s.wall_seconds;

@@ -92,7 +92,19 @@ TEST(Merge, RefusesReportsThatCannotBe) {
             std::string::npos);
   EXPECT_NE(tamper([](auto& r) { r.sweep.shards = {5}; }).find("names shard 5 of 1"),
             std::string::npos);
+  EXPECT_NE(tamper([](auto& r) { r.expected_violation = "money_conserved"; })
+                .find("sweep.id does not match"),
+            std::string::npos);
   EXPECT_EQ(tamper([](auto&) {}), "");
+}
+
+TEST(Merge, ShardsCannotRunMoreSeedsThanTheSweepHas) {
+  const Scenario s = load("bank-calm.yaml");
+  std::vector<ShardFile> shards = shard_reports(s, 4, 2);
+  for (ShardFile& f : shards) f.report.scenarios[0].seeds_run = 4;
+  auto merged = merge(shards);
+  ASSERT_FALSE(merged.ok());
+  EXPECT_NE(merged.error().message.find("ran more seeds than the sweep has"), std::string::npos);
 }
 
 TEST(Merge, JudgesTheSumAgain) {

@@ -122,19 +122,25 @@ class Fold {
   bool done_ = false;
 };
 
+SeedResult threw(std::uint64_t seed, const std::string& what) {
+  SeedResult r;
+  r.seed = seed;
+  r.violations.push_back(
+      {"no_uncaught_exception",
+       fmt::format("the run threw {}", what),
+       {"an exception escaped a node's code during the run; replay this seed to see where"}});
+  return r;
+}
+
 }  // namespace
 
 SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
   try {
     return run_seed_unguarded(scenario, seed, keep_trace);
   } catch (const std::exception& e) {
-    SeedResult r;
-    r.seed = seed;
-    r.violations.push_back(
-        {"no_uncaught_exception",
-         fmt::format("the run threw {}: {}", typeid(e).name(), e.what()),
-         {"an exception escaped a node's code during the run; replay this seed to see where"}});
-    return r;
+    return threw(seed, fmt::format("{}: {}", typeid(e).name(), e.what()));
+  } catch (...) {
+    return threw(seed, "something that is not a std::exception");
   }
 }
 
@@ -196,6 +202,10 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         if (index > fold.cut()) return false;  // an earlier seed caught it: none after counts
         SeedOutcome o;
         o.result = run_seed(scenario, seed);
+        // The fold keeps outcomes that finish ahead of a slower seed: only
+        // what it reads.
+        o.result.node_names.clear();
+        o.result.heal_end.clear();
         if (options.check_determinism) {
           DeterminismCheck check = check_determinism(
               [&](bool keep_trace) { return run_seed(scenario, seed, keep_trace); });

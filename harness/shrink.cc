@@ -1,5 +1,7 @@
 #include "harness/shrink.h"
 
+#include "harness/names.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -291,7 +293,17 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
   YAML::Node root = YAML::Load(scenario.source);
   const std::vector<std::string> names = node_names(scenario.spec);
   auto name = [&](sim::NodeId id) { return id < names.size() ? names[id] : std::to_string(id); };
-  root["name"] = fmt::format("{}-repro-seed{}", scenario.name, seed);
+  // The name must stay within the loader's limit: shorten the original's, on
+  // a UTF-8 character boundary.
+  const std::string suffix = fmt::format("-repro-seed{}", seed);
+  std::string base = scenario.name;
+  while (base.size() + suffix.size() > kTextBytesMax) {
+    base.pop_back();
+    while (!base.empty() && (static_cast<unsigned char>(base.back()) & 0xC0U) == 0x80U)
+      base.pop_back();
+    if (!base.empty() && static_cast<unsigned char>(base.back()) >= 0xC0U) base.pop_back();
+  }
+  root["name"] = base + suffix;
   root["description"] =
       fmt::format("Shrunk from {} seed {}: {} of {} decisions left; {} still fails.", scenario.file,
                   seed, r.shrunk.size(), r.original.size(), r.property);
