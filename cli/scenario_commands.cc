@@ -80,6 +80,7 @@ struct RunArgs {
   std::string report_dir;
   bool quiet = false;
   bool check_determinism = false;
+  std::string program;  // the runner's name, for replay commands
 };
 
 // The first evidence line of the first seed that violated `property`.
@@ -107,7 +108,7 @@ void print_failures(const harness::Scenario& s, const harness::ScenarioResult& r
     const harness::SeedResult& f = r.failures[i];
     fmt::print("  seed {} (fingerprint 0x{:016x}):\n", f.seed, f.fingerprint);
     for (const properties::Violation& v : f.violations) print_violation(v, "    ");
-    fmt::print("    replay: {}\n", harness::replay_command(s, f.seed));
+    fmt::print("    replay: {}\n", harness::replay_command(r.program, s, f.seed));
   }
   if (r.tally.seeds_failed > kShown)
     fmt::print("  ... and {} more failing seeds\n", r.tally.seeds_failed - kShown);
@@ -120,7 +121,7 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
     fmt::print("CAUGHT  {}: {} at seed {} ({} seeds, {:.1f} seeds/s)\n", s.name, s.expect.violation,
                *r.tally.caught_at_seed, r.tally.seeds_run, rate);
     fmt::print("  evidence: {}\n  replay: {}\n", first_evidence(r, s.expect.violation),
-               harness::replay_command(s, *r.tally.caught_at_seed));
+               harness::replay_command(r.program, s, *r.tally.caught_at_seed));
     print_also_violated(r);
   } else if (!s.expect.pass) {
     fmt::print("MISSED  {}: expected {} within {} seeds; {} seeds ran without it\n", s.name,
@@ -217,6 +218,7 @@ int run_command(const RunArgs& a, const model::Registry& registry) {
     harness::RunOptions options;
     options.plan = requested;
     options.check_determinism = a.check_determinism;
+    options.program = a.program;
     auto progress =
         std::make_shared<reports::Progress>(s.name, planned[i].count(), stderr, interactive);
     if (!a.quiet) {
@@ -341,6 +343,7 @@ struct ShrinkArgs {
   std::uint64_t seed = 1;
   std::string output;
   double max_seconds = 60;
+  std::string program;  // the runner's name, for replay commands
 };
 
 int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
@@ -383,7 +386,7 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
         a.seed, r.property);
     return kExitInternal;
   }
-  if (!write_file(output, harness::write_repro(scenario, a.seed, r), "shrink"))
+  if (!write_file(output, harness::write_repro(scenario, a.seed, r, a.program), "shrink"))
     return kExitInternal;
   fmt::print("{} seed {}: {} still fails after shrinking{}\n", scenario.name, a.seed, r.property,
              r.finished ? "" : " (stopped by --max-time; the repro is the smallest found so far)");
@@ -398,8 +401,8 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
              sim::format_duration(r.shrunk.chaos_us));
   fmt::print("  {} runs in {:.1f}s\n", r.runs, r.seconds);
   for (const properties::Violation& v : r.violations) print_violation(v, "  ");
-  fmt::print("repro written to {}\nreplay: essim replay {}\nfingerprint: 0x{:016x}\n", output,
-             output, r.fingerprint);
+  fmt::print("repro written to {}\nreplay: {} replay {}\nfingerprint: 0x{:016x}\n", output,
+             a.program, output, r.fingerprint);
   return kExitOk;
 }
 
@@ -470,10 +473,12 @@ int merge_command(const std::vector<std::string>& files, const std::string& dir)
 }  // namespace
 
 std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
-                                                                  const model::Registry& registry) {
+                                                                  const model::Registry& registry,
+                                                                  const std::string& program) {
   std::vector<std::pair<std::string, Runner>> runners;
 
   auto run = std::make_shared<RunArgs>();
+  run->program = program;
   CLI::App* r = app.add_subcommand(
       "run",
       "Run scenarios over a sweep of seeds and judge each against its expectation: a\n"
@@ -518,6 +523,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
   runners.emplace_back("replay", [replay, &registry] { return replay_command(*replay, registry); });
 
   auto shrink = std::make_shared<ShrinkArgs>();
+  shrink->program = program;
   CLI::App* sh = app.add_subcommand(
       "shrink",
       "Shrink a failing seed: remove the faults, message fates and work its failure does\n"

@@ -287,7 +287,8 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
   return names;
 }
 
-std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r) {
+std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r,
+                        std::string_view program) {
   // The text loaded, not a second read of the file: it may have changed, or
   // be a pipe that gives its bytes once.
   YAML::Node root = YAML::Load(scenario.source);
@@ -382,8 +383,8 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
   out << root;
   return fmt::format(
       "# essim repro: {} seed {}, shrunk from {} to {} decisions in {} runs.\n"
-      "# Replay: essim replay <this file>\n{}\n",
-      scenario.file, seed, r.original.size(), r.shrunk.size(), r.runs, out.c_str());
+      "# Replay: {} replay <this file>\n{}\n",
+      scenario.file, seed, r.original.size(), r.shrunk.size(), r.runs, program, out.c_str());
 }
 
 }  // namespace essim::harness

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "harness/cluster.h"
 #include "harness/scenario.h"
@@ -44,7 +45,9 @@ std::vector<std::string> node_names(const ClusterSpec& spec);
 
 // A scenario file that replays `result.shrunk` for `seed`: the original
 // scenario's keys, with a `repro:` section holding every remaining decision
-// by node name, and `expect` set to the property that fails.
-std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& result);
+// by node name, and `expect` set to the property that fails. Its header
+// names `program`, the runner that replays it.
+std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& result,
+                        std::string_view program);
 
 }  // namespace essim::harness
