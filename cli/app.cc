@@ -28,7 +28,7 @@ int run(int argc, char** argv, const model::Registry& registry, const std::strin
       "Run 'essim SUBCOMMAND --help' for a subcommand's options.");
 
   std::map<CLI::App*, Runner> runners;
-  for (auto& [command, runner] : add_scenario_commands(app, registry)) {
+  for (auto& [command, runner] : add_scenario_commands(app, registry, name)) {
     runners[app.get_subcommand(command)] = std::move(runner);
   }
   const Runner fuzz = add_fuzz_command(app, registry);

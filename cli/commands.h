@@ -18,8 +18,10 @@ namespace essim::cli {
 using Runner = std::function<int()>;
 Runner add_list_command(CLI::App& app, const model::Registry& registry);
 Runner add_fuzz_command(CLI::App& app, const model::Registry& registry);
-// run, replay, shrink, validate, merge: (subcommand name, runner).
+// run, replay, shrink, validate, merge: (subcommand name, runner). Replay
+// commands they print name `program`, the runner the user ran.
 std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
-                                                                  const model::Registry& registry);
+                                                                  const model::Registry& registry,
+                                                                  const std::string& program);
 
 }  // namespace essim::cli

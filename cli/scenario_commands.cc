@@ -1,5 +1,6 @@
 // `essim run`, `essim replay`, `essim validate` and `essim merge`.
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
@@ -80,6 +82,7 @@ struct RunArgs {
   std::string report_dir;
   bool quiet = false;
   bool check_determinism = false;
+  std::string program;  // the runner's name, for replay commands
 };
 
 // The first evidence line of the first seed that violated `property`.
@@ -107,7 +110,7 @@ void print_failures(const harness::Scenario& s, const harness::ScenarioResult& r
     const harness::SeedResult& f = r.failures[i];
     fmt::print("  seed {} (fingerprint 0x{:016x}):\n", f.seed, f.fingerprint);
     for (const properties::Violation& v : f.violations) print_violation(v, "    ");
-    fmt::print("    replay: {}\n", harness::replay_command(s, f.seed));
+    fmt::print("    replay: {}\n", harness::replay_command(r.program, s, f.seed));
   }
   if (r.tally.seeds_failed > kShown)
     fmt::print("  ... and {} more failing seeds\n", r.tally.seeds_failed - kShown);
@@ -120,7 +123,7 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
     fmt::print("CAUGHT  {}: {} at seed {} ({} seeds, {:.1f} seeds/s)\n", s.name, s.expect.violation,
                *r.tally.caught_at_seed, r.tally.seeds_run, rate);
     fmt::print("  evidence: {}\n  replay: {}\n", first_evidence(r, s.expect.violation),
-               harness::replay_command(s, *r.tally.caught_at_seed));
+               harness::replay_command(r.program, s, *r.tally.caught_at_seed));
     print_also_violated(r);
   } else if (!s.expect.pass) {
     fmt::print("MISSED  {}: expected {} within {} seeds; {} seeds ran without it\n", s.name,
@@ -217,6 +220,7 @@ int run_command(const RunArgs& a, const model::Registry& registry) {
     harness::RunOptions options;
     options.plan = requested;
     options.check_determinism = a.check_determinism;
+    options.program = a.program;
     auto progress =
         std::make_shared<reports::Progress>(s.name, planned[i].count(), stderr, interactive);
     if (!a.quiet) {
@@ -285,6 +289,31 @@ bool outputs_writable(std::initializer_list<std::pair<std::string_view, std::str
   return true;
 }
 
+// A repro file expects its property to fail: it still reproduces (exit 0,
+// as `run` of a caught bug scenario) when that property fails and no other
+// does; it no longer reproduces (exit 1) when the property holds, so that a
+// fix shows in CI as a repro to retire.
+int repro_verdict(const harness::Scenario& s, const harness::SeedResult& r) {
+  const std::string& property = s.expect.violation;
+  bool reproduces = false;
+  std::vector<std::string> others;
+  for (const properties::Violation& v : r.violations) {
+    if (v.property == property) {
+      reproduces = true;
+    } else if (std::find(others.begin(), others.end(), v.property) == others.end()) {
+      others.push_back(v.property);
+    }
+  }
+  if (!reproduces) {
+    fmt::print("no longer reproduces {} (fixed?)\n", property);
+    return kExitViolation;
+  }
+  fmt::print("reproduces {}\n", property);
+  if (others.empty()) return kExitOk;
+  fmt::print("also violated: {}\n", fmt::join(others, ", "));
+  return kExitViolation;
+}
+
 int replay_command(const ReplayArgs& a, const model::Registry& registry) {
   if (!outputs_writable(
           {{"--trace", a.trace_file}, {"--html", a.html_file}, {"--shiviz", a.shiviz_file}},
@@ -331,6 +360,7 @@ int replay_command(const ReplayArgs& a, const model::Registry& registry) {
     }
   }
   fmt::print("fingerprint: 0x{:016x}\n", r.fingerprint);
+  if (scenario.repro_seed && *seed == *scenario.repro_seed) return repro_verdict(scenario, r);
   return r.violations.empty() ? kExitOk : kExitViolation;
 }
 
@@ -341,19 +371,67 @@ struct ShrinkArgs {
   std::uint64_t seed = 1;
   std::string output;
   double max_seconds = 60;
+  std::string property;  // empty: the expected violation, else the first violated
+  std::string program;   // the runner's name, for replay commands
 };
+
+// Why `property` cannot be kept by shrinking `s`, or nothing.
+std::optional<std::string> unknown_property(const harness::Scenario& s,
+                                            const std::string& property) {
+  if (property.empty()) return std::nullopt;
+  const std::vector<std::string> known =
+      properties::property_names(*s.registry->domain(s.spec.domain));
+  if (std::find(known.begin(), known.end(), property) != known.end()) return std::nullopt;
+  return fmt::format("--property: no property '{}' for the {} domain; it has: {}", property,
+                     s.spec.domain, fmt::join(known, ", "));
+}
+
+std::string listed(const std::vector<std::string>& names) {
+  return names.empty() ? "no property" : fmt::format("{}", fmt::join(names, ", "));
+}
+
+// Prints why shrinking cannot keep r.property failing; the exit code.
+int cannot_shrink(const harness::Scenario& s, std::uint64_t seed, const harness::ShrinkResult& r,
+                  std::string_view program) {
+  if (!r.failing) {
+    fmt::print(stderr,
+               "essim shrink: seed {} of {} violates no property: nothing to shrink; give a "
+               "failing seed ('{} run {}' prints them)\n",
+               seed, s.name, program, s.file);
+    return kExitUsage;
+  }
+  if (!r.property_failed) {
+    fmt::print(
+        "cannot shrink: seed {} of {} does not violate {} (it violates {}); shrink keeps one "
+        "property fixed: give a seed that violates {}, or pick one with --property\n",
+        seed, s.name, r.property, listed(r.violated), r.property);
+    return kExitViolation;
+  }
+  fmt::print(
+      "cannot shrink: seed {} of {} violates {}, but replayed from its recorded decisions it "
+      "violates {}: the run depends on something the decisions do not record (user code or "
+      "essim reading a clock, std::random_device, pointer order or a static; see README, "
+      "'Determinism')\n",
+      seed, s.name, r.property, listed(r.violated_scripted));
+  return kExitViolation;
+}
 
 int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
   if (!outputs_writable({{"--output", a.output}}, "shrink")) return kExitUsage;
   const std::optional<harness::Scenario> s = load_one(a.file, registry);
   if (!s) return kExitUsage;
   const harness::Scenario& scenario = *s;
+  if (const auto why = unknown_property(scenario, a.property)) {
+    fmt::print(stderr, "essim shrink: {}\n", *why);
+    return kExitUsage;
+  }
   const std::string output =
       a.output.empty() ? fmt::format("{}-seed{}.repro.yaml", file_stem(scenario.name), a.seed)
                        : a.output;
   if (!outputs_writable({{"--output", output}}, "shrink")) return kExitUsage;
   harness::ShrinkOptions options;
   options.max_seconds = a.max_seconds;
+  options.property = a.property;
   const bool interactive = reports::Progress::is_interactive(stderr);
   auto last = std::chrono::steady_clock::now();
   options.progress = [&](std::size_t runs, std::size_t decisions) {
@@ -369,21 +447,8 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
   };
   const harness::ShrinkResult r = harness::shrink(scenario, a.seed, options);
   if (interactive) fmt::print(stderr, "\r\033[K");
-  if (!r.failing) {
-    fmt::print(stderr,
-               "essim shrink: seed {} of {} violates no property: nothing to shrink; give a "
-               "failing seed ('essim run {}' prints them)\n",
-               a.seed, scenario.name, scenario.file);
-    return kExitUsage;
-  }
-  if (!r.reproduced) {
-    fmt::print(
-        "seed {} fails {}, but not when its decisions are replayed as a script: "
-        "the run depends on something essim does not record\n",
-        a.seed, r.property);
-    return kExitInternal;
-  }
-  if (!write_file(output, harness::write_repro(scenario, a.seed, r), "shrink"))
+  if (!r.reproduced) return cannot_shrink(scenario, a.seed, r, a.program);
+  if (!write_file(output, harness::write_repro(scenario, a.seed, r, a.program), "shrink"))
     return kExitInternal;
   fmt::print("{} seed {}: {} still fails after shrinking{}\n", scenario.name, a.seed, r.property,
              r.finished ? "" : " (stopped by --max-time; the repro is the smallest found so far)");
@@ -398,8 +463,8 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
              sim::format_duration(r.shrunk.chaos_us));
   fmt::print("  {} runs in {:.1f}s\n", r.runs, r.seconds);
   for (const properties::Violation& v : r.violations) print_violation(v, "  ");
-  fmt::print("repro written to {}\nreplay: essim replay {}\nfingerprint: 0x{:016x}\n", output,
-             output, r.fingerprint);
+  fmt::print("repro written to {}\nreplay: {} replay {}\nfingerprint: 0x{:016x}\n", output,
+             a.program, output, r.fingerprint);
   return kExitOk;
 }
 
@@ -470,10 +535,12 @@ int merge_command(const std::vector<std::string>& files, const std::string& dir)
 }  // namespace
 
 std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
-                                                                  const model::Registry& registry) {
+                                                                  const model::Registry& registry,
+                                                                  const std::string& program) {
   std::vector<std::pair<std::string, Runner>> runners;
 
   auto run = std::make_shared<RunArgs>();
+  run->program = program;
   CLI::App* r = app.add_subcommand(
       "run",
       "Run scenarios over a sweep of seeds and judge each against its expectation: a\n"
@@ -505,7 +572,8 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
   CLI::App* p = app.add_subcommand(
       "replay",
       "Run one seed of a scenario again, bit for bit: print its verdict, the evidence of\n"
-      "every violation and its fingerprint. Exits 1 if a property was violated.");
+      "every violation and its fingerprint. Exits 1 if a property was violated; a repro\n"
+      "file exits 0 while it reproduces its property and 1 once it no longer does.");
   p->add_option("scenario", replay->file, "Scenario file")->required();
   p->add_option("--seed", replay->seed, "The seed to replay (a repro file's own by default)")
       ->check(whole_number(0, UINT64_MAX));
@@ -518,6 +586,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
   runners.emplace_back("replay", [replay, &registry] { return replay_command(*replay, registry); });
 
   auto shrink = std::make_shared<ShrinkArgs>();
+  shrink->program = program;
   CLI::App* sh = app.add_subcommand(
       "shrink",
       "Shrink a failing seed: remove the faults, message fates and work its failure does\n"
@@ -528,6 +597,9 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       ->required()
       ->check(whole_number(0, UINT64_MAX));
   sh->add_option("-o,--output", shrink->output, "The repro file (default: NAME-seedS.repro.yaml)");
+  sh->add_option("--property", shrink->property,
+                 "The property to keep failing (default: the scenario's expected violation, "
+                 "else the first the seed violates); shrinking never switches property");
   sh->add_option("--max-time", shrink->max_seconds, "Stop shrinking after this many seconds")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();

@@ -1,16 +1,21 @@
 # essim_add_scenarios(TARGET name
 #                     HEADER header.h REGISTER function
 #                     [LIBRARIES libs...] [SOURCES files...]
-#                     SCENARIOS files... [SEEDS n])
+#                     SCENARIOS files... [SEEDS n] [CHECK_DETERMINISM])
 #
 # Builds TARGET: the essim command line (run, replay, shrink, validate, list,
 # merge, fuzz) with the built-in domains and yours, which REGISTER (declared
 # in HEADER, linked from LIBRARIES or SOURCES) adds to the registry:
 #   void register_domain(essim::model::Registry& registry);
-# and registers every scenario as a ctest test that runs SEEDS seeds (default
-# 20; a scenario expecting a violation runs until it is caught).
+# Its replay commands name TARGET. Every scenario becomes a ctest test named
+# TARGET.SCENARIO: a scenario expecting `pass` runs SEEDS seeds (default 20);
+# one expecting a violation runs its own `expect.within_seeds` and stops at
+# the first catch (SEEDS does not apply: it would change what "caught within"
+# means). CHECK_DETERMINISM runs every seed twice (run --check-determinism);
+# a mismatch fails the test.
 function(essim_add_scenarios)
-  cmake_parse_arguments(ARG "" "TARGET;HEADER;REGISTER;SEEDS" "LIBRARIES;SOURCES;SCENARIOS" ${ARGN})
+  cmake_parse_arguments(ARG "CHECK_DETERMINISM" "TARGET;HEADER;REGISTER;SEEDS"
+                        "LIBRARIES;SOURCES;SCENARIOS" ${ARGN})
   foreach(required TARGET HEADER REGISTER SCENARIOS)
     if(NOT ARG_${required})
       message(FATAL_ERROR "essim_add_scenarios: ${required} is required")
@@ -35,10 +40,73 @@ int main(int argc, char** argv) {
   target_include_directories(${ARG_TARGET} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(${ARG_TARGET} PRIVATE essim::essim_cli ${ARG_LIBRARIES})
   target_compile_features(${ARG_TARGET} PRIVATE cxx_std_20)
+  set(extra)
+  if(ARG_CHECK_DETERMINISM)
+    set(extra --check-determinism)
+  endif()
   foreach(scenario IN LISTS ARG_SCENARIOS)
     get_filename_component(path "${scenario}" ABSOLUTE)
     get_filename_component(name "${scenario}" NAME_WE)
+    _essim_expects_violation("${path}" violation)
+    set(seeds --seeds ${ARG_SEEDS})
+    if(violation)
+      set(seeds)  # the scenario's own within_seeds
+    endif()
     add_test(NAME ${ARG_TARGET}.${name}
-             COMMAND ${ARG_TARGET} run "${path}" --seeds ${ARG_SEEDS} --quiet)
+             COMMAND ${ARG_TARGET} run "${path}" ${seeds} ${extra} --quiet)
+  endforeach()
+endfunction()
+
+# Sets OUT to whether the scenario file at PATH expects a violation: an
+# `expect:` key whose value names a `violation:`, in flow or block style.
+# The file is read again when it changes (CMAKE_CONFIGURE_DEPENDS).
+function(_essim_expects_violation path out)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${path}")
+  file(STRINGS "${path}" lines)
+  set(in_expect FALSE)
+  set(found FALSE)
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "#.*" "" line "${line}")
+    if(line MATCHES "^expect[ \t]*:(.*)")
+      set(in_expect TRUE)
+      if(CMAKE_MATCH_1 MATCHES "violation[ \t]*:")
+        set(found TRUE)
+      endif()
+    elseif(line MATCHES "^[^ \t]")
+      set(in_expect FALSE)  # the next top-level key
+    elseif(in_expect AND line MATCHES "^[ \t]+violation[ \t]*:")
+      set(found TRUE)
+    endif()
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+
+# essim_add_fuzz_tests(TARGET runner HANDLERS handlers... RUNS n
+#                      [DEDUP strategy] [EXPECT_FAILURE])
+#
+# One ctest test per handler, TARGET.fuzz.HANDLER: `TARGET fuzz HANDLER
+# --runs n [--dedup strategy]`, which passes when the handler is idempotent
+# on every generated history and schedule. With EXPECT_FAILURE the test
+# passes only when the fuzzer finds a counterexample (for a handler kept
+# buggy on purpose); a crash or a clean pass fails it.
+function(essim_add_fuzz_tests)
+  cmake_parse_arguments(ARG "EXPECT_FAILURE" "TARGET;RUNS;DEDUP" "HANDLERS" ${ARGN})
+  foreach(required TARGET HANDLERS RUNS)
+    if(NOT ARG_${required})
+      message(FATAL_ERROR "essim_add_fuzz_tests: ${required} is required")
+    endif()
+  endforeach()
+  set(dedup)
+  if(ARG_DEDUP)
+    set(dedup --dedup ${ARG_DEDUP})
+  endif()
+  foreach(handler IN LISTS ARG_HANDLERS)
+    set(test ${ARG_TARGET}.fuzz.${handler})
+    add_test(NAME ${test} COMMAND ${ARG_TARGET} fuzz ${handler} --runs ${ARG_RUNS} ${dedup})
+    if(ARG_EXPECT_FAILURE)
+      # The reproduce line is printed only for a counterexample; the exit
+      # code of a found counterexample is 1, which ctest would count as failed.
+      set_tests_properties(${test} PROPERTIES PASS_REGULAR_EXPRESSION "RC_PARAMS=\"reproduce=")
+    endif()
   endforeach()
 endfunction()

@@ -98,7 +98,7 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
   for (const SeedResult& seed : r.failures) {
     for (const properties::Violation& v : seed.violations) {
       out.failures.push_back({seed.seed, hex(seed.fingerprint), v.property, v.summary, v.evidence,
-                              replay_command(s, seed.seed)});
+                              replay_command(r.program, s, seed.seed)});
     }
   }
   trim_failures(out.failures, failures_per_property);

@@ -171,8 +171,8 @@ std::uint64_t fingerprint_term(std::uint64_t seed, std::uint64_t fingerprint) {
   return sim::splitmix64(state);
 }
 
-std::string replay_command(const Scenario& scenario, std::uint64_t seed) {
-  return fmt::format("essim replay {} --seed {}", scenario.file, seed);
+std::string replay_command(std::string_view program, const Scenario& scenario, std::uint64_t seed) {
+  return fmt::format("{} replay {} --seed {}", program, scenario.file, seed);
 }
 
 SweepPlan resolve_plan(const Scenario& scenario, const SweepPlan& requested) {
@@ -190,6 +190,7 @@ SweepPlan resolve_plan(const Scenario& scenario, const SweepPlan& requested) {
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   ScenarioResult out;
   out.scenario = &scenario;
+  out.program = options.program;
   out.plan = resolve_plan(scenario, options.plan);
   ESSIM_ASSERT(!out.plan.invalid());
   const bool hunting = !scenario.expect.pass && options.stop_when_caught;

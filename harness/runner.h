@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/scenario.h"
@@ -69,12 +70,14 @@ struct ScenarioResult {
   // With RunOptions::check_determinism: seeds whose two runs differed.
   std::uint64_t nondeterministic_seeds = 0;
   std::vector<std::pair<std::uint64_t, DeterminismCheck>> nondeterministic;  // the first few
+  std::string program;  // RunOptions::program, for replay commands
 };
 
 struct RunOptions {
   SweepPlan plan;                  // seeds (0: default_seed_count), jobs, shard
   bool stop_when_caught = true;    // an expect-violation scenario stops at its first catch
   bool check_determinism = false;  // run every seed twice and compare fingerprints
+  std::string program = "essim";   // the runner named in replay commands
   std::function<void(std::uint64_t done, std::uint64_t total, std::uint64_t failed)> progress;
 };
 
@@ -88,7 +91,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
 // One seed's contribution to a sweep fingerprint; contributions add up.
 std::uint64_t fingerprint_term(std::uint64_t seed, std::uint64_t fingerprint);
 
-// The command that replays `seed` of `scenario`.
-std::string replay_command(const Scenario& scenario, std::uint64_t seed);
+// The command that replays `seed` of `scenario` with `program`: the runner the
+// user ran (a runner built with essim_add_scenarios knows domains the
+// installed `essim` does not).
+std::string replay_command(std::string_view program, const Scenario& scenario, std::uint64_t seed);
 
 }  // namespace essim::harness

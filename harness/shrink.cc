@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -24,7 +25,14 @@ struct Trial {
 class Shrinker {
  public:
   Shrinker(const Scenario& s, std::uint64_t seed, const ShrinkOptions& o)
-      : scenario_(s), seed_(seed), options_(o), started_(Clock::now()) {}
+      : scenario_(s), seed_(seed), options_(o), started_(Clock::now()) {
+    // The first run checks the scenario's properties and an asked-for one,
+    // so that it can say which properties the seed does violate.
+    checked_ = s.properties;
+    if (!checked_.empty() && !o.property.empty() &&
+        std::find(checked_.begin(), checked_.end(), o.property) == checked_.end())
+      checked_.push_back(o.property);
+  }
 
   bool out_of_time() const {
     return std::chrono::duration<double>(Clock::now() - started_).count() > options_.max_seconds;
@@ -42,7 +50,7 @@ class Shrinker {
     run_cluster(c, spec);
     if (recorded != nullptr) *recorded = c.decisions();
     const std::vector<std::string> only =
-        property_.empty() ? scenario_.properties : std::vector<std::string>{property_};
+        property_.empty() ? checked_ : std::vector<std::string>{property_};
     t.violations = check_cluster(c, spec, only).violations;
     t.fails =
         std::any_of(t.violations.begin(), t.violations.end(), [&](const properties::Violation& v) {
@@ -81,12 +89,32 @@ class Shrinker {
   std::uint64_t seed_;
   const ShrinkOptions& options_;
   Clock::time_point started_;
+  std::vector<std::string> checked_;  // before property_ is chosen; empty: every one
   std::string property_;
   std::size_t runs_ = 0;
   bool finished_ = true;
   Decisions best_;
   Trial best_trial_;
 };
+
+std::vector<std::string> property_names(const std::vector<properties::Violation>& violations) {
+  std::vector<std::string> out;
+  for (const properties::Violation& v : violations) {
+    if (std::find(out.begin(), out.end(), v.property) == out.end()) out.push_back(v.property);
+  }
+  return out;
+}
+
+// The property shrinking keeps: the one asked for, else the scenario's
+// expected violation, else the first the seed violates. Fixed before
+// shrinking starts, so that a repro never fails some other property than
+// the one it was made for.
+std::string kept_property(const Scenario& s, const ShrinkOptions& o,
+                          const std::vector<properties::Violation>& violations) {
+  if (!o.property.empty()) return o.property;
+  if (!s.expect.pass) return s.expect.violation;
+  return violations.front().property;
+}
 
 // The decisions as one list of items, to cut from uniformly.
 struct Item {
@@ -242,15 +270,25 @@ ShrinkResult Shrinker::go() {
     return r;
   }
   r.failing = true;
-  // The scenario's expected violation if the seed shows it, else the first.
-  property_ = first.violations.front().property;
-  for (const auto& v : first.violations) {
-    if (!scenario_.expect.pass && v.property == scenario_.expect.violation) property_ = v.property;
-  }
+  r.violated = property_names(first.violations);
+  property_ = kept_property(scenario_, options_, first.violations);
   r.property = property_;
+  r.property_failed =
+      std::find(r.violated.begin(), r.violated.end(), property_) != r.violated.end();
+  if (!r.property_failed) {
+    r.seconds = seconds();
+    r.runs = runs_;
+    return r;
+  }
   best_ = recorded;
   best_trial_ = run(&best_);
   r.reproduced = best_trial_.fails;
+  if (!r.reproduced) {
+    // Say what the scripted run did instead: every property, not just the kept one.
+    const std::string kept = std::exchange(property_, "");
+    r.violated_scripted = property_names(run(&best_).violations);
+    property_ = kept;
+  }
   if (r.reproduced) {
     remove_kinds();
     shorten_chaos();  // shorter runs make every later trial cheaper
@@ -287,7 +325,8 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
   return names;
 }
 
-std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r) {
+std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r,
+                        std::string_view program) {
   // The text loaded, not a second read of the file: it may have changed, or
   // be a pipe that gives its bytes once.
   YAML::Node root = YAML::Load(scenario.source);
@@ -382,8 +421,8 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
   out << root;
   return fmt::format(
       "# essim repro: {} seed {}, shrunk from {} to {} decisions in {} runs.\n"
-      "# Replay: essim replay <this file>\n{}\n",
-      scenario.file, seed, r.original.size(), r.shrunk.size(), r.runs, out.c_str());
+      "# Replay: {} replay <this file>\n{}\n",
+      scenario.file, seed, r.original.size(), r.shrunk.size(), r.runs, program, out.c_str());
 }
 
 }  // namespace essim::harness

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "harness/cluster.h"
 #include "harness/scenario.h"
@@ -18,14 +19,21 @@ namespace essim::harness {
 
 struct ShrinkOptions {
   double max_seconds = 60;  // wall-clock bound; the best so far is kept when it passes
+  // The property to keep failing. Empty: the scenario's expected violation
+  // when it has one, else the first property the seed violates. Shrinking
+  // never switches to another property. REQUIRES: a property of the domain.
+  std::string property;
   // Called after every trial run: runs so far, decisions left.
   std::function<void(std::size_t runs, std::size_t decisions)> progress;
 };
 
 struct ShrinkResult {
-  bool failing = false;     // the seed violated a property at all
-  bool reproduced = false;  // its decisions, as a script, fail the same way
-  std::string property;     // the property kept failing
+  bool failing = false;                        // the seed violated a property at all
+  bool property_failed = false;                // ... and `property` among them
+  bool reproduced = false;                     // its decisions, as a script, fail `property`
+  std::string property;                        // the property kept failing
+  std::vector<std::string> violated;           // by the seed, in check order
+  std::vector<std::string> violated_scripted;  // by the seed replayed from its decisions
   Decisions original;
   Decisions shrunk;
   std::uint64_t original_steps = 0;  // trace steps of the first and last runs
@@ -44,7 +52,9 @@ std::vector<std::string> node_names(const ClusterSpec& spec);
 
 // A scenario file that replays `result.shrunk` for `seed`: the original
 // scenario's keys, with a `repro:` section holding every remaining decision
-// by node name, and `expect` set to the property that fails.
-std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& result);
+// by node name, and `expect` set to the property that fails. Its header
+// names `program`, the runner that replays it.
+std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& result,
+                        std::string_view program);
 
 }  // namespace essim::harness
