@@ -29,12 +29,6 @@
 
 namespace essim::model {
 
-// What a domain throws for bytes it cannot decode (a payload, a command).
-class BadPayload : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct UserFailure {
   sim::NodeId node = sim::kNoNode;  // kNoNode: not in a node (a property's checker)
   Micros at_us = 0;
