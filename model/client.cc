@@ -198,10 +198,9 @@ void ClientNode::send_current(sim::Env& env) {
 
 void ClientNode::arm_timeout(sim::Env& env) {
   const std::uint64_t request_id = exec_->request_id;
-  env.set_timer(config_.request_timeout_us,
-                [this, request_id](sim::Env& e) {
-                  guarded(e, config_.user_failures, [&] { on_timeout(e, request_id); });
-                });
+  env.set_timer(config_.request_timeout_us, [this, request_id](sim::Env& e) {
+    guarded(e, config_.user_failures, [&] { on_timeout(e, request_id); });
+  });
 }
 
 void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {

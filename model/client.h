@@ -17,8 +17,8 @@
 #include "model/bugs.h"
 #include "model/domain.h"
 #include "model/history.h"
-#include "model/user_code.h"
 #include "model/messages.h"
+#include "model/user_code.h"
 #include "sim/env.h"
 
 namespace essim::model {
@@ -66,7 +66,7 @@ struct ClientConfig {
   std::uint32_t max_conflicts = 8;   // per command
   std::uint64_t snapshot_every = 0;  // save a snapshot every N versions (0: never)
   History* history = nullptr;
-  WorkLog* work_log = nullptr;  // optional
+  WorkLog* work_log = nullptr;            // optional
   UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
   Bugs bugs;
 };

@@ -68,18 +68,20 @@ std::string upcasting(const Event& event) {
 }  // namespace
 
 const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch) {
-  return call_user([&] { return upcasting(event); }, [&]() -> const Event& {
-    if (!domain.needs_upcast(event)) return event;
-    scratch = event;
-    domain.upcast(scratch, bugs);
-    return scratch;
-  });
+  return call_user([&] { return upcasting(event); },
+                   [&]() -> const Event& {
+                     if (!domain.needs_upcast(event)) return event;
+                     scratch = event;
+                     domain.upcast(scratch, bugs);
+                     return scratch;
+                   });
 }
 
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
-  call_user([&] { return upcasting(event); }, [&] {
-    if (domain.needs_upcast(event)) domain.upcast(event, bugs);
-  });
+  call_user([&] { return upcasting(event); },
+            [&] {
+              if (domain.needs_upcast(event)) domain.upcast(event, bugs);
+            });
   return event;
 }
 

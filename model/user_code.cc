@@ -78,23 +78,24 @@ void call_evolve(const Domain& domain, AggregateState& state, const Event& event
             [&] { domain.evolve(state, event); });
 }
 
-sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain,
-                                                               ByteView bytes,
+sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
                                                                std::string_view stream) {
   return call_user([&] { return fmt::format("decoding a snapshot of {}", stream); },
                    [&] { return domain.decode_state(bytes); });
 }
 
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event) {
-  call_user([&] { return fmt::format("applying event {} in handler {}", describe(event),
-                                     handler.name); },
-            [&] { handler.apply(model, event); });
+  call_user(
+      [&] { return fmt::format("applying event {} in handler {}", describe(event), handler.name); },
+      [&] { handler.apply(model, event); });
 }
 
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after) {
-  return call_user([&] { return fmt::format("checking invariant {} after event {}",
-                                            invariant.name, describe(after)); },
-                   [&] { return invariant.holds(state); });
+  return call_user(
+      [&] {
+        return fmt::format("checking invariant {} after event {}", invariant.name, describe(after));
+      },
+      [&] { return invariant.holds(state); });
 }
 
 std::string call_describe_payload(const Domain& domain, const Event& event) {

@@ -80,8 +80,7 @@ sim::Result<std::vector<NewEvent>> call_decide(const Domain& domain, const Aggre
                                                const Command& command);
 // REQUIRES: `event` is at its latest schema (see latest()).
 void call_evolve(const Domain& domain, AggregateState& state, const Event& event);
-sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain,
-                                                               ByteView bytes,
+sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
                                                                std::string_view stream);
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event);
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after);

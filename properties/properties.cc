@@ -365,8 +365,7 @@ std::vector<Violation> user_code_does_not_throw(const RunView& run) {
     if (!seen.insert(node + "\n" + what).second || c.full()) continue;
     Violation& v = c.add(fmt::format("{}: {}", node, what));
     cite(v, fmt::format("at {} the node fail-stopped", sim::format_time(f.at_us)));
-    cite(v, fmt::format("{} time(s) user code threw in this run",
-                        run.user_failures->count()));
+    cite(v, fmt::format("{} time(s) user code threw in this run", run.user_failures->count()));
   }
   return c.out;
 }
@@ -380,8 +379,8 @@ Violation checker_threw(std::string_view property) {
   } catch (const model::UserCodeError& e) {
     v.summary = fmt::format("checking {}: {}", property, e.what());
   } catch (const std::exception& e) {
-    v.summary = fmt::format("checking {} threw {}: {}", property, model::demangled(typeid(e)),
-                            e.what());
+    v.summary =
+        fmt::format("checking {} threw {}: {}", property, model::demangled(typeid(e)), e.what());
   } catch (...) {
     v.summary = fmt::format("checking {} threw something that is not a std::exception", property);
   }

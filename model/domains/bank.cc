@@ -215,7 +215,8 @@ void BankDomain::evolve(AggregateState& state, const Event& e) const {
     const std::int64_t cents = r.svarint();
     const std::size_t n = r.count(1);
     if (!r.ok() || n > r.remaining()) throw BadPayload("bad FundsDeposited payload");
-    const std::string_view currency(reinterpret_cast<const char*>(e.payload.data() + r.offset()), n);  // NOLINT
+    const std::string_view currency(reinterpret_cast<const char*>(e.payload.data() + r.offset()),
+                                    n);  // NOLINT
     // A deposit in another currency is held apart, not added to the balance.
     if (e.schema_version == 2 && currency == s.currency) s.balance_cents += cents;
   } else if (type == "FundsWithdrawn") {
