@@ -242,6 +242,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     config.dedup = p.dedup;
     config.bus = kBusId;
     config.bugs = spec.bugs;
+    config.user_failures = &c->user_failures;
     c->projections.push_back(
         s.add_node(p.name, [config] { return std::make_unique<model::ProjectionNode>(config); }));
     ESSIM_ASSERT(c->projections.back() == projection_ids[c->projections.size() - 1]);
@@ -258,6 +259,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     config.work_log = &c->work_log;
     config.snapshot_every = spec.snapshot_every;
     config.history = &c->history;
+    config.user_failures = &c->user_failures;
     config.bugs = spec.bugs;
     c->clients.push_back(s.add_node(fmt::format("client{}", i), [config] {
       return std::make_unique<model::ClientNode>(config);
@@ -338,6 +340,8 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
   for (std::size_t i = 0; i < c.projections.size(); ++i) {
     view.projections.push_back({spec.projections[i].name, c.handlers[i], c.projection_state(i)});
   }
+  view.user_failures = &c.user_failures;
+  for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));
   run.violations = properties::check(view, property_names);
   return run;
 }

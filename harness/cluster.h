@@ -91,6 +91,7 @@ struct Cluster {
   const model::Domain* domain = nullptr;
   std::unique_ptr<sim::Simulation> sim;
   model::History history;
+  model::UserFailures user_failures;  // what user code threw in the nodes
   sim::NodeId store = sim::kNoNode;
   sim::NodeId bus = sim::kNoNode;
   std::vector<sim::NodeId> projections;

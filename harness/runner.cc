@@ -126,9 +126,8 @@ SeedResult threw(std::uint64_t seed, const std::string& what) {
   SeedResult r;
   r.seed = seed;
   r.violations.push_back(
-      {"no_uncaught_exception",
-       fmt::format("the run threw {}", what),
-       {"an exception escaped a node's code during the run; replay this seed to see where"}});
+      {std::string(properties::kUserCodeDoesNotThrow), fmt::format("the run threw {}", what),
+       {"an exception escaped outside the user-code boundary; replay this seed to see where"}});
   return r;
 }
 
@@ -138,7 +137,7 @@ SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trac
   try {
     return run_seed_unguarded(scenario, seed, keep_trace);
   } catch (const std::exception& e) {
-    return threw(seed, fmt::format("{}: {}", typeid(e).name(), e.what()));
+    return threw(seed, fmt::format("{}: {}", model::demangled(typeid(e)), e.what()));
   } catch (...) {
     return threw(seed, "something that is not a std::exception");
   }

@@ -36,8 +36,9 @@ struct SeedResult {
 };
 
 // Runs one seed of the scenario. `keep_trace` keeps every trace entry. An
-// exception escaping the run becomes a violation of `no_uncaught_exception`,
-// never a crash of the sweep.
+// exception escaping the run becomes a violation of `user_code_does_not_throw`,
+// never a crash of the sweep (user code is caught earlier, with its context:
+// model/user_code.h).
 SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace = false);
 
 // Runs the same seed twice and compares; when the fingerprints differ, runs

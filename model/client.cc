@@ -94,14 +94,20 @@ bool ClientNode::idle() const {
   return exec_ == nullptr && saga_ == nullptr;
 }
 
+// Every entry point (start, message, timer) runs guarded: user code that
+// throws fail-stops the client (see guarded() for why).
 void ClientNode::on_start(sim::Env& env) {
   next_request_id_ = env.rng().next() >> 16;  // fresh per incarnation
   load_journal(env);
-  if (saga_) run_saga_step(env);
+  if (saga_ && !guarded(env, config_.user_failures, [&] { run_saga_step(env); })) return;
   env.set_timer(env.rng().between(0, config_.interval_us), [this](sim::Env& e) { tick(e); });
 }
 
 void ClientNode::tick(sim::Env& env) {
+  guarded(env, config_.user_failures, [&] { start_work(env); });
+}
+
+void ClientNode::start_work(sim::Env& env) {
   if (env.now() >= config_.stop_at_us) return;
   env.set_timer(config_.interval_us, [this](sim::Env& e) { tick(e); });
   if (!idle() || config_.mix.empty()) return;
@@ -129,7 +135,7 @@ void ClientNode::tick(sim::Env& env) {
     config_.work_log->record(planned);
   }
   sim::Rng generator(planned.seed);
-  Work work = config_.domain->generate(planned.kind, generator);
+  Work work = call_generate(*config_.domain, planned.kind, generator);
   if (auto* saga = std::get_if<Saga>(&work)) {
     start_saga(env, std::move(*saga));
     saga_->kind = planned.kind;
@@ -153,7 +159,7 @@ void ClientNode::start_command(sim::Env& env, const Command& command, const Comm
 }
 
 void ClientNode::load(sim::Env& env) {
-  exec_->state = config_.domain->initial();
+  exec_->state = call_initial(*config_.domain);
   exec_->version = 0;
   if (config_.snapshot_every == 0) {
     read_stream(env, 1);
@@ -192,8 +198,9 @@ void ClientNode::send_current(sim::Env& env) {
 
 void ClientNode::arm_timeout(sim::Env& env) {
   const std::uint64_t request_id = exec_->request_id;
-  env.set_timer(config_.request_timeout_us,
-                [this, request_id](sim::Env& e) { on_timeout(e, request_id); });
+  env.set_timer(config_.request_timeout_us, [this, request_id](sim::Env& e) {
+    guarded(e, config_.user_failures, [&] { on_timeout(e, request_id); });
+  });
 }
 
 void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
@@ -217,7 +224,7 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
 
 void ClientNode::decide(sim::Env& env) {
   Exec& x = *exec_;
-  auto decided = config_.domain->decide(*x.state, x.command);
+  auto decided = call_decide(*config_.domain, *x.state, x.command);
   if (!decided.ok()) {
     finish(env, {HistoryEntry::Type::kFail, decided.error().message});
     return;
@@ -254,7 +261,7 @@ void ClientNode::on_message(sim::Env& env, const sim::Message& m) {
     env.log("client: dropped an undecodable message: " + decoded.error().message);
     return;
   }
-  if (exec_) on_reply(env, decoded.value());
+  if (exec_) guarded(env, config_.user_failures, [&] { on_reply(env, decoded.value()); });
 }
 
 void ClientNode::on_reply(sim::Env& env, const Message& message) {
@@ -263,7 +270,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     if (s->request_id != x.request_id || x.phase != Exec::Phase::kSnapshot) return;
     std::uint64_t from = 1;
     if (s->found) {
-      auto state = config_.domain->decode_state(s->state);
+      auto state = call_decode_state(*config_.domain, s->state, x.command.stream);
       if (state.ok()) {
         x.state = std::move(state).value();
         x.version = s->version;
@@ -283,7 +290,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
                         "skipped",
                         describe(e), e.type, config_.domain->name()));
       }
-      config_.domain->evolve(*x.state, latest(*config_.domain, e, config_.bugs, scratch));
+      call_evolve(*config_.domain, *x.state, latest(*config_.domain, e, config_.bugs, scratch));
       x.version = std::max(x.version, e.version);
     }
     if (r->events.size() >= kReadBatch) {
@@ -301,11 +308,12 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
           std::uint64_t version = x.version;
           for (Event e : x.append.events) {
             e.version = ++version;
-            config_.domain->evolve(*x.state, upcasted(*config_.domain, e, config_.bugs));
+            call_evolve(*config_.domain, *x.state, upcasted(*config_.domain, e, config_.bugs));
           }
           if (version == a->stream_version) {
             SnapshotSave save{x.command.stream, version, {}};
-            x.state->encode(save.state);
+            call_user([&] { return "encoding a snapshot of " + save.stream; },
+                      [&] { x.state->encode(save.state); });
             encode_into(save, scratch_);
             env.send(config_.store, scratch_);
           }
@@ -354,6 +362,12 @@ void ClientNode::run_saga_step(sim::Env& env) {
                 s.kind + "/" + command.kind);
 }
 
+void ClientNode::retry_saga_step(sim::Env& env) {
+  guarded(env, config_.user_failures, [&] {
+    if (saga_ && !exec_) run_saga_step(env);
+  });
+}
+
 void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   SagaRun& s = *saga_;
   s.resumed = false;
@@ -363,9 +377,7 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
       if (++s.retries > kSagaRetriesMax) {
         return end_saga(env, HistoryEntry::Type::kInfo, "a compensation keeps failing");
       }
-      env.set_timer(kSagaBackoffUs, [this](sim::Env& e) {
-        if (saga_ && !exec_) run_saga_step(e);
-      });
+      env.set_timer(kSagaBackoffUs, [this](sim::Env& e) { retry_saga_step(e); });
       return;
     }
     s.retries = 0;
@@ -404,9 +416,7 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     if (++s.retries > kSagaRetriesMax) {
       return end_saga(env, HistoryEntry::Type::kInfo, "stuck: a step keeps failing");
     }
-    env.set_timer(kSagaBackoffUs, [this](sim::Env& e) {
-      if (saga_ && !exec_) run_saga_step(e);
-    });
+    env.set_timer(kSagaBackoffUs, [this](sim::Env& e) { retry_saga_step(e); });
     return;
   }
   // Undo what was done, last first. A step that timed out may have happened:

@@ -18,6 +18,7 @@
 #include "model/domain.h"
 #include "model/history.h"
 #include "model/messages.h"
+#include "model/user_code.h"
 #include "sim/env.h"
 
 namespace essim::model {
@@ -65,7 +66,8 @@ struct ClientConfig {
   std::uint32_t max_conflicts = 8;   // per command
   std::uint64_t snapshot_every = 0;  // save a snapshot every N versions (0: never)
   History* history = nullptr;
-  WorkLog* work_log = nullptr;  // optional
+  WorkLog* work_log = nullptr;            // optional
+  UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
   Bugs bugs;
 };
 
@@ -94,6 +96,7 @@ class ClientNode final : public sim::Node {
   struct SagaRun;
 
   void tick(sim::Env& env);
+  void start_work(sim::Env& env);
   void start_command(sim::Env& env, const Command& command, const CommandId& id,
                      const std::string& kind);
   void load(sim::Env& env);
@@ -109,6 +112,7 @@ class ClientNode final : public sim::Node {
   void start_saga(sim::Env& env, Saga saga);
   void run_saga_step(sim::Env& env);
   void on_saga_step(sim::Env& env, const Outcome& outcome);
+  void retry_saga_step(sim::Env& env);
   void end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail);
   // False when the node fail-stopped: the caller returns at once.
   [[nodiscard]] bool save_journal(sim::Env& env);

@@ -4,6 +4,7 @@
 
 #include "model/domains/bank.h"
 #include "model/domains/inventory.h"
+#include "model/user_code.h"
 #include "sim/assert.h"
 
 namespace essim::model {
@@ -59,15 +60,28 @@ std::vector<std::string> Registry::handler_names() const {
   return names;
 }
 
+namespace {
+// needs_upcast and upcast are the user's code (see user_code.h).
+std::string upcasting(const Event& event) {
+  return "upcasting event " + describe(event);
+}
+}  // namespace
+
 const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch) {
-  if (!domain.needs_upcast(event)) return event;
-  scratch = event;
-  domain.upcast(scratch, bugs);
-  return scratch;
+  return call_user([&] { return upcasting(event); },
+                   [&]() -> const Event& {
+                     if (!domain.needs_upcast(event)) return event;
+                     scratch = event;
+                     domain.upcast(scratch, bugs);
+                     return scratch;
+                   });
 }
 
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
-  if (domain.needs_upcast(event)) domain.upcast(event, bugs);
+  call_user([&] { return upcasting(event); },
+            [&] {
+              if (domain.needs_upcast(event)) domain.upcast(event, bugs);
+            });
   return event;
 }
 
@@ -78,9 +92,9 @@ bool knows_event(const Domain& domain, std::string_view type) {
 
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,
                                        const Bugs& bugs) {
-  std::unique_ptr<AggregateState> state = domain.initial();
+  std::unique_ptr<AggregateState> state = call_initial(domain);
   Event scratch;
-  for (const Event& e : events) domain.evolve(*state, latest(domain, e, bugs, scratch));
+  for (const Event& e : events) call_evolve(domain, *state, latest(domain, e, bugs, scratch));
   return state;
 }
 

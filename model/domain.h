@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -57,6 +58,14 @@ class AggregateState {
   virtual void encode(Bytes& out) const = 0;
   virtual bool equals(const AggregateState& other) const = 0;
   virtual std::string describe() const = 0;
+};
+
+// What a domain's evolve, upcast or handler throws for an event payload it
+// cannot decode. Reading such bytes as zeros would hide the bug; the throw is
+// reported like any exception from user code (model/user_code.h).
+class BadPayload : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;

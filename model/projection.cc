@@ -138,7 +138,8 @@ void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
     return;
   }
   if (const auto* d = std::get_if<Deliver>(&decoded.value())) {
-    on_deliver(env, d->event);
+    // A handler or upcaster that throws fail-stops the worker (see guarded()).
+    guarded(env, config_.user_failures, [&] { on_deliver(env, d->event); });
   } else if (const auto* q = std::get_if<QueryRequest>(&decoded.value())) {
     QueryReply reply;
     reply.request_id = q->request_id;
@@ -186,7 +187,7 @@ bool apply_event(ProjectionState& state, const ProjectionHandler& handler, Dedup
     if (dedup == Dedup::kAtomicCheckpoint) return false;
     if (dedup == Dedup::kEventId && state.seen.contains(event.id)) return false;
   }
-  handler.apply(state.model, event);
+  call_handler(handler, state.model, event);
   ++state.events_applied;
   std::uint64_t& applied = state.applied[event.stream];
   applied = std::max(applied, event.version);

@@ -22,6 +22,7 @@
 #include "model/bugs.h"
 #include "model/domain.h"
 #include "model/messages.h"
+#include "model/user_code.h"
 #include "sim/env.h"
 
 namespace essim::model {
@@ -35,9 +36,10 @@ struct ProjectionConfig {
   const ProjectionHandler* handler = nullptr;
   Dedup dedup = Dedup::kAtomicCheckpoint;
   sim::NodeId bus = sim::kNoNode;
-  Micros flush_after_us = 1'000;      // batch persistence: one write per this long
-  Micros lagging_write_us = 50'000;   // the bug variants' second, late write
-  std::uint32_t waiting_max = 1'024;  // events held while waiting for a predecessor
+  Micros flush_after_us = 1'000;          // batch persistence: one write per this long
+  Micros lagging_write_us = 50'000;       // the bug variants' second, late write
+  std::uint32_t waiting_max = 1'024;      // events held while waiting for a predecessor
+  UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
   Bugs bugs;
 };
 

@@ -28,5 +28,7 @@ inline constexpr std::string_view kProjectionReapplied =
 inline constexpr std::string_view kUnknownEventType = "unknown-event-type";  // position, version
 inline constexpr std::string_view kSagaJournalUnreadable = "saga-journal-unreadable";
 inline constexpr std::string_view kSagaResumed = "saga-resumed";  // step, compensating
+// Any node whose user code (domain, handler) threw; it fail-stops next. 0, 0
+inline constexpr std::string_view kUserCodeThrew = "user-code-threw";
 
 }  // namespace essim::model::notes

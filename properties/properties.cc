@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -39,7 +40,7 @@ Index index(const model::StoreLog& log) {
 
 std::string show(const RunView& run, const Event& e) {
   const Event up = model::upcasted(*run.domain, e);
-  const std::string payload = run.domain->describe_payload(up);
+  const std::string payload = model::call_describe_payload(*run.domain, up);
   return payload.empty() ? model::describe(e) : model::describe(e) + ": " + payload;
 }
 
@@ -173,7 +174,7 @@ std::vector<Violation> projections_converge(const RunView& run) {
 model::ReadModel clean_replay(const RunView& run, const model::ProjectionHandler& handler) {
   model::ReadModel model;
   for (const auto& [position, e] : index(*run.log).by_position) {
-    handler.apply(model, model::upcasted(*run.domain, *e));
+    model::call_handler(handler, model, model::upcasted(*run.domain, *e));
   }
   return model;
 }
@@ -214,7 +215,7 @@ std::vector<Violation> snapshot_equivalence(const RunView& run) {
   const Index ix = index(*run.log);
   for (const model::SnapshotSave& s : run.snapshots) {
     if (c.full()) break;
-    auto decoded = run.domain->decode_state(s.state);
+    auto decoded = model::call_decode_state(*run.domain, s.state, s.stream);
     const auto it = ix.by_stream.find(s.stream);
     std::vector<Event> prefix;
     if (it != ix.by_stream.end()) {
@@ -238,11 +239,11 @@ std::vector<Violation> upcast_equivalence(const RunView& run) {
   Collector c{"upcast_equivalence"};
   for (const auto& [stream, events] : index(*run.log).by_stream) {
     if (c.full()) break;
-    auto deployed = run.domain->initial();
-    auto reference = run.domain->initial();
+    auto deployed = model::call_initial(*run.domain);
+    auto reference = model::call_initial(*run.domain);
     for (const Event* e : events) {
-      run.domain->evolve(*deployed, model::upcasted(*run.domain, *e, run.bugs));
-      run.domain->evolve(*reference, model::upcasted(*run.domain, *e));
+      model::call_evolve(*run.domain, *deployed, model::upcasted(*run.domain, *e, run.bugs));
+      model::call_evolve(*run.domain, *reference, model::upcasted(*run.domain, *e));
       if (deployed->equals(*reference)) continue;
       Violation& v =
           c.add(fmt::format("{}: the deployed upcasters and the reference disagree", stream));
@@ -266,9 +267,9 @@ std::vector<Violation> invariant_per_stream(const RunView& run, std::string prop
   Collector c{std::move(property)};
   for (const auto& [stream, events] : index(*run.log).by_stream) {
     if (!stream.starts_with(prefix) || c.full()) continue;
-    auto state = run.domain->initial();
+    auto state = model::call_initial(*run.domain);
     for (const Event* e : events) {
-      run.domain->evolve(*state, model::upcasted(*run.domain, *e));
+      model::call_evolve(*run.domain, *state, model::upcasted(*run.domain, *e));
       const auto& typed = dynamic_cast<const State&>(*state);
       if (holds(typed)) continue;
       Violation& v = c.add(fmt::format("{} {}", stream, broken));
@@ -345,6 +346,74 @@ std::vector<Violation> no_oversell(const RunView& run) {
       "reserved more than its stock");
 }
 
+// ---- user code ----
+
+std::string node_name(const RunView& run, sim::NodeId node) {
+  if (node < run.node_names.size()) return run.node_names[node];
+  return fmt::format("node {}", node);
+}
+
+// What nodes recorded when user code threw in them. Each distinct failure
+// once (a handler that throws on one event throws again after every restart).
+std::vector<Violation> user_code_does_not_throw(const RunView& run) {
+  Collector c{std::string(kUserCodeDoesNotThrow)};
+  if (run.user_failures == nullptr) return c.out;
+  std::set<std::string> seen;
+  for (const model::UserFailure& f : run.user_failures->kept()) {
+    const std::string node = node_name(run, f.node);
+    const std::string what = model::describe(f);
+    if (!seen.insert(node + "\n" + what).second || c.full()) continue;
+    Violation& v = c.add(fmt::format("{}: {}", node, what));
+    cite(v, fmt::format("at {} the node fail-stopped", sim::format_time(f.at_us)));
+    cite(v, fmt::format("{} time(s) user code threw in this run", run.user_failures->count()));
+  }
+  return c.out;
+}
+
+// A checker that threw: a violation with what it was doing, in place of its
+// verdict, so the other properties are still checked.
+Violation checker_threw(std::string_view property) {
+  Violation v{std::string(kUserCodeDoesNotThrow), {}, {}};
+  try {
+    throw;
+  } catch (const model::UserCodeError& e) {
+    v.summary = fmt::format("checking {}: {}", property, e.what());
+  } catch (const std::exception& e) {
+    v.summary =
+        fmt::format("checking {} threw {}: {}", property, model::demangled(typeid(e)), e.what());
+  } catch (...) {
+    v.summary = fmt::format("checking {} threw something that is not a std::exception", property);
+  }
+  cite(v, fmt::format("the checker of {} did not finish; its verdict is unknown", property));
+  return v;
+}
+
+std::vector<Violation> checked(std::string_view property,
+                               const std::function<std::vector<Violation>()>& check) {
+  try {
+    return check();
+  } catch (...) {
+    return {checker_threw(property)};
+  }
+}
+
+std::vector<Violation> check_invariant(const RunView& run, const model::Invariant& invariant) {
+  Collector c{invariant.name};
+  for (const auto& [stream, events] : index(*run.log).by_stream) {
+    if (!stream.starts_with(invariant.stream_prefix) || c.full()) continue;
+    auto state = model::call_initial(*run.domain);
+    for (const Event* e : events) {
+      model::call_evolve(*run.domain, *state, model::upcasted(*run.domain, *e));
+      if (model::call_holds(invariant, *state, *e)) continue;
+      Violation& v = c.add(fmt::format("{}: {} does not hold", stream, invariant.description));
+      cite_event(v, "after: ", run, *e);
+      cite(v, "state: " + state->describe());
+      break;
+    }
+  }
+  return c.out;
+}
+
 }  // namespace
 
 const std::vector<Property>& all_properties() {
@@ -380,6 +449,10 @@ const std::vector<Property>& all_properties() {
        money_conserved},
       {"sagas_complete", "bank", "every transfer ends completed or failed", sagas_complete},
       {"no_oversell", "inventory", "no SKU ever has more reserved than in stock", no_oversell},
+      {std::string(kUserCodeDoesNotThrow), "",
+       "no user code (decide, evolve, generate, a handler, an invariant, a codec, an upcaster) "
+       "threw; a payload that does not decode counts as a throw (always checked)",
+       user_code_does_not_throw},
   };
   return properties;
 }
@@ -405,28 +478,18 @@ std::vector<Violation> check(const RunView& run, const std::vector<std::string>&
   for (const Property& p : all_properties()) {
     const bool named = std::find(names.begin(), names.end(), p.name) != names.end();
     const bool applies = p.domain.empty() || p.domain == run.domain->name();
-    if ((names.empty() && applies) || named) {
-      auto found = p.check(run);
+    // User code that threw is always reported: nothing else explains the run.
+    const bool always = p.name == kUserCodeDoesNotThrow;
+    if ((names.empty() && applies) || named || always) {
+      auto found = checked(p.name, [&] { return p.check(run); });
       out.insert(out.end(), found.begin(), found.end());
     }
   }
   for (const model::Invariant& invariant : run.domain->invariants()) {
     const bool named = std::find(names.begin(), names.end(), invariant.name) != names.end();
     if (!names.empty() && !named) continue;
-    Collector c{invariant.name};
-    for (const auto& [stream, events] : index(*run.log).by_stream) {
-      if (!stream.starts_with(invariant.stream_prefix) || c.full()) continue;
-      auto state = run.domain->initial();
-      for (const Event* e : events) {
-        run.domain->evolve(*state, model::upcasted(*run.domain, *e));
-        if (invariant.holds(*state)) continue;
-        Violation& v = c.add(fmt::format("{}: {} does not hold", stream, invariant.description));
-        cite_event(v, "after: ", run, *e);
-        cite(v, "state: " + state->describe());
-        break;
-      }
-    }
-    out.insert(out.end(), c.out.begin(), c.out.end());
+    auto found = checked(invariant.name, [&] { return check_invariant(run, invariant); });
+    out.insert(out.end(), found.begin(), found.end());
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include "model/messages.h"
 #include "model/projection.h"
 #include "model/store.h"
+#include "model/user_code.h"
 
 namespace essim::properties {
 
@@ -38,7 +39,13 @@ struct RunView {
   model::Bugs bugs;      // the system's settings (the properties' own oracle has none)
   bool quiet = true;     // the heal phase ended quiet
   std::string heal_end;  // how it ended, for evidence
+  const model::UserFailures* user_failures = nullptr;  // thrown by user code in nodes
+  std::vector<std::string> node_names;                 // by node id, for evidence
 };
+
+// The property every run is checked for, named or not: no user code (domain,
+// handler, invariant, codec, upcaster) threw, in a node or in a checker.
+inline constexpr std::string_view kUserCodeDoesNotThrow = "user_code_does_not_throw";
 
 struct Property {
   std::string name;

@@ -149,13 +149,22 @@ sim::Result<Deposit> read_deposit(const Event& e, bool drop_default) {
   return d;
 }
 
+namespace {
+// Never zeros for bytes that do not decode (BadPayload).
+std::int64_t checked(const Reader& r, const Event& e, std::int64_t value) {
+  if (!r.ok()) throw BadPayload(fmt::format("bad {} payload: {}", e.type, r.error()));
+  return value;
+}
+}  // namespace
+
 std::int64_t event_amount(const Event& e) {
   Reader r(e.payload);
   if (e.type == "FundsDeposited") {
     auto d = read_deposit(e, false);
-    return d.ok() ? d.value().amount_cents : 0;
+    if (!d.ok()) throw BadPayload(d.error().message);
+    return d.value().amount_cents;
   }
-  if (e.type == "FundsWithdrawn") return r.svarint();
+  if (e.type == "FundsWithdrawn") return checked(r, e, r.svarint());
   if (e.type == "FundsDebited" || e.type == "FundsCredited" || e.type == "FundsRefunded" ||
       e.type == "TransferRequested") {
     if (e.type == "TransferRequested") {
@@ -164,7 +173,8 @@ std::int64_t event_amount(const Event& e) {
     } else {
       (void)r.string();
     }
-    return r.svarint();
+    const std::int64_t amount = r.svarint();
+    return checked(r, e, amount);
   }
   return 0;
 }
@@ -172,7 +182,9 @@ std::int64_t event_amount(const Event& e) {
 std::string event_transfer(const Event& e) {
   if (e.type == "FundsDebited" || e.type == "FundsCredited" || e.type == "FundsRefunded") {
     Reader r(e.payload);
-    return r.string();
+    std::string transfer = r.string();
+    (void)checked(r, e, 0);
+    return transfer;
   }
   return {};
 }
@@ -184,7 +196,7 @@ bool BankDomain::needs_upcast(const Event& e) const {
 void BankDomain::upcast(Event& e, const Bugs& bugs) const {
   ESSIM_ASSERT(needs_upcast(e));
   auto d = read_deposit(e, bugs.has(Bug::kUpcasterDropsDefault));
-  if (!d.ok()) return;  // unreadable: evolve and the handlers skip it
+  if (!d.ok()) throw BadPayload(d.error().message);
   e.payload.clear();  // rewritten in place: no allocation on the replay path
   Writer w(e.payload);
   w.svarint(d.value().amount_cents);
@@ -202,8 +214,9 @@ void BankDomain::evolve(AggregateState& state, const Event& e) const {
     // Evolve sees upcast events: v2, cents and a currency.
     const std::int64_t cents = r.svarint();
     const std::size_t n = r.count(1);
-    if (!r.ok() || n > r.remaining()) return;
-    const std::string_view currency(reinterpret_cast<const char*>(e.payload.data() + r.offset()), n);  // NOLINT
+    if (!r.ok() || n > r.remaining()) throw BadPayload("bad FundsDeposited payload");
+    const std::string_view currency(reinterpret_cast<const char*>(e.payload.data() + r.offset()),
+                                    n);  // NOLINT
     // A deposit in another currency is held apart, not added to the balance.
     if (e.schema_version == 2 && currency == s.currency) s.balance_cents += cents;
   } else if (type == "FundsWithdrawn") {
@@ -231,6 +244,7 @@ void BankDomain::evolve(AggregateState& state, const Event& e) const {
   } else if (type == "TransferFailed") {
     s.transfer_status = kTransferFailed;
   }
+  (void)checked(r, e, 0);
 }
 
 // ---- decisions ----
@@ -361,7 +375,8 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
           m.try_emplace(e.stream, 0);
         } else if (e.type == "FundsDeposited") {
           auto d = read_deposit(e, false);
-          if (d.ok() && d.value().currency == kHomeCurrency) m[e.stream] += d.value().amount_cents;
+          if (!d.ok()) throw BadPayload(d.error().message);
+          if (d.value().currency == kHomeCurrency) m[e.stream] += d.value().amount_cents;
         } else if (e.type == "FundsWithdrawn" || e.type == "FundsDebited") {
           m[e.stream] -= event_amount(e);
         } else if (e.type == "FundsCredited" || e.type == "FundsRefunded") {

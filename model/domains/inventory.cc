@@ -23,6 +23,11 @@ struct OrderQuantity {
   std::int64_t quantity = 0;
 };
 
+// Every event type of the domain: each carries an order and a quantity.
+bool is_order_event(std::string_view type) {
+  return type == "StockAdded" || type == "StockReserved" || type == "ReservationReleased";
+}
+
 sim::Result<OrderQuantity> read_order(ByteView bytes) {
   Reader r(bytes);
   OrderQuantity o;
@@ -80,8 +85,9 @@ sim::Result<std::unique_ptr<AggregateState>> InventoryDomain::decode_state(ByteV
 
 void InventoryDomain::evolve(AggregateState& state, const Event& e) const {
   auto& s = dynamic_cast<Sku&>(state);
+  if (!is_order_event(e.type)) return;  // not ours (a newer writer): skipped
   auto o = read_order(e.payload);
-  if (!o.ok()) return;
+  if (!o.ok()) throw BadPayload(o.error().message);
   if (e.type == "StockAdded") {
     s.stock += o.value().quantity;
   } else if (e.type == "StockReserved") {
@@ -141,8 +147,9 @@ std::vector<ProjectionHandler> InventoryDomain::projections() const {
   ProjectionHandler available{"available",
                               "sku -> stock not reserved (adds and subtracts: needs deduplication)",
                               [](ReadModel& m, const Event& e) {
+                                if (!is_order_event(e.type)) return;
                                 auto o = read_order(e.payload);
-                                if (!o.ok()) return;
+                                if (!o.ok()) throw BadPayload(o.error().message);
                                 if (e.type == "StockAdded" || e.type == "ReservationReleased") {
                                   m[e.stream] += o.value().quantity;
                                 } else if (e.type == "StockReserved") {

@@ -1,0 +1,121 @@
+#include "model/user_code.h"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "model/trace_notes.h"
+#include "sim/assert.h"
+
+namespace essim::model {
+
+namespace {
+constexpr std::size_t kPayloadBytesShown = 16;
+}  // namespace
+
+std::string describe(const UserFailure& f) {
+  return fmt::format("{} threw {}: {}", f.doing, f.type, f.message);
+}
+
+UserCodeError::UserCodeError(UserFailure failure)
+    : failure_(std::move(failure)), what_(describe(failure_)) {}
+
+std::string demangled(const std::type_info& type) {
+  int status = 0;
+  const std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && name != nullptr ? std::string(name.get()) : std::string(type.name());
+}
+
+void rethrow_as_user_failure(std::string doing) {
+  UserFailure f;
+  f.doing = std::move(doing);
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    f.type = demangled(typeid(e));
+    f.message = e.what();
+  } catch (...) {
+    // Not a std::exception: only its type is known (`throw 42;` says "int").
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    f.type = type != nullptr ? demangled(*type) : "an unknown type";
+    f.message = "(not a std::exception)";
+  }
+  throw UserCodeError(std::move(f));
+}
+
+std::string describe_command(const Command& command) {
+  std::string hex;
+  for (std::size_t i = 0; i < command.payload.size() && i < kPayloadBytesShown; ++i) {
+    hex += fmt::format("{:02x}", static_cast<unsigned>(command.payload[i]));
+  }
+  if (command.payload.size() > kPayloadBytesShown) hex += "...";
+  return fmt::format("{} on {} (payload: {} bytes{}{})", command.kind, command.stream,
+                     command.payload.size(), hex.empty() ? "" : " ", hex);
+}
+
+Work call_generate(const Domain& domain, std::string_view kind, sim::Rng& rng) {
+  return call_user([&] { return fmt::format("generating work of kind {}", kind); },
+                   [&] { return domain.generate(kind, rng); });
+}
+
+std::unique_ptr<AggregateState> call_initial(const Domain& domain) {
+  return call_user([] { return std::string("making an initial state"); },
+                   [&] { return domain.initial(); });
+}
+
+sim::Result<std::vector<NewEvent>> call_decide(const Domain& domain, const AggregateState& state,
+                                               const Command& command) {
+  return call_user([&] { return "deciding " + describe_command(command); },
+                   [&] { return domain.decide(state, command); });
+}
+
+void call_evolve(const Domain& domain, AggregateState& state, const Event& event) {
+  call_user([&] { return "evolving with event " + describe(event); },
+            [&] { domain.evolve(state, event); });
+}
+
+sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
+                                                               std::string_view stream) {
+  return call_user([&] { return fmt::format("decoding a snapshot of {}", stream); },
+                   [&] { return domain.decode_state(bytes); });
+}
+
+void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event) {
+  call_user(
+      [&] { return fmt::format("applying event {} in handler {}", describe(event), handler.name); },
+      [&] { handler.apply(model, event); });
+}
+
+bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after) {
+  return call_user(
+      [&] {
+        return fmt::format("checking invariant {} after event {}", invariant.name, describe(after));
+      },
+      [&] { return invariant.holds(state); });
+}
+
+std::string call_describe_payload(const Domain& domain, const Event& event) {
+  return call_user([&] { return "describing the payload of event " + describe(event); },
+                   [&] { return domain.describe_payload(event); });
+}
+
+void UserFailures::record(UserFailure failure) {
+  ++count_;
+  if (kept_.size() < kKeptMax) kept_.push_back(std::move(failure));
+}
+
+void fail_stop_on_user_failure(sim::Env& env, UserFailures* sink, const UserCodeError& error) {
+  UserFailure f = error.failure();
+  f.node = env.self();
+  f.at_us = env.now();
+  env.note(notes::kUserCodeThrew, 0, 0);
+  env.log(describe(f));
+  if (sink != nullptr) sink->record(f);
+  env.fail_stop("user code threw");
+}
+
+}  // namespace essim::model
