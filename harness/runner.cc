@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <limits>
 #include <map>
@@ -18,6 +19,8 @@ namespace essim::harness {
 namespace {
 
 constexpr std::uint64_t kNoCatch = std::numeric_limits<std::uint64_t>::max();
+// How far past the lowest unfinished seed each thread may run ahead.
+constexpr std::uint64_t kFoldWindowPerJob = 64;
 
 SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
   ClusterSpec spec = scenario.spec;
@@ -61,19 +64,30 @@ class Fold {
   // yet); seeds past it need not run.
   std::uint64_t cut() const { return cut_.load(); }
 
+  // Waits until seed `index` may start: at most `window` outcomes may wait
+  // behind a slow seed, so what the fold holds is bounded. Cannot deadlock:
+  // the seed the fold waits for was taken earlier and is never held here.
+  void wait_for_room(std::uint64_t index, std::uint64_t window) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [&] { return index < next_ + window || index > cut_.load(); });
+  }
+
   void deliver(std::uint64_t index, SeedOutcome outcome) {
     if (stop_when_caught_ && catches(outcome.result)) {
       std::uint64_t seen = cut_.load();
       while (index < seen && !cut_.compare_exchange_weak(seen, index)) {
       }
     }
-    const std::lock_guard lock(mutex_);
-    pending_.emplace(index, std::move(outcome));
-    while (!pending_.empty() && pending_.begin()->first == next_) {
-      if (!done_) add(std::move(pending_.begin()->second));
-      pending_.erase(pending_.begin());
-      ++next_;
+    {
+      const std::lock_guard lock(mutex_);
+      pending_.emplace(index, std::move(outcome));
+      while (!pending_.empty() && pending_.begin()->first == next_) {
+        if (!done_) add(std::move(pending_.begin()->second));
+        pending_.erase(pending_.begin());
+        ++next_;
+      }
     }
+    room_.notify_all();
   }
   std::uint64_t failed() const { return failed_.load(); }
 
@@ -117,6 +131,7 @@ class Fold {
   std::atomic<std::uint64_t> cut_{kNoCatch};
   std::atomic<std::uint64_t> failed_{0};
   std::mutex mutex_;
+  std::condition_variable room_;
   std::map<std::uint64_t, SeedOutcome> pending_;
   std::uint64_t next_ = 0;
   bool done_ = false;
@@ -126,7 +141,8 @@ SeedResult threw(std::uint64_t seed, const std::string& what) {
   SeedResult r;
   r.seed = seed;
   r.violations.push_back(
-      {std::string(properties::kUserCodeDoesNotThrow), fmt::format("the run threw {}", what),
+      {std::string(properties::kUserCodeDoesNotThrow),
+       fmt::format("the run threw {}", what),
        {"an exception escaped outside the user-code boundary; replay this seed to see where"}});
   return r;
 }
@@ -199,6 +215,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   sweep(
       out.plan,
       [&](std::uint64_t seed, std::uint64_t index) {
+        fold.wait_for_room(
+            index, kFoldWindowPerJob * static_cast<std::uint64_t>(std::max(1, out.plan.jobs)));
         if (index > fold.cut()) return false;  // an earlier seed caught it: none after counts
         SeedOutcome o;
         o.result = run_seed(scenario, seed);
