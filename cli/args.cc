@@ -60,10 +60,9 @@ std::optional<std::string> unknown_name(const CLI::App& app, int argc, const cha
   if (i >= argc) return std::nullopt;
   const std::string command = argv[i];
   std::vector<std::string> commands;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    commands.push_back(sub->get_name());
   const CLI::App* sub = nullptr;
   for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands.push_back(s->get_name());
     if (s->get_name() == command) sub = s;
   }
   if (sub == nullptr)

@@ -1,13 +1,13 @@
 #include "harness/shrink.h"
 
-#include "harness/names.h"
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include "harness/names.h"
 
 namespace essim::harness {
 
@@ -333,14 +333,13 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
   const std::vector<std::string> names = node_names(scenario.spec);
   auto name = [&](sim::NodeId id) { return id < names.size() ? names[id] : std::to_string(id); };
   // The name must stay within the loader's limit: shorten the original's, on
-  // a UTF-8 character boundary.
+  // a UTF-8 character boundary (never before a continuation byte).
   const std::string suffix = fmt::format("-repro-seed{}", seed);
   std::string base = scenario.name;
-  while (base.size() + suffix.size() > kTextBytesMax) {
-    base.pop_back();
-    while (!base.empty() && (static_cast<unsigned char>(base.back()) & 0xC0U) == 0x80U)
-      base.pop_back();
-    if (!base.empty() && static_cast<unsigned char>(base.back()) >= 0xC0U) base.pop_back();
+  if (base.size() + suffix.size() > kTextBytesMax) {
+    std::size_t cut = kTextBytesMax - suffix.size();
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0U) == 0x80U) --cut;
+    base.resize(cut);
   }
   root["name"] = base + suffix;
   root["description"] =
