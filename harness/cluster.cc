@@ -83,8 +83,10 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
 
 sim::Result<bool> check_work(const ClusterSpec& spec, const model::Registry& registry) {
   const auto kinds = registry.domain(spec.domain)->work_kinds();
-  std::uint64_t total = spec.mix.empty() ? kinds.size() : 0;
-  for (const model::WorkWeight& w : spec.mix) {
+  const std::vector<model::WorkWeight> mix =
+      spec.mix.empty() ? registry.domain(spec.domain)->mix() : spec.mix;
+  std::uint64_t total = 0;
+  for (const model::WorkWeight& w : mix) {
     if (std::find(kinds.begin(), kinds.end(), w.kind) == kinds.end())
       return sim::Error{fmt::format("the {} domain has no work '{}'", spec.domain, w.kind)};
     total += w.weight;
@@ -194,10 +196,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
   // From here on nothing can fail: check_spec said so.
   auto c = std::make_unique<Cluster>();
   c->domain = registry.domain(spec.domain);
-  std::vector<model::WorkWeight> mix = spec.mix;
-  if (mix.empty()) {
-    for (const std::string& kind : c->domain->work_kinds()) mix.push_back({kind, 1});
-  }
+  std::vector<model::WorkWeight> mix = spec.mix.empty() ? c->domain->mix() : spec.mix;
   sim::SimConfig sim_config = spec.sim;
   c->chaos_us = spec.chaos_us;
   if (spec.script) {

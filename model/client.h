@@ -49,11 +49,6 @@ class WorkLog {
   std::vector<PlannedWork> recorded_;
 };
 
-struct WorkWeight {
-  std::string kind;
-  std::uint32_t weight = 1;
-};
-
 struct ClientConfig {
   sim::NodeId store = sim::kNoNode;
   const Domain* domain = nullptr;

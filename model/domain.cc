@@ -60,6 +60,12 @@ std::vector<std::string> Registry::handler_names() const {
   return names;
 }
 
+std::vector<WorkWeight> Domain::mix() const {
+  std::vector<WorkWeight> weights;
+  for (std::string& kind : work_kinds()) weights.push_back({std::move(kind), 1});
+  return weights;
+}
+
 namespace {
 // needs_upcast and upcast are the user's code (see user_code.h).
 std::string upcasting(const Event& event) {

@@ -50,6 +50,12 @@ struct Saga {
 
 using Work = std::variant<Command, Saga>;
 
+// How often clients draw a kind of work, relative to the others.
+struct WorkWeight {
+  std::string kind;
+  std::uint32_t weight = 1;
+};
+
 // One aggregate's state. Domains derive their own.
 class AggregateState {
  public:
@@ -95,6 +101,8 @@ class Domain {
   // The workload: the kinds of work a client can draw, and one drawn.
   virtual std::vector<std::string> work_kinds() const = 0;
   virtual Work generate(std::string_view kind, sim::Rng& rng) const = 0;
+  // The workload's default mix when a scenario gives none: every kind alike.
+  virtual std::vector<WorkWeight> mix() const;
 
   virtual std::unique_ptr<AggregateState> initial() const = 0;
   virtual void evolve(AggregateState& state, const Event& event) const = 0;
