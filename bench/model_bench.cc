@@ -87,10 +87,10 @@ void BM_ReplayDecodeEvolve(benchmark::State& state) {
       r.event_into(e);
       if (current == nullptr || e.stream != stream) {
         stream = e.stream;
-        states.push_back(bank.initial());
+        states.push_back(bank.initial_state());
         current = states.back().get();
       }
-      bank.evolve(*current, latest(bank, e, {}, scratch));
+      bank.evolve_state(*current, latest(bank, e, {}, scratch));
     }
     if (!r.ok()) state.SkipWithError(r.error().c_str());
     if (states.size() != kAccounts) state.SkipWithError("wrong number of streams");

@@ -60,3 +60,11 @@ int run(int argc, char** argv, const model::Registry& registry, const std::strin
 }
 
 }  // namespace essim::cli
+
+namespace essim {
+
+int run_main(int argc, char** argv, const Registry& registry, const std::string& program) {
+  return cli::run(argc, argv, registry, program);
+}
+
+}  // namespace essim

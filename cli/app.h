@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include <essim/runner.h>
+
 #include "model/domain.h"
 
 namespace essim::cli {

@@ -7,8 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
-namespace essim::model {
+namespace essim {
 class Registry;
+}
+namespace essim::model {
+using essim::Registry;
 }
 
 namespace essim::cli {

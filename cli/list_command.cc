@@ -32,8 +32,16 @@ void print_list(const model::Registry& registry) {
     fmt::print("  {:<28} {}{}\n", p.name, p.description, scope);
   }
   for (const std::string& name : registry.domain_names()) {
-    for (const model::Invariant& i : registry.domain(name)->invariants()) {
-      fmt::print("  {:<28} {} ({} only)\n", i.name, i.description, name);
+    const model::Domain* d = registry.domain(name);
+    for (const model::Invariant& i : d->invariants()) {
+      fmt::print("  {:<28} {} ({} only; per aggregate)\n", i.name, i.description, name);
+    }
+    for (const model::LogInvariant& i : d->log_invariants()) {
+      fmt::print("  {:<28} {} ({} only; over the whole log)\n", i.name, i.description, name);
+    }
+    for (const model::ReadModelInvariant& i : d->read_model_invariants()) {
+      fmt::print("  {:<28} {} ({} only; {}.{}'s read model{})\n", i.name, i.description, name,
+                 name, i.handler, i.at_checkpoints ? ", at every checkpoint" : "");
     }
   }
   fmt::print(

@@ -33,6 +33,19 @@ foreach(layer IN LISTS layers)
   endforeach()
 endforeach()
 
+# The public headers (include/essim) stand alone: they include one another
+# and the standard library, never a layer's internal header.
+file(GLOB public_headers "${SOURCE_DIR}/include/essim/*.h")
+foreach(file IN LISTS public_headers)
+  file(STRINGS "${file}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[\"<]")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "\"" OR line MATCHES "<([a-z_]+)/" AND NOT line MATCHES "<essim/")
+      file(RELATIVE_PATH rel "${SOURCE_DIR}" "${file}")
+      string(APPEND violations "  ${rel}: '${line}' (a public header includes only <essim/...> and the standard library)\n")
+    endif()
+  endforeach()
+endforeach()
+
 if(violations)
   message(FATAL_ERROR "A layer includes a layer above it (see DESIGN.md, 'Layers'):\n${violations}")
 endif()

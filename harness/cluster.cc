@@ -232,6 +232,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
   bus_config.bugs = spec.bugs;
   c->bus = s.add_node("bus", [bus_config] { return std::make_unique<model::BusNode>(bus_config); });
   ESSIM_ASSERT(c->bus == kBusId);
+  c->checkpoint_findings.resize(spec.projections.size());  // stable: the nodes point into it
   for (const ProjectionSpec& p : spec.projections) {
     const auto found = registry.handler(p.handler);
     ESSIM_ASSERT(found.has_value());
@@ -242,6 +243,11 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     config.bus = kBusId;
     config.bugs = spec.bugs;
     config.user_failures = &c->user_failures;
+    for (const model::ReadModelInvariant& rule : found->domain->read_model_invariants()) {
+      if (rule.at_checkpoints && rule.handler == found->handler->name)
+        config.checkpoint_rules.push_back(rule);
+    }
+    config.findings = &c->checkpoint_findings[c->projections.size()];
     c->projections.push_back(
         s.add_node(p.name, [config] { return std::make_unique<model::ProjectionNode>(config); }));
     ESSIM_ASSERT(c->projections.back() == projection_ids[c->projections.size() - 1]);
@@ -337,7 +343,8 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
   view.heal_end =
       fmt::format("{} at {}", sim::to_string(c.heal.stop), sim::format_time(c.heal.at_us));
   for (std::size_t i = 0; i < c.projections.size(); ++i) {
-    view.projections.push_back({spec.projections[i].name, c.handlers[i], c.projection_state(i)});
+    view.projections.push_back({spec.projections[i].name, c.handlers[i], c.projection_state(i),
+                                &c.checkpoint_findings[i]});
   }
   view.user_failures = &c.user_failures;
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));

@@ -96,6 +96,8 @@ struct Cluster {
   sim::NodeId bus = sim::kNoNode;
   std::vector<sim::NodeId> projections;
   std::vector<const model::ProjectionHandler*> handlers;  // by projection
+  // By projection: what its read-model rules found at checkpoints.
+  std::vector<std::vector<model::ReadModelFinding>> checkpoint_findings;
   std::vector<sim::NodeId> clients;
   sim::FaultPlan plan;
   model::WorkLog work_log;

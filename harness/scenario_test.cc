@@ -107,6 +107,13 @@ TEST(Scenario, JsonSchemaMatchesTheRegistry) {
   EXPECT_EQ(schema["properties"]["bugs"]["items"]["enum"].get<std::vector<std::string>>(), bugs);
   std::vector<std::string> properties;
   for (const properties::Property& p : properties::all_properties()) properties.push_back(p.name);
+  for (const std::string& domain : model::Registry::builtin().domain_names()) {
+    for (const std::string& name :
+         properties::property_names(*model::Registry::builtin().domain(domain))) {
+      if (std::find(properties.begin(), properties.end(), name) == properties.end())
+        properties.push_back(name);
+    }
+  }
   EXPECT_EQ(schema["definitions"]["property"]["enum"].get<std::vector<std::string>>(), properties);
   EXPECT_EQ(schema["properties"]["topology"]["properties"]["projections"]["items"]["properties"]
                   ["handler"]["enum"]

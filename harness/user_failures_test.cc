@@ -24,7 +24,7 @@ enum class Throws { kDecide, kEvolve, kHandler, kInvariant, kUpcast, kDecode };
 
 // The bank, with one kind of its code made to throw (or, kDecode, to write a
 // payload that cannot be decoded).
-class ThrowingDomain final : public model::Domain {
+class ThrowingDomain final : public essim::TypedDomain<model::domains::BankAccount> {
  public:
   explicit ThrowingDomain(Throws throws) : throws_(throws) {}
   std::string name() const override { return "throwing"; }
@@ -33,14 +33,13 @@ class ThrowingDomain final : public model::Domain {
   model::Work generate(std::string_view kind, sim::Rng& rng) const override {
     return bank_.generate(kind, rng);
   }
-  std::unique_ptr<AggregateState> initial() const override { return bank_.initial(); }
-  void evolve(AggregateState& state, const Event& event) const override {
+  void evolve(model::domains::BankAccount& state, const Event& event) const override {
     if (throws_ == Throws::kEvolve && event.type == "FundsWithdrawn") {
       throw std::logic_error("evolve broke");
     }
     bank_.evolve(state, event);
   }
-  sim::Result<std::vector<model::NewEvent>> decide(const AggregateState& state,
+  sim::Result<std::vector<model::NewEvent>> decide(const model::domains::BankAccount& state,
                                                    const Command& command) const override {
     if (command.kind == "withdraw" && throws_ == Throws::kDecide) {
       throw std::out_of_range("no such account");
@@ -51,18 +50,15 @@ class ThrowingDomain final : public model::Domain {
     }
     return bank_.decide(state, command);
   }
-  sim::Result<std::unique_ptr<AggregateState>> decode_state(sim::ByteView bytes) const override {
-    return bank_.decode_state(bytes);
-  }
   bool needs_upcast(const Event& event) const override {
     return (throws_ == Throws::kUpcast && event.type == "FundsWithdrawn") ||
            bank_.needs_upcast(event);
   }
-  void upcast(Event& event, const model::Bugs& bugs) const override {
+  void upcast(Event& event) const override {
     if (throws_ == Throws::kUpcast && event.type == "FundsWithdrawn") {
       throw std::runtime_error("upcaster broke");
     }
-    bank_.upcast(event, bugs);
+    bank_.upcast(event);
   }
   std::vector<model::ProjectionHandler> projections() const override {
     std::vector<model::ProjectionHandler> handlers = bank_.projections();
@@ -77,11 +73,11 @@ class ThrowingDomain final : public model::Domain {
   }
   std::vector<model::Invariant> invariants() const override {
     if (throws_ != Throws::kInvariant) return {};
-    return {{"balance_sane", "the balance is sane", "acct-", [](const AggregateState& s) -> bool {
-               const auto& a = dynamic_cast<const model::domains::BankAccount&>(s);
-               if (a.balance_cents > 1'000) throw std::domain_error("invariant broke");
-               return true;
-             }}};
+    return {invariant("balance_sane", "the balance is sane", "acct-",
+                      [](const model::domains::BankAccount& a) -> bool {
+                        if (a.balance_cents > 1'000) throw std::domain_error("invariant broke");
+                        return true;
+                      })};
   }
   std::vector<std::string> event_types() const override { return bank_.event_types(); }
   std::string describe_payload(const Event& event) const override {
@@ -181,7 +177,7 @@ TEST(UserFailures, UpcasterThatThrowsNamesTheEvent) {
 TEST(UserFailures, PayloadThatDoesNotDecodeIsAFindingNotZeros) {
   const std::string found = user_failures(run_twice(Throws::kDecode));
   EXPECT_NE(found.find("FundsWithdrawn"), std::string::npos) << found;
-  EXPECT_NE(found.find("threw essim::model::BadPayload: bad FundsWithdrawn payload"),
+  EXPECT_NE(found.find("threw essim::BadPayload: bad FundsWithdrawn payload"),
             std::string::npos)
       << found;
 }
@@ -217,7 +213,7 @@ TEST(UserFailures, SweepWithTwoJobsFinishesAndReportsEverySeed) {
 
 TEST(UserFailures, DemangledNamesReadAsWritten) {
   EXPECT_EQ(model::demangled(typeid(std::out_of_range)), "std::out_of_range");
-  EXPECT_EQ(model::demangled(typeid(model::BadPayload)), "essim::model::BadPayload");
+  EXPECT_EQ(model::demangled(typeid(model::BadPayload)), "essim::BadPayload");
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ std::uint32_t crc32c(ByteView first, ByteView second) {
   return crc.checksum();
 }
 
+}  // namespace essim::model
+
+namespace essim {
+
 // ---- Writer ----
 
 void Writer::u32(std::uint32_t v) {
@@ -177,4 +181,4 @@ Event Reader::event() {
   return e;
 }
 
-}  // namespace essim::model
+}  // namespace essim

@@ -1,18 +1,19 @@
 #include "model/domain.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "model/domains/bank.h"
 #include "model/domains/inventory.h"
 #include "model/user_code.h"
 #include "sim/assert.h"
 
-namespace essim::model {
+namespace essim {
 
 Registry Registry::with_builtins() {
   Registry r;
-  r.add(std::make_unique<domains::BankDomain>());
-  r.add(std::make_unique<domains::InventoryDomain>());
+  r.add(std::make_unique<model::domains::BankDomain>());
+  r.add(std::make_unique<model::domains::InventoryDomain>());
   return r;
 }
 
@@ -21,12 +22,55 @@ const Registry& Registry::builtin() {
   return registry;
 }
 
+namespace {
+
+// Names scenarios and commands refer to: letters, digits, '_' and '-'.
+bool well_formed(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+  });
+}
+
+void refuse(const std::string& domain, const std::string& what) {
+  throw std::invalid_argument("essim: cannot register the domain '" + domain + "': " + what);
+}
+
+// Every name a domain registers, checked once: a property or handler named
+// twice would make findings ambiguous.
+void check_names(const Domain& domain, const std::vector<ProjectionHandler>& handlers) {
+  const std::string name = domain.name();
+  if (!well_formed(name)) refuse(name, "its name must be letters, digits, '_' or '-'");
+  std::vector<std::string> seen;
+  const auto add = [&](const std::string& what, const std::string& n) {
+    if (!well_formed(n)) refuse(name, what + " '" + n + "' must be letters, digits, '_' or '-'");
+    if (std::find(seen.begin(), seen.end(), what + n) != seen.end())
+      refuse(name, what + " '" + n + "' is declared twice");
+    seen.push_back(what + n);
+  };
+  for (const ProjectionHandler& h : handlers) {
+    add("handler", h.name);
+    if (!h.apply) refuse(name, "handler '" + h.name + "' has no apply function");
+  }
+  for (const Invariant& i : domain.invariants()) add("rule", i.name);
+  for (const LogInvariant& i : domain.log_invariants()) add("rule", i.name);
+  for (const ReadModelInvariant& i : domain.read_model_invariants()) {
+    add("rule", i.name);
+    const bool known = std::any_of(handlers.begin(), handlers.end(),
+                                   [&](const ProjectionHandler& h) { return h.name == i.handler; });
+    if (!known) refuse(name, "rule '" + i.name + "' is about a handler it does not have: '" + i.handler + "'");
+  }
+  for (const std::string& kind : domain.work_kinds()) add("work kind", kind);
+}
+
+}  // namespace
+
 void Registry::add(std::unique_ptr<Domain> domain) {
-  ESSIM_ASSERT(domain != nullptr);
+  if (domain == nullptr) throw std::invalid_argument("essim: Registry::add(nullptr)");
   std::string name = domain->name();
-  ESSIM_ASSERT_MSG(!name.empty(), "a domain needs a name");
-  ESSIM_ASSERT_MSG(!domains_.contains(name), "a domain registered twice: " + name);
   std::vector<ProjectionHandler> handlers = domain->projections();
+  check_names(*domain, handlers);
+  if (domains_.contains(name)) refuse(name, "a domain of that name is registered already");
   domains_.emplace(std::move(name), Entry{std::move(domain), std::move(handlers)});
 }
 
@@ -66,10 +110,23 @@ std::vector<WorkWeight> Domain::mix() const {
   return weights;
 }
 
+}  // namespace essim
+
+namespace essim::model {
+
 namespace {
 // needs_upcast and upcast are the user's code (see user_code.h).
 std::string upcasting(const Event& event) {
   return "upcasting event " + describe(event);
+}
+
+void upcast(const Domain& domain, Event& event, const Bugs& bugs) {
+  if (bugs.any()) {
+    if (const auto* buggy = dynamic_cast<const UpcastBugs*>(&domain)) {
+      return buggy->upcast_with_bugs(event, bugs);
+    }
+  }
+  domain.upcast(event);
 }
 }  // namespace
 
@@ -78,7 +135,7 @@ const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, 
                    [&]() -> const Event& {
                      if (!domain.needs_upcast(event)) return event;
                      scratch = event;
-                     domain.upcast(scratch, bugs);
+                     upcast(domain, scratch, bugs);
                      return scratch;
                    });
 }
@@ -86,7 +143,7 @@ const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, 
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
   call_user([&] { return upcasting(event); },
             [&] {
-              if (domain.needs_upcast(event)) domain.upcast(event, bugs);
+              if (domain.needs_upcast(event)) upcast(domain, event, bugs);
             });
   return event;
 }

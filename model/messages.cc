@@ -25,22 +25,14 @@ std::vector<Event> read_events(Reader& r) {
 }
 
 void write_model(Writer& w, const ReadModel& model) {
-  w.varint(model.size());
-  for (const auto& [key, value] : model) {
-    w.string(key);
-    w.svarint(value);
-  }
+  essim::encode(w, model);
 }
 
 ReadModel read_model(Reader& r) {
-  const std::size_t n = r.count(2);
-  ReadModel model;
-  for (std::size_t i = 0; i < n && r.ok(); ++i) {
-    std::string key = r.string();
-    const std::int64_t value = r.svarint();
-    if (!model.emplace(std::move(key), value).second) r.fail("duplicate read-model key");
-  }
-  return model;
+  auto model = essim::decode_read_model(r);
+  if (model) return std::move(model).value();
+  if (r.ok()) r.fail(model.error().message);
+  return {};
 }
 
 void write_body(Writer& w, const AppendRequest& m) {

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include <essim/value.h>
+
 #include "model/event.h"
 #include "sim/result.h"
 
@@ -106,7 +108,8 @@ struct DeliverAck {
   friend bool operator==(const DeliverAck&, const DeliverAck&) = default;
 };
 
-using ReadModel = std::map<std::string, std::int64_t>;
+using essim::ReadModel;
+using essim::Value;
 
 struct QueryRequest {
   std::uint64_t request_id = 0;

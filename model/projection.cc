@@ -62,11 +62,9 @@ void encode_projection_state(const ProjectionState& state, Bytes& out) {
 sim::Result<ProjectionState> decode_projection_state(ByteView bytes) {
   Reader r(bytes);
   ProjectionState s;
-  const std::size_t n = r.count(2);
-  for (std::size_t i = 0; i < n && r.ok(); ++i) {
-    std::string key = r.string();
-    s.model[key] = r.svarint();
-  }
+  auto model = essim::decode_read_model(r);
+  if (!model) return sim::Error{"bad projection state: " + model.error().message};
+  s.model = std::move(model).value();
   read_checkpoint(r, s);
   if (r.ok() && !r.at_end()) r.fail("trailing bytes");
   if (!r.ok()) return sim::Error{"bad projection state: " + r.error()};
@@ -223,6 +221,9 @@ void ProjectionNode::schedule_flush(sim::Env& env) {
 void ProjectionNode::flush(sim::Env& env) {
   flush_armed_ = false;
   if (!persist(env)) return;  // fail-stopped: nothing is acknowledged
+  if (!config_.checkpoint_rules.empty() &&
+      !guarded(env, config_.user_failures, [&] { check_checkpoint_rules(env); }))
+    return;
   for (const std::uint64_t position : pending_acks_) {
     encode_into(DeliverAck{position}, scratch_);
     env.send(config_.bus, scratch_);
@@ -249,6 +250,15 @@ bool ProjectionNode::persist(sim::Env& env) {
   }
   encode_projection_state(state_, out);
   return env.replace_durably(kProjectionStateFile, out);
+}
+
+void ProjectionNode::check_checkpoint_rules(sim::Env& env) {
+  for (const ReadModelInvariant& rule : config_.checkpoint_rules) {
+    std::string broken = call_read_model_check(rule, state_.model);
+    if (broken.empty() || config_.findings == nullptr) continue;
+    if (config_.findings->size() >= kFindingsMax) return;
+    config_.findings->push_back({rule.name, std::move(broken), env.now(), state_.events_applied});
+  }
 }
 
 void ProjectionNode::write_lagging(sim::Env& env) {

@@ -31,6 +31,15 @@ enum class Dedup : std::uint8_t { kNone, kEventId, kAtomicCheckpoint };
 std::string_view to_string(Dedup dedup);
 std::optional<Dedup> dedup_by_name(std::string_view name);
 
+// A read-model rule (ReadModelInvariant::at_checkpoints) that did not hold
+// of a read model the worker made durable.
+struct ReadModelFinding {
+  std::string rule;
+  std::string broken;  // what the rule said
+  Micros at_us = 0;
+  std::uint64_t events_applied = 0;
+};
+
 struct ProjectionConfig {
   const Domain* domain = nullptr;
   const ProjectionHandler* handler = nullptr;
@@ -40,8 +49,13 @@ struct ProjectionConfig {
   Micros lagging_write_us = 50'000;       // the bug variants' second, late write
   std::uint32_t waiting_max = 1'024;      // events held while waiting for a predecessor
   UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
+  // Rules checked on every read model made durable, and where their findings
+  // go (at most kFindingsMax kept).
+  std::vector<ReadModelInvariant> checkpoint_rules;
+  std::vector<ReadModelFinding>* findings = nullptr;
   Bugs bugs;
 };
+inline constexpr std::size_t kFindingsMax = 16;
 
 inline constexpr std::string_view kProjectionStateFile = "projection.state";
 inline constexpr std::string_view kProjectionModelFile = "projection.model";
@@ -77,6 +91,7 @@ class ProjectionNode final : public sim::Node {
   // node fail-stopped on a storage error.
   [[nodiscard]] bool persist(sim::Env& env);
   void write_lagging(sim::Env& env);
+  void check_checkpoint_rules(sim::Env& env);
   void load(sim::Env& env);
 
   ProjectionConfig config_;

@@ -7,6 +7,33 @@
 
 namespace rc {
 
+// Values nested at most `depth` deep.
+inline Gen<essim::Value> value_gen(int depth) {
+  return gen::exec([depth]() -> essim::Value {
+    switch (*gen::inRange(0, depth > 0 ? 6 : 4)) {
+      case 0:
+        return essim::Value();
+      case 1:
+        return essim::Value(*gen::arbitrary<bool>());
+      case 2:
+        return essim::Value(*gen::arbitrary<std::int64_t>());
+      case 3:
+        return essim::Value(*gen::arbitrary<std::string>());
+      case 4:
+        return essim::Value(*gen::resize(4, gen::container<essim::Value::List>(value_gen(depth - 1))));
+      default:
+        return essim::Value(*gen::resize(
+            4, gen::container<essim::Value::Map>(gen::arbitrary<std::string>(), value_gen(depth - 1))));
+    }
+  });
+}
+
+template <>
+struct Arbitrary<essim::Value> {
+  static Gen<essim::Value> arbitrary() { return value_gen(3); }
+};
+
+
 template <>
 struct Arbitrary<essim::model::Id128> {
   static Gen<essim::model::Id128> arbitrary() {

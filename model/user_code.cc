@@ -64,18 +64,18 @@ Work call_generate(const Domain& domain, std::string_view kind, sim::Rng& rng) {
 
 std::unique_ptr<AggregateState> call_initial(const Domain& domain) {
   return call_user([] { return std::string("making an initial state"); },
-                   [&] { return domain.initial(); });
+                   [&] { return domain.initial_state(); });
 }
 
 sim::Result<std::vector<NewEvent>> call_decide(const Domain& domain, const AggregateState& state,
                                                const Command& command) {
   return call_user([&] { return "deciding " + describe_command(command); },
-                   [&] { return domain.decide(state, command); });
+                   [&] { return domain.decide_state(state, command); });
 }
 
 void call_evolve(const Domain& domain, AggregateState& state, const Event& event) {
   call_user([&] { return "evolving with event " + describe(event); },
-            [&] { domain.evolve(state, event); });
+            [&] { domain.evolve_state(state, event); });
 }
 
 sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
@@ -96,6 +96,30 @@ bool call_holds(const Invariant& invariant, const AggregateState& state, const E
         return fmt::format("checking invariant {} after event {}", invariant.name, describe(after));
       },
       [&] { return invariant.holds(state); });
+}
+
+std::string call_log_step(const LogInvariant& rule, Value& memory, const Event& event) {
+  return call_user(
+      [&] { return fmt::format("checking rule {} at event {}", rule.name, describe(event)); },
+      [&] { return rule.step(memory, event); });
+}
+
+std::string call_log_end(const LogInvariant& rule, const Value& memory) {
+  return call_user([&] { return fmt::format("checking rule {} at the end of the log", rule.name); },
+                   [&] { return rule.at_end(memory); });
+}
+
+std::string call_read_model_check(const ReadModelInvariant& rule, const ReadModel& model) {
+  return call_user(
+      [&] { return fmt::format("checking rule {} on {}'s read model", rule.name, rule.handler); },
+      [&] { return rule.check(model); });
+}
+
+std::optional<SagaStep> call_next_step(const Domain& domain, const Saga& saga,
+                                       const std::vector<StepOutcome>& done) {
+  return call_user(
+      [&] { return fmt::format("planning step {} of saga {}", done.size() + 1, saga.id); },
+      [&] { return domain.next_step(saga, done); });
 }
 
 std::string call_describe_payload(const Domain& domain, const Event& event) {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <typeinfo>
@@ -84,6 +85,11 @@ sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& dom
                                                                std::string_view stream);
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event);
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after);
+std::string call_log_step(const LogInvariant& rule, Value& memory, const Event& event);
+std::string call_log_end(const LogInvariant& rule, const Value& memory);
+std::string call_read_model_check(const ReadModelInvariant& rule, const ReadModel& model);
+std::optional<SagaStep> call_next_step(const Domain& domain, const Saga& saga,
+                                       const std::vector<StepOutcome>& done);
 std::string call_describe_payload(const Domain& domain, const Event& event);
 
 // The failures of one run, in the order they happened. A node that throws on

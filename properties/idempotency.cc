@@ -23,8 +23,8 @@ std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t se
     // Decides one command on its aggregate; false when the domain refuses it.
     auto run = [&](const model::Command& c) {
       auto& [state, version] = aggregates[c.stream];
-      if (!state) state = domain.initial();
-      auto decided = domain.decide(*state, c);
+      if (!state) state = domain.initial_state();
+      auto decided = domain.decide_state(*state, c);
       if (!decided.ok()) return false;  // a refused command leaves no event, as in a real run
       for (const model::NewEvent& n : decided.value()) {
         Event e;
@@ -35,7 +35,7 @@ std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t se
         e.type = n.type;
         e.schema_version = n.schema_version;
         e.payload = n.payload;
-        domain.evolve(*state, model::upcasted(domain, e));
+        domain.evolve_state(*state, model::upcasted(domain, e));
         history.push_back(std::move(e));
       }
       return true;
@@ -67,16 +67,14 @@ model::ReadModel apply_in_order(const model::Domain& domain,
 
 namespace {
 
+// Expected: once in order; got: the schedule.
 std::string show_difference(const model::ReadModel& expected, const model::ReadModel& actual) {
   std::string out;
-  std::map<std::string, std::pair<std::string, std::string>> keys;
-  for (const auto& [k, v] : expected) keys[k].first = std::to_string(v);
-  for (const auto& [k, v] : actual) keys[k].second = std::to_string(v);
-  for (const auto& [k, values] : keys) {
-    if (values.first == values.second) continue;
-    out += fmt::format("  {}: once in order gives {}, the schedule gave {}\n", k,
-                       values.first.empty() ? "nothing" : values.first,
-                       values.second.empty() ? "nothing" : values.second);
+  const std::string difference = describe_difference(expected, actual, 10);
+  for (std::size_t at = 0; at < difference.size();) {
+    const std::size_t end = std::min(difference.find('\n', at), difference.size());
+    out += "  " + difference.substr(at, end - at) + "\n";
+    at = end + 1;
   }
   return out;
 }

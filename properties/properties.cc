@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "model/domains/bank.h"
-#include "model/domains/inventory.h"
 
 namespace essim::properties {
 
@@ -186,24 +184,18 @@ std::vector<Violation> replay_matches_projection(const RunView& run) {
     if (p.state == nullptr || p.handler == nullptr || c.full()) continue;
     const model::ReadModel expected = clean_replay(run, *p.handler);
     if (expected == p.state->model) continue;
-    std::size_t differ = 0;
-    std::set<std::string> keys;
-    for (const auto& [k, v] : expected) keys.insert(k);
-    for (const auto& [k, v] : p.state->model) keys.insert(k);
     Violation& v =
         c.add(fmt::format("projection {} differs from a clean replay of the store", p.name));
-    for (const std::string& key : keys) {
-      const auto e = expected.find(key);
-      const auto a = p.state->model.find(key);
-      const std::int64_t want = e == expected.end() ? 0 : e->second;
-      const std::int64_t have = a == p.state->model.end() ? 0 : a->second;
-      if (want == have && (e == expected.end()) == (a == p.state->model.end())) continue;
+    // Expected: the replay; got: the projection.
+    const std::string difference = describe_difference(expected, p.state->model);
+    std::size_t differ = 0;
+    for (std::size_t at = 0; at < difference.size();) {
+      const std::size_t end = std::min(difference.find('\n', at), difference.size());
+      cite(v, difference.substr(at, end - at));
       ++differ;
-      cite(v, fmt::format("{}: projection has {}, replay gives {}", key,
-                          a == p.state->model.end() ? "nothing" : std::to_string(have),
-                          e == expected.end() ? "nothing" : std::to_string(want)));
+      at = end + 1;
     }
-    v.summary += fmt::format(" ({} key(s); the handler ran {} times for {} events)", differ,
+    v.summary += fmt::format(" ({} difference(s); the handler ran {} times for {} events)", differ,
                              p.state->events_applied,
                              run.log->commits.empty() ? 0 : index(*run.log).by_position.size());
   }
@@ -254,96 +246,6 @@ std::vector<Violation> upcast_equivalence(const RunView& run) {
     }
   }
   return c.out;
-}
-
-// ---- bank ----
-
-// Folds each stream whose name starts with `prefix` and reports the first
-// event after which `holds(state)` is false, per stream.
-template <typename State>
-std::vector<Violation> invariant_per_stream(const RunView& run, std::string property,
-                                            std::string_view prefix, bool (*holds)(const State&),
-                                            std::string_view broken) {
-  Collector c{std::move(property)};
-  for (const auto& [stream, events] : index(*run.log).by_stream) {
-    if (!stream.starts_with(prefix) || c.full()) continue;
-    auto state = model::call_initial(*run.domain);
-    for (const Event* e : events) {
-      model::call_evolve(*run.domain, *state, model::upcasted(*run.domain, *e));
-      const auto& typed = dynamic_cast<const State&>(*state);
-      if (holds(typed)) continue;
-      Violation& v = c.add(fmt::format("{} {}", stream, broken));
-      cite_event(v, "after: ", run, *e);
-      cite(v, "state: " + typed.describe());
-      break;
-    }
-  }
-  return c.out;
-}
-
-std::vector<Violation> no_overdraft(const RunView& run) {
-  return invariant_per_stream<model::domains::BankAccount>(
-      run, "no_overdraft", "acct-",
-      [](const model::domains::BankAccount& a) { return a.balance_cents >= 0; }, "went below zero");
-}
-
-std::vector<Violation> money_conserved(const RunView& run) {
-  Collector c{"money_conserved"};
-  // Per transfer: what left the source equals what reached the target or came back.
-  struct Flow {
-    std::int64_t debited = 0;
-    std::int64_t credited = 0;
-    std::int64_t refunded = 0;
-    std::vector<const Event*> events;
-  };
-  std::map<std::string, Flow> flows;
-  for (const Event* e : index(*run.log).in_log_order) {
-    const std::string transfer = model::domains::event_transfer(*e);
-    if (transfer.empty()) continue;
-    Flow& f = flows[transfer];
-    const std::int64_t amount = model::domains::event_amount(*e);
-    if (e->type == "FundsDebited") f.debited += amount;
-    if (e->type == "FundsCredited") f.credited += amount;
-    if (e->type == "FundsRefunded") f.refunded += amount;
-    f.events.push_back(e);
-  }
-  for (const auto& [transfer, f] : flows) {
-    if (f.debited == f.credited + f.refunded || c.full()) continue;
-    // A transfer still in flight when the run did not settle is not a leak.
-    if (!run.quiet) continue;
-    Violation& v = c.add(fmt::format(
-        "transfer {}: {} debited, {} credited, {} refunded: {} cents {}", transfer, f.debited,
-        f.credited, f.refunded, std::abs(f.debited - f.credited - f.refunded),
-        f.debited > f.credited + f.refunded ? "vanished" : "appeared from nowhere"));
-    for (const Event* e : f.events) cite_event(v, "", run, *e);
-  }
-  return c.out;
-}
-
-std::vector<Violation> sagas_complete(const RunView& run) {
-  Collector c{"sagas_complete"};
-  if (!run.quiet) return c.out;
-  for (const auto& [stream, events] : index(*run.log).by_stream) {
-    if (stream.rfind("transfer-", 0) != 0 || c.full()) continue;
-    const std::string& last = events.back()->type;
-    if (last == "TransferCompleted" || last == "TransferFailed") continue;
-    Violation& v = c.add(fmt::format("{} never finished: its last event is {}", stream, last));
-    for (const Event* e : events) cite_event(v, "", run, *e);
-    const std::string id = stream.substr(std::string_view("transfer-").size());
-    for (const HistoryEntry& h : run.history->entries()) {
-      if (h.stream == "saga-" + id && h.type != HistoryEntry::Type::kInvoke)
-        cite(v, model::describe(h));
-    }
-  }
-  return c.out;
-}
-
-// ---- inventory ----
-
-std::vector<Violation> no_oversell(const RunView& run) {
-  return invariant_per_stream<model::domains::Sku>(
-      run, "no_oversell", "sku-", [](const model::domains::Sku& s) { return s.available() >= 0; },
-      "reserved more than its stock");
 }
 
 // ---- user code ----
@@ -414,6 +316,45 @@ std::vector<Violation> check_invariant(const RunView& run, const model::Invarian
   return c.out;
 }
 
+std::vector<Violation> check_log_invariant(const RunView& run, const model::LogInvariant& rule) {
+  Collector c{rule.name};
+  Value memory;
+  for (const Event* e : index(*run.log).in_log_order) {
+    const std::string broken = model::call_log_step(rule, memory, model::upcasted(*run.domain, *e));
+    if (broken.empty()) continue;
+    Violation& v = c.add(fmt::format("{}: {}", rule.name, broken));
+    cite_event(v, "at: ", run, *e);
+    return c.out;
+  }
+  // What settles only at the end (a transfer in flight is not yet a leak).
+  if (!rule.at_end || !run.quiet) return c.out;
+  const std::string broken = model::call_log_end(rule, memory);
+  if (!broken.empty()) c.add(fmt::format("{}: {}", rule.name, broken));
+  return c.out;
+}
+
+std::vector<Violation> check_read_model_invariant(const RunView& run,
+                                                  const model::ReadModelInvariant& rule) {
+  Collector c{rule.name};
+  for (const ProjectionView& p : run.projections) {
+    if (p.handler == nullptr || p.handler->name != rule.handler || c.full()) continue;
+    if (p.checkpoint_findings != nullptr) {
+      for (const model::ReadModelFinding& f : *p.checkpoint_findings) {
+        if (f.rule != rule.name || c.full()) continue;
+        Violation& v = c.add(fmt::format("{} at a checkpoint: {}", p.name, f.broken));
+        cite(v, fmt::format("made durable at {} after {} event(s) applied",
+                            sim::format_time(f.at_us), f.events_applied));
+      }
+    }
+    if (p.state == nullptr) continue;
+    const std::string broken = model::call_read_model_check(rule, p.state->model);
+    if (broken.empty()) continue;
+    Violation& v = c.add(fmt::format("{} (final read model): {}", p.name, broken));
+    cite(v, fmt::format("{} event(s) applied", p.state->events_applied));
+  }
+  return c.out;
+}
+
 }  // namespace
 
 const std::vector<Property>& all_properties() {
@@ -443,12 +384,6 @@ const std::vector<Property>& all_properties() {
        "folding the store through the deployed upcasters gives the same states as the "
        "reference upcasters",
        upcast_equivalence},
-      {"no_overdraft", "bank", "no account's balance ever goes below zero", no_overdraft},
-      {"money_conserved", "bank",
-       "for every transfer, the money debited equals the money credited plus refunded",
-       money_conserved},
-      {"sagas_complete", "bank", "every transfer ends completed or failed", sagas_complete},
-      {"no_oversell", "inventory", "no SKU ever has more reserved than in stock", no_oversell},
       {std::string(kUserCodeDoesNotThrow), "",
        "no user code (decide, evolve, generate, a handler, an invariant, a codec, an upcaster) "
        "threw; a payload that does not decode counts as a throw (always checked)",
@@ -463,6 +398,8 @@ std::vector<std::string> property_names(const model::Domain& domain) {
     if (p.domain.empty() || p.domain == domain.name()) names.push_back(p.name);
   }
   for (const model::Invariant& i : domain.invariants()) names.push_back(i.name);
+  for (const model::LogInvariant& i : domain.log_invariants()) names.push_back(i.name);
+  for (const model::ReadModelInvariant& i : domain.read_model_invariants()) names.push_back(i.name);
   return names;
 }
 
@@ -489,6 +426,16 @@ std::vector<Violation> check(const RunView& run, const std::vector<std::string>&
     const bool named = std::find(names.begin(), names.end(), invariant.name) != names.end();
     if (!names.empty() && !named) continue;
     auto found = checked(invariant.name, [&] { return check_invariant(run, invariant); });
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  for (const model::LogInvariant& rule : run.domain->log_invariants()) {
+    if (!names.empty() && std::find(names.begin(), names.end(), rule.name) == names.end()) continue;
+    auto found = checked(rule.name, [&] { return check_log_invariant(run, rule); });
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  for (const model::ReadModelInvariant& rule : run.domain->read_model_invariants()) {
+    if (!names.empty() && std::find(names.begin(), names.end(), rule.name) == names.end()) continue;
+    auto found = checked(rule.name, [&] { return check_read_model_invariant(run, rule); });
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;

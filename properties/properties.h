@@ -27,6 +27,8 @@ struct ProjectionView {
   std::string name;
   const model::ProjectionHandler* handler = nullptr;
   const model::ProjectionState* state = nullptr;  // nullptr: the node is down
+  // What its read-model rules found at checkpoints (ReadModelInvariant::at_checkpoints).
+  const std::vector<model::ReadModelFinding>* checkpoint_findings = nullptr;
 };
 
 // What a finished run leaves for the properties to look at.

@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+
+#include <essim/result.h>
 
 namespace essim::sim {
 namespace {
@@ -35,3 +38,14 @@ void assert_failed(std::string_view condition, std::string_view file, int line,
 }
 
 }  // namespace essim::sim
+
+namespace essim::detail {
+
+// A Result asked for the side it does not hold. It throws rather than aborts:
+// in a user's decider or codec it is a bug of the code under test, which
+// essim reports as a finding with its seed (model/user_code.h).
+void result_misused(const char* what) {
+  throw std::logic_error(what);
+}
+
+}  // namespace essim::detail

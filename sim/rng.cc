@@ -4,9 +4,11 @@
 
 #include "sim/assert.h"
 
-namespace essim::sim {
-
+namespace {
 __extension__ typedef unsigned __int128 U128;  // g++ and clang++ both have it
+}  // namespace
+
+namespace essim::sim {
 
 std::uint64_t splitmix64(std::uint64_t& state) {
   state += 0x9e3779b97f4a7c15ULL;
@@ -24,6 +26,13 @@ std::uint64_t hash_label(std::string_view label) {
   }
   return hash;
 }
+
+}  // namespace essim::sim
+
+namespace essim {
+
+using sim::splitmix64;
+using sim::hash_label;
 
 Rng::Rng(std::uint64_t seed) : seed_(seed) {
   std::uint64_t sm = seed;
@@ -98,4 +107,4 @@ Rng Rng::split(std::string_view label, std::uint64_t index) const {
   return Rng(splitmix64(mix2));
 }
 
-}  // namespace essim::sim
+}  // namespace essim

@@ -5,13 +5,15 @@
 #include <span>
 #include <vector>
 
+#include <essim/event.h>
+
 namespace essim::sim {
 
 using NodeId = std::uint32_t;
 inline constexpr NodeId kNoNode = UINT32_MAX;
 
-using Bytes = std::vector<std::uint8_t>;
-using ByteView = std::span<const std::uint8_t>;
+using essim::Bytes;
+using essim::ByteView;
 
 // Why a message did not arrive.
 enum class DropReason : std::uint8_t {

@@ -36,7 +36,7 @@ Bytes encode_args(const Args& a) {
   return out;
 }
 
-sim::Result<Args> decode_args(ByteView bytes) {
+Result<Args> decode_args(ByteView bytes) {
   Reader r(bytes);
   Args a;
   a.amount_cents = r.svarint();
@@ -44,7 +44,7 @@ sim::Result<Args> decode_args(ByteView bytes) {
   a.from = r.string();
   a.to = r.string();
   a.legacy = r.boolean();
-  if (!r.ok()) return sim::Error{"bad bank command: " + r.error()};
+  if (!r.ok()) return Error{"bad bank command: " + r.error()};
   return a;
 }
 
@@ -71,11 +71,11 @@ Bytes deposit_v2(std::int64_t cents, std::string_view currency) {
   return out;
 }
 
-sim::Error error(std::string message) {
-  return sim::Error{std::move(message)};
+Error error(std::string message) {
+  return Error{std::move(message)};
 }
 
-std::string account(sim::Rng& rng) {
+std::string account(Rng& rng) {
   return fmt::format("acct-{}", rng.below(BankDomain::kAccounts));
 }
 
@@ -87,12 +87,7 @@ Command command(std::string kind, std::string stream, const Args& args) {
 
 // ---- state ----
 
-std::unique_ptr<AggregateState> BankAccount::clone() const {
-  return std::make_unique<BankAccount>(*this);
-}
-
-void BankAccount::encode(Bytes& out) const {
-  Writer w(out);
+void BankAccount::encode(Writer& w) const {
   w.boolean(open);
   w.svarint(balance_cents);
   w.string(currency);
@@ -104,9 +99,19 @@ void BankAccount::encode(Bytes& out) const {
   w.u8(transfer_status);
 }
 
-bool BankAccount::equals(const AggregateState& other) const {
-  const auto* o = dynamic_cast<const BankAccount*>(&other);
-  return o != nullptr && *o == *this;
+Result<BankAccount> BankAccount::decode(Reader& r) {
+  BankAccount s;
+  s.open = r.boolean();
+  s.balance_cents = r.svarint();
+  s.currency = r.string();
+  const std::size_t n = r.count(2);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    std::string id = r.string();
+    s.transfers[id] = r.u8();
+  }
+  s.transfer_status = r.u8();
+  if (!r.ok()) return Error{"bad bank snapshot: " + r.error()};
+  return s;
 }
 
 std::string BankAccount::describe() const {
@@ -114,26 +119,9 @@ std::string BankAccount::describe() const {
   return fmt::format("{} balance {} {}", open ? "open" : "not open", balance_cents, currency);
 }
 
-sim::Result<std::unique_ptr<AggregateState>> BankDomain::decode_state(ByteView bytes) const {
-  Reader r(bytes);
-  auto s = std::make_unique<BankAccount>();
-  s->open = r.boolean();
-  s->balance_cents = r.svarint();
-  s->currency = r.string();
-  const std::size_t n = r.count(2);
-  for (std::size_t i = 0; i < n && r.ok(); ++i) {
-    std::string id = r.string();
-    s->transfers[id] = r.u8();
-  }
-  s->transfer_status = r.u8();
-  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
-  if (!r.ok()) return sim::Error{"bad bank snapshot: " + r.error()};
-  return std::unique_ptr<AggregateState>(std::move(s));
-}
-
 // ---- events ----
 
-sim::Result<Deposit> read_deposit(const Event& e, bool drop_default) {
+Result<Deposit> read_deposit(const Event& e, bool drop_default) {
   Reader r(e.payload);
   Deposit d;
   if (e.schema_version == 1) {
@@ -143,9 +131,9 @@ sim::Result<Deposit> read_deposit(const Event& e, bool drop_default) {
     d.amount_cents = r.svarint();
     d.currency = r.string();
   } else {
-    return sim::Error{fmt::format("FundsDeposited has no schema version {}", e.schema_version)};
+    return Error{fmt::format("FundsDeposited has no schema version {}", e.schema_version)};
   }
-  if (!r.ok()) return sim::Error{"bad FundsDeposited payload: " + r.error()};
+  if (!r.ok()) return Error{"bad FundsDeposited payload: " + r.error()};
   return d;
 }
 
@@ -193,7 +181,11 @@ bool BankDomain::needs_upcast(const Event& e) const {
   return e.schema_version == 1 && e.type == "FundsDeposited";
 }
 
-void BankDomain::upcast(Event& e, const Bugs& bugs) const {
+void BankDomain::upcast(Event& e) const {
+  upcast_with_bugs(e, Bugs{});
+}
+
+void BankDomain::upcast_with_bugs(Event& e, const Bugs& bugs) const {
   ESSIM_ASSERT(needs_upcast(e));
   auto d = read_deposit(e, bugs.has(Bug::kUpcasterDropsDefault));
   if (!d.ok()) throw BadPayload(d.error().message);
@@ -204,10 +196,8 @@ void BankDomain::upcast(Event& e, const Bugs& bugs) const {
   e.schema_version = 2;
 }
 
-void BankDomain::evolve(AggregateState& state, const Event& e) const {
+void BankDomain::evolve(BankAccount& s, const Event& e) const {
   // The replay hot path: no allocation, the type compared once.
-  ESSIM_ASSERT_MSG(typeid(state) == typeid(BankAccount), "evolve() of a state of another domain");
-  auto& s = static_cast<BankAccount&>(state);
   const std::string_view type = e.type;
   Reader r(e.payload);
   if (type == "FundsDeposited") {
@@ -249,9 +239,7 @@ void BankDomain::evolve(AggregateState& state, const Event& e) const {
 
 // ---- decisions ----
 
-sim::Result<std::vector<NewEvent>> BankDomain::decide(const AggregateState& state,
-                                                      const Command& c) const {
-  const auto& s = dynamic_cast<const BankAccount&>(state);
+Result<std::vector<NewEvent>> BankDomain::decide(const BankAccount& s, const Command& c) const {
   auto parsed = decode_args(c.payload);
   if (!parsed) return parsed.error();
   const Args& a = parsed.value();
@@ -331,7 +319,7 @@ std::vector<std::string> BankDomain::work_kinds() const {
   return {"open", "deposit", "withdraw", "transfer"};
 }
 
-Work BankDomain::generate(std::string_view kind, sim::Rng& rng) const {
+Work BankDomain::generate(std::string_view kind, Rng& rng) const {
   Args a;
   if (kind == "open") return command("open", account(rng), a);
   if (kind == "deposit") {
@@ -361,10 +349,6 @@ Work BankDomain::generate(std::string_view kind, sim::Rng& rng) const {
   return saga;
 }
 
-std::unique_ptr<AggregateState> BankDomain::initial() const {
-  return std::make_unique<BankAccount>();
-}
-
 // ---- projections ----
 
 std::vector<ProjectionHandler> BankDomain::projections() const {
@@ -372,7 +356,7 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
       "balances", "account -> balance in cents (adds and subtracts: needs deduplication)",
       [](ReadModel& m, const Event& e) {
         if (e.type == "AccountOpened") {
-          m.try_emplace(e.stream, 0);
+          m.try_emplace(e.stream, std::int64_t{0});
         } else if (e.type == "FundsDeposited") {
           auto d = read_deposit(e, false);
           if (!d.ok()) throw BadPayload(d.error().message);
@@ -387,7 +371,7 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
                               "transfer -> status (1 requested, 2 completed, 3 failed); idempotent",
                               [](ReadModel& m, const Event& e) {
                                 if (e.type == "TransferRequested") {
-                                  m.try_emplace(e.stream, kTransferRequested);
+                                  m.try_emplace(e.stream, Value(kTransferRequested));
                                 } else if (e.type == "TransferCompleted") {
                                   m[e.stream] = kTransferCompleted;
                                 } else if (e.type == "TransferFailed") {
@@ -395,6 +379,65 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
                                 }
                               }};
   return {balances, transfers};
+}
+
+// ---- rules ----
+
+std::vector<Invariant> BankDomain::invariants() const {
+  return {invariant("no_overdraft", "no account's balance ever goes below zero", "acct-",
+                    [](const BankAccount& a) { return a.balance_cents >= 0; })};
+}
+
+std::vector<LogInvariant> BankDomain::log_invariants() const {
+  // Per transfer: what left the source equals what reached the target or
+  // came back, once the run settled (a transfer in flight is not a leak).
+  LogInvariant conserved{
+      "money_conserved",
+      "for every transfer, the money debited equals the money credited plus refunded",
+      [](Value& flows, const Event& e) {
+        const std::string transfer = event_transfer(e);
+        if (transfer.empty()) return std::string();
+        Value& flow = flows[transfer];
+        if (e.type == "FundsDebited") flow["debited"] += event_amount(e);
+        if (e.type == "FundsCredited") flow["credited"] += event_amount(e);
+        if (e.type == "FundsRefunded") flow["refunded"] += event_amount(e);
+        return std::string();
+      },
+      [](const Value& flows) {
+        if (!flows.is_map()) return std::string();
+        for (const auto& [transfer, flow] : flows.as_map()) {
+          const auto amount = [&](std::string_view key) {
+            const Value* v = flow.find(key);
+            return v == nullptr ? 0 : v->as_int();
+          };
+          const std::int64_t debited = amount("debited");
+          const std::int64_t credited = amount("credited");
+          const std::int64_t refunded = amount("refunded");
+          if (debited == credited + refunded) continue;
+          return fmt::format("transfer {}: {} debited, {} credited, {} refunded: {} cents {}",
+                             transfer, debited, credited, refunded,
+                             std::abs(debited - credited - refunded),
+                             debited > credited + refunded ? "vanished" : "appeared from nowhere");
+        }
+        return std::string();
+      }};
+  LogInvariant complete{"sagas_complete", "every transfer ends completed or failed",
+                        [](Value& last, const Event& e) {
+                          if (e.stream.starts_with("transfer-")) last[e.stream] = e.type;
+                          return std::string();
+                        },
+                        [](const Value& last) {
+                          if (!last.is_map()) return std::string();
+                          for (const auto& [stream, type] : last.as_map()) {
+                            if (type == Value("TransferCompleted") ||
+                                type == Value("TransferFailed"))
+                              continue;
+                            return fmt::format("{} never finished: its last event is {}", stream,
+                                               type.as_string());
+                          }
+                          return std::string();
+                        }};
+  return {conserved, complete};
 }
 
 std::string BankDomain::describe_payload(const Event& e) const {

@@ -12,11 +12,13 @@
 #include <map>
 #include <string>
 
+#include <essim/typed.h>
+
 #include "model/domain.h"
 
 namespace essim::model::domains {
 
-struct BankAccount final : AggregateState {
+struct BankAccount {
   bool open = false;
   std::int64_t balance_cents = 0;
   std::string currency;
@@ -25,14 +27,10 @@ struct BankAccount final : AggregateState {
   // Transfer streams: 0 none, 1 requested, 2 completed, 3 failed.
   std::uint8_t transfer_status = 0;
 
-  std::unique_ptr<AggregateState> clone() const override;
-  void encode(Bytes& out) const override;
-  bool equals(const AggregateState& other) const override;
-  std::string describe() const override;
-  bool operator==(const BankAccount& o) const {
-    return open == o.open && balance_cents == o.balance_cents && currency == o.currency &&
-           transfers == o.transfers && transfer_status == o.transfer_status;
-  }
+  void encode(Writer& w) const;
+  static Result<BankAccount> decode(Reader& r);
+  std::string describe() const;
+  friend bool operator==(const BankAccount&, const BankAccount&) = default;
 };
 
 // Transfer statuses in bank.transfers.
@@ -47,27 +45,30 @@ struct Deposit {
 };
 // Reads any schema version of FundsDeposited as v2, with the default filled
 // in unless `drop_default` (the upcaster bug).
-sim::Result<Deposit> read_deposit(const Event& event, bool drop_default);
+Result<Deposit> read_deposit(const Event& event, bool drop_default);
 // Amount carried by a money event (deposit, withdrawal, debit, credit, refund).
 std::int64_t event_amount(const Event& event);
 std::string event_transfer(const Event& event);
 
-class BankDomain final : public Domain {
+// Written on the public API (essim/typed.h), as a user's domain is; only its
+// upcaster's bug variant is essim's own (UpcastBugs).
+class BankDomain final : public TypedDomain<BankAccount>, public UpcastBugs {
  public:
   static constexpr int kAccounts = 8;
 
   std::string name() const override { return "bank"; }
   std::string description() const override;
   std::vector<std::string> work_kinds() const override;
-  Work generate(std::string_view kind, sim::Rng& rng) const override;
-  std::unique_ptr<AggregateState> initial() const override;
-  void evolve(AggregateState& state, const Event& event) const override;
-  sim::Result<std::vector<NewEvent>> decide(const AggregateState& state,
-                                            const Command& command) const override;
-  sim::Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const override;
+  Work generate(std::string_view kind, Rng& rng) const override;
+  void evolve(BankAccount& state, const Event& event) const override;
+  Result<std::vector<NewEvent>> decide(const BankAccount& state,
+                                       const Command& command) const override;
   bool needs_upcast(const Event& event) const override;
-  void upcast(Event& event, const Bugs& bugs) const override;
+  void upcast(Event& event) const override;
+  void upcast_with_bugs(Event& event, const Bugs& bugs) const override;
   std::vector<ProjectionHandler> projections() const override;
+  std::vector<Invariant> invariants() const override;
+  std::vector<LogInvariant> log_invariants() const override;
   std::vector<std::string> event_types() const override {
     return {"AccountOpened",     "FundsDeposited",    "FundsWithdrawn",
             "FundsDebited",      "FundsCredited",     "FundsRefunded",

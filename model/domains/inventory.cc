@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "model/codec.h"
-#include "sim/assert.h"
+#include <stdexcept>
+
 
 namespace essim::model::domains {
 
@@ -28,12 +28,12 @@ bool is_order_event(std::string_view type) {
   return type == "StockAdded" || type == "StockReserved" || type == "ReservationReleased";
 }
 
-sim::Result<OrderQuantity> read_order(ByteView bytes) {
+Result<OrderQuantity> read_order(ByteView bytes) {
   Reader r(bytes);
   OrderQuantity o;
   o.order = r.string();
   o.quantity = r.svarint();
-  if (!r.ok()) return sim::Error{"bad inventory payload: " + r.error()};
+  if (!r.ok()) return Error{"bad inventory payload: " + r.error()};
   return o;
 }
 
@@ -45,12 +45,7 @@ std::int64_t Sku::available() const {
   return stock - reserved;
 }
 
-std::unique_ptr<AggregateState> Sku::clone() const {
-  return std::make_unique<Sku>(*this);
-}
-
-void Sku::encode(Bytes& out) const {
-  Writer w(out);
+void Sku::encode(Writer& w) const {
   w.svarint(stock);
   w.varint(reservations.size());
   for (const auto& [order, quantity] : reservations) {
@@ -59,9 +54,16 @@ void Sku::encode(Bytes& out) const {
   }
 }
 
-bool Sku::equals(const AggregateState& other) const {
-  const auto* o = dynamic_cast<const Sku*>(&other);
-  return o != nullptr && *o == *this;
+Result<Sku> Sku::decode(Reader& r) {
+  Sku s;
+  s.stock = r.svarint();
+  const std::size_t n = r.count(2);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    std::string order = r.string();
+    s.reservations[order] = r.svarint();
+  }
+  if (!r.ok()) return Error{"bad inventory snapshot: " + r.error()};
+  return s;
 }
 
 std::string Sku::describe() const {
@@ -69,22 +71,7 @@ std::string Sku::describe() const {
                      available());
 }
 
-sim::Result<std::unique_ptr<AggregateState>> InventoryDomain::decode_state(ByteView bytes) const {
-  Reader r(bytes);
-  auto s = std::make_unique<Sku>();
-  s->stock = r.svarint();
-  const std::size_t n = r.count(2);
-  for (std::size_t i = 0; i < n && r.ok(); ++i) {
-    std::string order = r.string();
-    s->reservations[order] = r.svarint();
-  }
-  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
-  if (!r.ok()) return sim::Error{"bad inventory snapshot: " + r.error()};
-  return std::unique_ptr<AggregateState>(std::move(s));
-}
-
-void InventoryDomain::evolve(AggregateState& state, const Event& e) const {
-  auto& s = dynamic_cast<Sku&>(state);
+void InventoryDomain::evolve(Sku& s, const Event& e) const {
   if (!is_order_event(e.type)) return;  // not ours (a newer writer): skipped
   auto o = read_order(e.payload);
   if (!o.ok()) throw BadPayload(o.error().message);
@@ -97,29 +84,27 @@ void InventoryDomain::evolve(AggregateState& state, const Event& e) const {
   }
 }
 
-sim::Result<std::vector<NewEvent>> InventoryDomain::decide(const AggregateState& state,
-                                                           const Command& c) const {
-  const auto& s = dynamic_cast<const Sku&>(state);
+Result<std::vector<NewEvent>> InventoryDomain::decide(const Sku& s, const Command& c) const {
   auto parsed = read_order(c.payload);
   if (!parsed) return parsed.error();
   const OrderQuantity& o = parsed.value();
   using Events = std::vector<NewEvent>;
   if (c.kind == "restock") {
-    if (o.quantity <= 0) return sim::Error{"the quantity must be positive"};
+    if (o.quantity <= 0) return Error{"the quantity must be positive"};
     return Events{{"StockAdded", 1, order_payload("", o.quantity)}};
   }
   if (c.kind == "reserve") {
-    if (o.quantity <= 0) return sim::Error{"the quantity must be positive"};
-    if (s.reservations.contains(o.order)) return sim::Error{"order already holds a reservation"};
-    if (s.available() < o.quantity) return sim::Error{"not enough stock"};
+    if (o.quantity <= 0) return Error{"the quantity must be positive"};
+    if (s.reservations.contains(o.order)) return Error{"order already holds a reservation"};
+    if (s.available() < o.quantity) return Error{"not enough stock"};
     return Events{{"StockReserved", 1, order_payload(o.order, o.quantity)}};
   }
   if (c.kind == "release") {
     const auto it = s.reservations.find(o.order);
-    if (it == s.reservations.end()) return sim::Error{"order holds no reservation"};
+    if (it == s.reservations.end()) return Error{"order holds no reservation"};
     return Events{{"ReservationReleased", 1, order_payload(o.order, it->second)}};
   }
-  return sim::Error{fmt::format("the inventory domain has no command '{}'", c.kind)};
+  return Error{fmt::format("the inventory domain has no command '{}'", c.kind)};
 }
 
 std::string InventoryDomain::description() const {
@@ -130,17 +115,18 @@ std::vector<std::string> InventoryDomain::work_kinds() const {
   return {"restock", "reserve", "release"};
 }
 
-Work InventoryDomain::generate(std::string_view kind, sim::Rng& rng) const {
-  ESSIM_ASSERT_MSG(kind == "restock" || kind == "reserve" || kind == "release",
-                   fmt::format("the inventory domain has no work '{}'", kind));
+Work InventoryDomain::generate(std::string_view kind, Rng& rng) const {
+  if (kind != "restock" && kind != "reserve" && kind != "release")
+    throw std::invalid_argument(fmt::format("the inventory domain has no work '{}'", kind));
   const std::string sku = fmt::format("sku-{}", rng.below(kSkus));
   const std::string order = fmt::format("order-{}", rng.below(kOrders));
   const std::int64_t quantity = kind == "restock" ? rng.between(5, 20) : rng.between(1, 8);
   return Command{std::string(kind), sku, order_payload(order, quantity)};
 }
 
-std::unique_ptr<AggregateState> InventoryDomain::initial() const {
-  return std::make_unique<Sku>();
+std::vector<Invariant> InventoryDomain::invariants() const {
+  return {invariant("no_oversell", "no SKU ever has more reserved than in stock", "sku-",
+                    [](const Sku& s) { return s.available() >= 0; })};
 }
 
 std::vector<ProjectionHandler> InventoryDomain::projections() const {

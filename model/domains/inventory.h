@@ -9,23 +9,23 @@
 #include <map>
 #include <string>
 
-#include "model/domain.h"
+#include <essim/typed.h>
 
 namespace essim::model::domains {
 
-struct Sku final : AggregateState {
+struct Sku {
   std::int64_t stock = 0;
   std::map<std::string, std::int64_t> reservations;  // order -> quantity
 
   std::int64_t available() const;
-  std::unique_ptr<AggregateState> clone() const override;
-  void encode(Bytes& out) const override;
-  bool equals(const AggregateState& other) const override;
-  std::string describe() const override;
-  bool operator==(const Sku& o) const { return stock == o.stock && reservations == o.reservations; }
+  void encode(Writer& w) const;
+  static Result<Sku> decode(Reader& r);
+  std::string describe() const;
+  friend bool operator==(const Sku&, const Sku&) = default;
 };
 
-class InventoryDomain final : public Domain {
+// Written on the public API only (essim/typed.h), as a user's domain is.
+class InventoryDomain final : public TypedDomain<Sku> {
  public:
   static constexpr int kSkus = 4;
   static constexpr int kOrders = 12;
@@ -33,13 +33,11 @@ class InventoryDomain final : public Domain {
   std::string name() const override { return "inventory"; }
   std::string description() const override;
   std::vector<std::string> work_kinds() const override;
-  Work generate(std::string_view kind, sim::Rng& rng) const override;
-  std::unique_ptr<AggregateState> initial() const override;
-  void evolve(AggregateState& state, const Event& event) const override;
-  sim::Result<std::vector<NewEvent>> decide(const AggregateState& state,
-                                            const Command& command) const override;
-  sim::Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const override;
+  Work generate(std::string_view kind, Rng& rng) const override;
+  void evolve(Sku& state, const Event& event) const override;
+  Result<std::vector<NewEvent>> decide(const Sku& state, const Command& command) const override;
   std::vector<ProjectionHandler> projections() const override;
+  std::vector<Invariant> invariants() const override;
   std::vector<std::string> event_types() const override {
     return {"StockAdded", "StockReserved", "ReservationReleased"};
   }

@@ -1,0 +1,209 @@
+#pragma once
+// A domain under test: its deciders, its evolve, its projection handlers, its
+// rules and its workload, in the decider shape
+//
+//   decide(state, command) -> events, or an Error when the command is refused
+//   evolve(state, event)   -> state (in place)
+//
+// Most domains derive from essim::TypedDomain<State> (typed.h), which keeps
+// their states as plain structs. Domain is the untyped interface beneath it.
+//
+// Events reach evolve() and the handlers already upcast to their latest
+// schema. Everything a domain does is the code under test: an exception
+// thrown from any of it becomes a finding (`user_code_does_not_throw`) with
+// the seed, the node and the command or event, never a crash of essim.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <essim/codec.h>
+#include <essim/event.h>
+#include <essim/result.h>
+#include <essim/rng.h>
+#include <essim/value.h>
+
+namespace essim {
+
+struct Command {
+  std::string kind;    // e.g. "deposit"
+  std::string stream;  // the aggregate it addresses
+  Bytes payload;       // the domain's own encoding
+};
+
+struct NewEvent {
+  std::string type;
+  std::uint32_t schema_version = 1;
+  Bytes payload;
+};
+
+// A process spanning aggregates: steps run in order; when one fails for good
+// (or times out), the compensations of the steps already done run in reverse
+// order. A saga may be planned step by step: when its listed steps are done,
+// Domain::next_step() sees what each returned and may add another.
+struct SagaStep {
+  Command action;
+  std::optional<Command> compensation;
+};
+struct Saga {
+  std::string id;
+  std::vector<SagaStep> steps;
+};
+// What a completed saga step appended (its decider's events).
+struct StepOutcome {
+  std::vector<NewEvent> events;
+};
+inline constexpr std::size_t kSagaStepsMax = 64;
+
+using Work = std::variant<Command, Saga>;
+
+// How often clients draw a kind of work, relative to the others.
+struct WorkWeight {
+  std::string kind;
+  std::uint32_t weight = 1;
+};
+
+// One aggregate's state, untyped. TypedDomain implements it for a struct.
+class AggregateState {
+ public:
+  virtual ~AggregateState() = default;
+  virtual std::unique_ptr<AggregateState> clone() const = 0;
+  virtual void encode(Bytes& out) const = 0;
+  virtual bool equals(const AggregateState& other) const = 0;
+  virtual std::string describe() const = 0;
+};
+
+// What a domain throws for a payload it cannot decode: reading such bytes as
+// zeros would hide the bug. Reported like any exception from user code.
+class BadPayload : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A projection handler: applies one event to a read model (value.h). The
+// worker delivers events at least once and, per stream, in order; whether a
+// redelivery reaches the handler depends on the scenario's dedup setting.
+using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;
+struct ProjectionHandler {
+  std::string name;  // registered as "<domain>.<name>"
+  std::string description;
+  HandlerFn apply;
+};
+
+// A rule of one aggregate, checked after every one of its events (no
+// overdraft, no overselling). Each rule is a property scenarios can name.
+struct Invariant {
+  std::string name;  // the property's name, e.g. "points_never_negative"
+  std::string description;
+  std::string stream_prefix;  // the aggregates it is about ("": every stream)
+  std::function<bool(const AggregateState& state)> holds;
+};
+
+// A rule across aggregates, over the whole log: `step` sees every event of
+// every stream in position order (upcast to its latest schema), keeping what
+// it needs in `memory` (null at first), and returns "" while the rule holds,
+// else what is wrong. Then, when the run settled (its heal phase ended
+// quiet), `at_end` (optional) sees the memory and says the same. Unique user
+// names across accounts, say, or money conserved across transfers.
+struct LogInvariant {
+  std::string name;
+  std::string description;
+  std::function<std::string(Value& memory, const Event& event)> step;
+  std::function<std::string(const Value& memory)> at_end;
+};
+
+// A rule of a projection's read model: checked on its final read model, and
+// with `at_checkpoints` also on every read model it makes durable. Returns ""
+// while the rule holds, else what is wrong.
+struct ReadModelInvariant {
+  std::string name;
+  std::string description;
+  std::string handler;  // the domain's handler whose read model it is about
+  bool at_checkpoints = false;
+  std::function<std::string(const ReadModel& model)> check;
+};
+
+class Domain {
+ public:
+  virtual ~Domain() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const { return {}; }
+
+  // The workload: the kinds of work a client can draw, and one drawn. Draw
+  // only from `rng`.
+  virtual std::vector<std::string> work_kinds() const = 0;
+  virtual Work generate(std::string_view kind, Rng& rng) const = 0;
+  // The workload's default mix when a scenario gives none: every kind alike.
+  virtual std::vector<WorkWeight> mix() const;
+  // The next step of a saga whose listed steps are done, from what each
+  // returned; nullopt ends it. At most kSagaStepsMax steps.
+  virtual std::optional<SagaStep> next_step(const Saga& /*saga*/,
+                                            const std::vector<StepOutcome>& /*done*/) const {
+    return std::nullopt;
+  }
+
+  // The decider over untyped states (TypedDomain implements these).
+  virtual std::unique_ptr<AggregateState> initial_state() const = 0;
+  virtual void evolve_state(AggregateState& state, const Event& event) const = 0;
+  virtual Result<std::vector<NewEvent>> decide_state(const AggregateState& state,
+                                                     const Command& command) const = 0;
+  virtual Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const = 0;
+
+  // Whether `event` is older than its type's latest schema.
+  virtual bool needs_upcast(const Event& /*event*/) const { return false; }
+  // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
+  virtual void upcast(Event& /*event*/) const {}
+
+  virtual std::vector<ProjectionHandler> projections() const { return {}; }
+  virtual std::vector<Invariant> invariants() const { return {}; }
+  virtual std::vector<LogInvariant> log_invariants() const { return {}; }
+  virtual std::vector<ReadModelInvariant> read_model_invariants() const { return {}; }
+
+  // Every event type the domain writes. Events of other types are reported
+  // where they are read (a newer writer, a wrong stream) and then skipped.
+  // Empty: not declared, nothing is reported.
+  virtual std::vector<std::string> event_types() const { return {}; }
+  // A short human reading of an event's payload, for evidence ("" by default:
+  // evidence then shows its size and first bytes).
+  virtual std::string describe_payload(const Event& /*event*/) const { return {}; }
+};
+
+// The domains a runner knows: essim's built-in ones and the user's.
+class Registry {
+ public:
+  // The registry with essim's built-in domains (bank, inventory).
+  static const Registry& builtin();
+  // A new registry holding the built-in domains, to add one's own to.
+  static Registry with_builtins();
+
+  // Adds `domain`. Checks what can be checked before a run (a name, no
+  // domain twice, handler and rule names unique and well formed) and throws
+  // std::invalid_argument naming what is wrong.
+  void add(std::unique_ptr<Domain> domain);
+  const Domain* domain(std::string_view name) const;
+  // "bank.balances" -> its domain and handler, or nullopt.
+  struct Found {
+    const Domain* domain;
+    const ProjectionHandler* handler;
+  };
+  std::optional<Found> handler(std::string_view qualified_name) const;
+
+  std::vector<std::string> domain_names() const;
+  std::vector<std::string> handler_names() const;
+
+ private:
+  struct Entry {
+    std::unique_ptr<Domain> domain;
+    std::vector<ProjectionHandler> handlers;
+  };
+  std::map<std::string, Entry, std::less<>> domains_;
+};
+
+}  // namespace essim
