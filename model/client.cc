@@ -76,6 +76,7 @@ struct ClientNode::SagaRun {
   std::uint32_t step = 0;
   bool compensating = false;
   std::vector<bool> done;
+  std::vector<StepOutcome> outcomes;  // by step: what a completed step appended
   std::uint32_t retries = 0;
   // The current step came from the journal: an earlier incarnation may have
   // run it, so not reaching the store now says nothing about whether it did.
@@ -341,7 +342,13 @@ void ClientNode::finish(sim::Env& env, const Outcome& outcome) {
   const std::unique_ptr<Exec> x = std::move(exec_);
   config_.history->complete(x->op, outcome.type, env.now(), outcome.detail, outcome.first_position,
                             outcome.stream_version, outcome.events);
-  if (x->in_saga && saga_) on_saga_step(env, outcome);
+  if (!x->in_saga || !saga_) return;
+  Outcome with_events = outcome;
+  if (outcome.type == HistoryEntry::Type::kOk) {
+    for (const Event& e : x->append.events)
+      with_events.appended.push_back({e.type, e.schema_version, e.payload});
+  }
+  on_saga_step(env, with_events);
 }
 
 // ---- sagas ----
@@ -349,6 +356,7 @@ void ClientNode::finish(sim::Env& env, const Outcome& outcome) {
 void ClientNode::start_saga(sim::Env& env, Saga saga) {
   saga_ = std::make_unique<SagaRun>();
   saga_->done.assign(saga.steps.size(), false);
+  saga_->outcomes.assign(saga.steps.size(), {});
   saga_->op = config_.history->invoke(config_.index, env.now(), "saga", "saga-" + saga.id,
                                       derived_id(saga.id, 0xffff, false));
   saga_->saga = std::move(saga);
@@ -397,7 +405,10 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   if (ok) {
     s.retries = 0;
     s.done[s.step] = true;
-    if (++s.step == s.saga.steps.size()) return end_saga(env, HistoryEntry::Type::kOk, "");
+    s.outcomes[s.step].events = outcome.appended;
+    if (++s.step == s.saga.steps.size() && !plan_next_step()) {
+      return end_saga(env, HistoryEntry::Type::kOk, "");
+    }
     if (!save_journal(env)) return;
     return run_saga_step(env);
   }
@@ -436,6 +447,17 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   run_saga_step(env);
 }
 
+bool ClientNode::plan_next_step() {
+  SagaRun& s = *saga_;
+  if (s.saga.steps.size() >= kSagaStepsMax) return false;
+  std::optional<SagaStep> next = call_next_step(*config_.domain, s.saga, s.outcomes);
+  if (!next) return false;
+  s.saga.steps.push_back(std::move(*next));
+  s.done.push_back(false);
+  s.outcomes.emplace_back();
+  return true;
+}
+
 void ClientNode::end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail) {
   // The journal goes first: a client that fail-stops here resumes the saga
   // after its restart, so the saga must not be complete yet.
@@ -460,6 +482,12 @@ bool ClientNode::save_journal(sim::Env& env) {
     w.boolean(step.compensation.has_value());
     if (step.compensation) write_command(w, *step.compensation);
     w.boolean(s.done[i]);
+    w.varint(s.outcomes[i].events.size());
+    for (const NewEvent& e : s.outcomes[i].events) {
+      w.string(e.type);
+      w.varint(e.schema_version);
+      w.bytes(e.payload);
+    }
   }
   return env.replace_durably(kSagaJournalFile, out);
 }
@@ -483,6 +511,16 @@ void ClientNode::load_journal(sim::Env& env) {
     if (r.boolean()) step.compensation = read_command(r);
     s->saga.steps.push_back(std::move(step));
     s->done.push_back(r.boolean());
+    StepOutcome outcome;
+    const std::size_t events = r.count(3);
+    for (std::size_t k = 0; k < events && r.ok(); ++k) {
+      NewEvent e;
+      e.type = r.string();
+      e.schema_version = static_cast<std::uint32_t>(r.varint());
+      e.payload = r.bytes();
+      outcome.events.push_back(std::move(e));
+    }
+    s->outcomes.push_back(std::move(outcome));
   }
   if (!r.ok() || !r.at_end() || s->step >= s->saga.steps.size() ||
       (s->compensating && !s->saga.steps[s->step].compensation)) {

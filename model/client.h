@@ -86,6 +86,7 @@ class ClientNode final : public sim::Node {
     std::uint64_t first_position = 0;
     std::uint64_t stream_version = 0;
     std::uint32_t events = 0;
+    std::vector<NewEvent> appended{};  // a saga step's, when ok
   };
   struct Exec;
   struct SagaRun;
@@ -107,6 +108,9 @@ class ClientNode final : public sim::Node {
   void start_saga(sim::Env& env, Saga saga);
   void run_saga_step(sim::Env& env);
   void on_saga_step(sim::Env& env, const Outcome& outcome);
+  // Asks the domain for a next step once the listed ones are done; false
+  // when there is none (or the saga has kSagaStepsMax steps).
+  bool plan_next_step();
   void retry_saga_step(sim::Env& env);
   void end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail);
   // False when the node fail-stopped: the caller returns at once.
