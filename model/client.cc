@@ -13,6 +13,8 @@ namespace essim::model {
 
 namespace {
 constexpr std::uint32_t kReadBatch = 256;
+// How far back a confirming read starts (an append of more events reads again from 1).
+constexpr std::uint64_t kConfirmFrom = 16;
 constexpr std::uint32_t kSagaRetriesMax = 50;
 constexpr Micros kSagaBackoffUs = 50'000;
 
@@ -57,7 +59,9 @@ struct ClientNode::Exec {
   Command command;
   CommandId command_id;
   std::uint64_t op = 0;
-  enum class Phase { kSnapshot, kRead, kAppend } phase = Phase::kSnapshot;
+  // kConfirm: a saga step's append was answered as a replay of an earlier
+  // one, whose events may differ from the ones decided now: read them back.
+  enum class Phase { kSnapshot, kRead, kAppend, kConfirm } phase = Phase::kSnapshot;
   std::unique_ptr<AggregateState> state;
   std::uint64_t version = 0;
   std::uint64_t read_from = 1;
@@ -66,6 +70,8 @@ struct ClientNode::Exec {
   std::uint64_t request_id = 0;
   AppendRequest append;
   bool in_saga = false;
+  AppendReply replayed;         // kConfirm: the answer being confirmed
+  std::vector<NewEvent> stored;  // kConfirm: the events that answer appended
 };
 
 // A saga in progress, as journaled.
@@ -185,6 +191,7 @@ void ClientNode::send_current(sim::Env& env) {
       encode_into(SnapshotLoadRequest{x.request_id, x.command.stream}, scratch_);
       break;
     case Exec::Phase::kRead:
+    case Exec::Phase::kConfirm:
       encode_into(ReadStreamRequest{x.request_id, x.command.stream, x.read_from, kReadBatch},
                   scratch_);
       break;
@@ -209,7 +216,8 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
   Exec& x = *exec_;
   if (++x.timeouts > config_.max_timeouts) {
     const bool maybe_written =
-        x.phase == Exec::Phase::kAppend || (x.in_saga && saga_ && saga_->resumed);
+        x.phase == Exec::Phase::kAppend || x.phase == Exec::Phase::kConfirm ||
+        (x.in_saga && saga_ && saga_->resumed);
     finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                  fmt::format("timed out {} times{}", x.timeouts - 1,
                              maybe_written ? " appending; it may have happened" : " reading")});
@@ -281,7 +289,9 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     }
     read_stream(env, std::max<std::uint64_t>(from, 1));
   } else if (const auto* r = std::get_if<ReadStreamReply>(&message)) {
-    if (r->request_id != x.request_id || x.phase != Exec::Phase::kRead) return;
+    if (r->request_id != x.request_id) return;
+    if (x.phase == Exec::Phase::kConfirm) return on_confirm(env, *r);
+    if (x.phase != Exec::Phase::kRead) return;
     Event scratch;
     for (const Event& e : r->events) {
       if (!knows_event(*config_.domain, e.type)) {
@@ -303,6 +313,15 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     if (a->request_id != x.request_id || x.phase != Exec::Phase::kAppend) return;
     switch (a->status) {
       case AppendStatus::kOk: {
+        if (a->replayed && x.in_saga) {
+          // The next step may be planned from these events: read back the
+          // ones the store holds, not the ones decided this time.
+          x.replayed = *a;
+          x.phase = Exec::Phase::kConfirm;
+          x.read_from = a->stream_version > kConfirmFrom ? a->stream_version - kConfirmFrom : 1;
+          send_current(env);
+          return;
+        }
         const auto count = static_cast<std::uint32_t>(x.append.events.size());
         if (config_.snapshot_every > 0 &&
             a->stream_version / config_.snapshot_every > x.version / config_.snapshot_every) {
@@ -338,13 +357,38 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
   }
 }
 
+void ClientNode::on_confirm(sim::Env& env, const ReadStreamReply& reply) {
+  Exec& x = *exec_;
+  const AppendReply& a = x.replayed;
+  for (const Event& e : reply.events) {
+    if (e.position < a.first_position || e.version > a.stream_version) continue;
+    if (x.stored.empty() && e.position != a.first_position && x.read_from > 1) {
+      // The earlier append had more events than we looked back for.
+      x.read_from = 1;
+      send_current(env);
+      return;
+    }
+    x.stored.push_back({e.type, e.schema_version, e.payload});
+  }
+  const bool more = reply.events.size() >= kReadBatch && reply.events.back().version < a.stream_version;
+  if (more) {
+    x.read_from = reply.events.back().version + 1;
+    send_current(env);
+    return;
+  }
+  finish(env, {HistoryEntry::Type::kOk, "replayed", a.first_position, a.stream_version,
+               static_cast<std::uint32_t>(x.stored.size())});
+}
+
 void ClientNode::finish(sim::Env& env, const Outcome& outcome) {
   const std::unique_ptr<Exec> x = std::move(exec_);
   config_.history->complete(x->op, outcome.type, env.now(), outcome.detail, outcome.first_position,
                             outcome.stream_version, outcome.events);
   if (!x->in_saga || !saga_) return;
   Outcome with_events = outcome;
-  if (outcome.type == HistoryEntry::Type::kOk) {
+  if (outcome.type == HistoryEntry::Type::kOk && x->phase == Exec::Phase::kConfirm) {
+    with_events.appended = x->stored;
+  } else if (outcome.type == HistoryEntry::Type::kOk) {
     for (const Event& e : x->append.events)
       with_events.appended.push_back({e.type, e.schema_version, e.payload});
   }

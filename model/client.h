@@ -108,6 +108,7 @@ class ClientNode final : public sim::Node {
   void start_saga(sim::Env& env, Saga saga);
   void run_saga_step(sim::Env& env);
   void on_saga_step(sim::Env& env, const Outcome& outcome);
+  void on_confirm(sim::Env& env, const ReadStreamReply& reply);
   // Asks the domain for a next step once the listed ones are done; false
   // when there is none (or the saga has kSagaStepsMax steps).
   bool plan_next_step();

@@ -39,6 +39,37 @@ concept DomainState = std::copyable<S> && std::equality_comparable<S> &&
                         { S::decode(r) } -> std::same_as<Result<S>>;
                       };
 
+namespace detail {
+
+// The untyped state a TypedDomain keeps its State in. (Outside the class, so
+// that its name cannot hide one of the user's.)
+template <typename State>
+struct TypedState final : AggregateState {
+  explicit TypedState(State v) : value(std::move(v)) {}
+  std::unique_ptr<AggregateState> clone() const override {
+    return std::make_unique<TypedState>(value);
+  }
+  void encode(Bytes& out) const override {
+    Writer w(out);
+    value.encode(w);
+  }
+  bool equals(const AggregateState& other) const override {
+    return static_cast<const TypedState&>(other).value == value;
+  }
+  std::string describe() const override {
+    if constexpr (requires { { value.describe() } -> std::convertible_to<std::string>; }) {
+      return value.describe();
+    } else {
+      Bytes bytes;
+      encode(bytes);
+      return std::to_string(bytes.size()) + " bytes encoded";
+    }
+  }
+  State value;
+};
+
+}  // namespace detail
+
 template <DomainState State>
 class TypedDomain : public Domain {
  public:
@@ -49,23 +80,23 @@ class TypedDomain : public Domain {
                                                const Command& command) const = 0;
 
   std::unique_ptr<AggregateState> initial_state() const final {
-    return std::make_unique<Box>(initial());
+    return std::make_unique<detail::TypedState<State>>(initial());
   }
   void evolve_state(AggregateState& state, const Event& event) const final {
-    evolve(static_cast<Box&>(state).value, event);
+    evolve(static_cast<detail::TypedState<State>&>(state).value, event);
   }
   Result<std::vector<NewEvent>> decide_state(const AggregateState& state,
                                              const Command& command) const final {
-    return decide(static_cast<const Box&>(state).value, command);
+    return decide(static_cast<const detail::TypedState<State>&>(state).value, command);
   }
   // An untyped state holding `state`, and the state an untyped one holds
   // (for tests of a domain's own code). REQUIRES for state_of: `state` was
   // made by a TypedDomain<State>.
   static std::unique_ptr<AggregateState> box(State state) {
-    return std::make_unique<Box>(std::move(state));
+    return std::make_unique<detail::TypedState<State>>(std::move(state));
   }
   static const State& state_of(const AggregateState& state) {
-    return static_cast<const Box&>(state).value;
+    return static_cast<const detail::TypedState<State>&>(state).value;
   }
 
   Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const final {
@@ -74,7 +105,7 @@ class TypedDomain : public Domain {
     if (!state) return state.error();
     if (!r.ok()) return Error{r.error()};
     if (!r.at_end()) return Error{"bytes left over after the state"};
-    return std::unique_ptr<AggregateState>(std::make_unique<Box>(std::move(state).value()));
+    return std::unique_ptr<AggregateState>(std::make_unique<detail::TypedState<State>>(std::move(state).value()));
   }
 
  protected:
@@ -83,32 +114,10 @@ class TypedDomain : public Domain {
                              std::function<bool(const State&)> holds) {
     return Invariant{std::move(name), std::move(description), std::move(stream_prefix),
                      [holds = std::move(holds)](const AggregateState& s) {
-                       return holds(static_cast<const Box&>(s).value);
+                       return holds(static_cast<const detail::TypedState<State>&>(s).value);
                      }};
   }
 
- private:
-  struct Box final : AggregateState {
-    explicit Box(State v) : value(std::move(v)) {}
-    std::unique_ptr<AggregateState> clone() const override { return std::make_unique<Box>(value); }
-    void encode(Bytes& out) const override {
-      Writer w(out);
-      value.encode(w);
-    }
-    bool equals(const AggregateState& other) const override {
-      return static_cast<const Box&>(other).value == value;
-    }
-    std::string describe() const override {
-      if constexpr (requires { { value.describe() } -> std::convertible_to<std::string>; }) {
-        return value.describe();
-      } else {
-        Bytes bytes;
-        encode(bytes);
-        return std::to_string(bytes.size()) + " bytes encoded";
-      }
-    }
-    State value;
-  };
 };
 
 }  // namespace essim
