@@ -1,5 +1,7 @@
 #include "model/projection.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "model/codec.h"
@@ -257,6 +259,9 @@ void ProjectionNode::check_checkpoint_rules(sim::Env& env) {
     std::string broken = call_read_model_check(rule, state_.model);
     if (broken.empty() || config_.findings == nullptr) continue;
     if (config_.findings->size() >= kFindingsMax) return;
+    // The same finding at the next checkpoint is no news.
+    const auto same = [&](const ReadModelFinding& f) { return f.rule == rule.name && f.broken == broken; };
+    if (std::any_of(config_.findings->begin(), config_.findings->end(), same)) continue;
     config_.findings->push_back({rule.name, std::move(broken), env.now(), state_.events_applied});
   }
 }

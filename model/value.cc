@@ -328,15 +328,18 @@ std::string_view to_string(Value::Kind kind) {
 }
 
 std::string describe_difference(const ReadModel& expected, const ReadModel& actual,
-                                std::size_t shown_max) {
+                                std::size_t shown_max, std::size_t* found) {
   Differ d{shown_max, 0, {}};
   d.maps("", expected, actual);
+  if (found != nullptr) *found = d.found;
   return d.finish();
 }
 
-std::string describe_difference(const Value& expected, const Value& actual, std::size_t shown_max) {
+std::string describe_difference(const Value& expected, const Value& actual, std::size_t shown_max,
+                                std::size_t* found) {
   Differ d{shown_max, 0, {}};
   d.values("", expected, actual);
+  if (found != nullptr) *found = d.found;
   return d.finish();
 }
 

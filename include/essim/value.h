@@ -122,10 +122,11 @@ std::string_view to_string(Value::Kind kind);  // "null", "bool", "int", ...
 // `shown_max` of them (then "... and N more"); "" when they are equal:
 //   ["acct-1"]["balance"]: expected 40, got 80
 //   ["feed"]: expected a list of 3, got a list of 4; [3]: extra "deposit 40"
+// `found`, when given, is set to how many paths differ in all.
 std::string describe_difference(const ReadModel& expected, const ReadModel& actual,
-                                std::size_t shown_max = 5);
+                                std::size_t shown_max = 5, std::size_t* found = nullptr);
 std::string describe_difference(const Value& expected, const Value& actual,
-                                std::size_t shown_max = 5);
+                                std::size_t shown_max = 5, std::size_t* found = nullptr);
 
 // The codec: a kind tag, then the value. decode refuses nesting deeper than
 // kValueDepthMax, counts larger than the bytes left, and unknown tags.
