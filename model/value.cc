@@ -267,20 +267,14 @@ std::size_t Value::size() const {
   return 0;
 }
 
-Value& Value::operator+=(std::int64_t delta) {
-  const std::int64_t now = int_or(0);
-  std::int64_t sum = 0;
-  if (__builtin_add_overflow(now, delta, &sum)) throw std::overflow_error("integer overflow in Value +=");
-  data_ = sum;
-  return *this;
-}
-
-Value& Value::operator-=(std::int64_t delta) {
-  const std::int64_t now = int_or(0);
-  std::int64_t difference = 0;
-  if (__builtin_sub_overflow(now, delta, &difference))
-    throw std::overflow_error("integer overflow in Value -=");
-  data_ = difference;
+// Null, another kind, or an overflow.
+Value& Value::add_slow(std::int64_t delta, bool subtract) {
+  const std::int64_t now = int_or(0);  // throws WrongKind for another kind
+  std::int64_t result = 0;
+  const bool overflow = subtract ? __builtin_sub_overflow(now, delta, &result)
+                                 : __builtin_add_overflow(now, delta, &result);
+  if (overflow) throw std::overflow_error(subtract ? "integer overflow in Value -=" : "integer overflow in Value +=");
+  data_ = result;
   return *this;
 }
 

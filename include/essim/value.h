@@ -83,9 +83,26 @@ class Value {
   // Elements of a list or members of a map; 0 for anything else.
   std::size_t size() const;
 
-  // Adds to an integer (null counts as 0). Throws std::overflow_error on overflow.
-  Value& operator+=(std::int64_t delta);
-  Value& operator-=(std::int64_t delta);
+  // Adds to an integer (null counts as 0). Throws std::overflow_error on
+  // overflow, leaving the value as it was. (Inline: handlers' hot path.)
+  Value& operator+=(std::int64_t delta) {
+    std::int64_t* i = std::get_if<std::int64_t>(&data_);
+    std::int64_t sum = 0;
+    if (i != nullptr && !__builtin_add_overflow(*i, delta, &sum)) [[likely]] {
+      *i = sum;
+      return *this;
+    }
+    return add_slow(delta, false);
+  }
+  Value& operator-=(std::int64_t delta) {
+    std::int64_t* i = std::get_if<std::int64_t>(&data_);
+    std::int64_t difference = 0;
+    if (i != nullptr && !__builtin_sub_overflow(*i, delta, &difference)) [[likely]] {
+      *i = difference;
+      return *this;
+    }
+    return add_slow(delta, true);
+  }
 
   // Compact JSON: {"a":[1,"x",null,true]}.
   std::string to_json() const;
@@ -102,6 +119,7 @@ class Value {
     wrong_kind(wanted);
   }
   [[noreturn]] void wrong_kind(const char* wanted) const;
+  Value& add_slow(std::int64_t delta, bool subtract);
   template <typename T>
   static std::int64_t checked_int(T i) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
