@@ -1,16 +1,24 @@
 // `essim fuzz HANDLER`: fuzz a projection handler's idempotency (see
-// properties/idempotency.h) with RapidCheck, which shrinks a failure and
-// prints the string that reproduces it.
+// properties/idempotency.h) with RapidCheck. essim prints the outcome itself:
+// a shrunk counterexample with payloads, the statistics, and the two commands
+// that reproduce it (the whole search from its seed, the shrunk case alone
+// from RapidCheck's reproduce string).
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <random>
+#include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <rapidcheck.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "harness/scenario.h"
 #include "model/domain.h"
 #include "properties/idempotency.h"
 
@@ -18,55 +26,227 @@ namespace essim::cli {
 
 namespace {
 
+// The largest weight in a mix, as in a scenario's workload.mix.
+constexpr std::uint64_t kWeightMax = 1'000'000;
+constexpr std::size_t kWorksMaxDefault = 30;
+
 struct FuzzArgs {
+  std::string program;  // the runner's name, for the reproduce commands
   std::string handler;
   int runs = 1'000;
   std::string dedup = "none";
+  std::uint64_t seed = 0;
+  CLI::Option* seed_option = nullptr;  // given or not
+  std::size_t works_max = kWorksMaxDefault;
+  std::string mix;  // empty: the domain's
 };
 
-int fuzz_command(const FuzzArgs& a, const model::Registry& registry) {
-  const auto found = registry.handler(a.handler);
-  if (!found) {
-    fmt::print(stderr, "essim fuzz: no projection handler '{}'; registered: {}\n", a.handler,
-               fmt::join(registry.handler_names(), ", "));
-    return kExitUsage;
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// "kind=weight,..." over the domain's work kinds. Kinds left out are not drawn.
+sim::Result<std::vector<model::WorkWeight>> parse_mix(const model::Domain& domain,
+                                                      std::string_view text) {
+  const std::vector<std::string> kinds = domain.work_kinds();
+  std::vector<model::WorkWeight> mix;
+  std::set<std::string, std::less<>> seen;
+  std::uint64_t total = 0;
+  for (std::size_t from = 0; from <= text.size();) {
+    std::size_t to = text.find(',', from);
+    if (to == std::string_view::npos) to = text.size();
+    const std::string_view entry = trimmed(text.substr(from, to - from));
+    from = to + 1;
+    const std::size_t eq = entry.find('=');
+    if (entry.empty()) return sim::Error{"an empty entry (the mix is kind=weight,...)"};
+    if (eq == std::string_view::npos) {
+      return sim::Error{fmt::format("'{}' is not kind=weight (the mix is kind=weight,...)", entry)};
+    }
+    const std::string kind(trimmed(entry.substr(0, eq)));
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      const std::string guess = harness::nearest(kind, kinds);
+      return sim::Error{
+          fmt::format("the {} domain has no work kind '{}'{}; its kinds: {}", domain.name(), kind,
+                      guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                      fmt::join(kinds, ", "))};
+    }
+    if (!seen.insert(kind).second) return sim::Error{fmt::format("'{}' is given twice", kind)};
+    const std::string_view weight_text = trimmed(entry.substr(eq + 1));
+    const auto weight = parse_u64(weight_text);
+    if (!weight || *weight > kWeightMax) {
+      return sim::Error{
+          fmt::format("the weight of '{}' must be a whole number from 0 to {}, not '{}'", kind,
+                      kWeightMax, weight_text)};
+    }
+    mix.push_back({kind, static_cast<std::uint32_t>(*weight)});
+    total += *weight;
   }
+  if (total == 0) return sim::Error{"no weight is positive, so no work would be drawn"};
+  return mix;
+}
+
+std::string show_mix(const std::vector<model::WorkWeight>& mix) {
+  std::vector<std::string> weights;
+  for (const model::WorkWeight& w : mix) weights.push_back(fmt::format("{}={}", w.kind, w.weight));
+  return fmt::format("{}", fmt::join(weights, ","));
+}
+
+// The options that decide what is generated and checked, as they must be
+// given again to reproduce: all but the seed and the runs.
+std::string setting_options(const FuzzArgs& a, const properties::FuzzSettings& s) {
+  std::string out;
+  if (s.dedup != model::Dedup::kNone) out += fmt::format(" --dedup {}", model::to_string(s.dedup));
+  if (s.works_max != kWorksMaxDefault) out += fmt::format(" --max-works {}", s.works_max);
+  if (!a.mix.empty()) out += " --mix " + show_mix(s.mix);
+  return out;
+}
+
+// "1 run", "2 runs".
+std::string count(std::uint64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+std::string show_seconds(double seconds) {
+  return seconds < 1 ? fmt::format("{:.1f} ms", seconds * 1e3) : fmt::format("{:.2f} s", seconds);
+}
+
+enum class Shown : std::uint8_t { kPassed, kFailed, kReproduced };
+
+// Counts, then the wall-clock figures after a ';' (they vary from run to run).
+void print_stats(const properties::FuzzStats& s, Shown shown) {
+  const double rate = s.seconds > 0 ? static_cast<double>(s.deliveries) / s.seconds : 0;
+  if (shown == Shown::kReproduced) {
+    // RapidCheck walks the shrink path to the case: no search, no shrinking.
+    fmt::print(
+        "stats: the one case, {} deliveries along its shrink path; {:.0f} deliveries/s, {}\n",
+        s.deliveries, rate, show_seconds(s.seconds));
+    return;
+  }
+  std::string line =
+      fmt::format("stats: {} ({} without an event, replaced)", count(s.runs, "run"), s.discarded);
+  if (shown == Shown::kFailed) {
+    line += fmt::format(", {} of {} shrinks taken", s.shrinks_taken, s.shrinks_tried);
+  }
+  line += fmt::format(", {} deliveries; {:.0f} deliveries/s, ", s.deliveries, rate);
+  line += shown == Shown::kFailed
+              ? fmt::format("found in {}, shrunk in {}", show_seconds(s.seconds_to_find),
+                            show_seconds(s.seconds_to_shrink))
+              : fmt::format("{} in all", show_seconds(s.seconds));
+  fmt::print("{}\n", line);
+}
+
+int report(const FuzzArgs& a, const properties::FuzzSettings& settings, const std::string& name,
+           const properties::FuzzOutcome& out, bool reproducing) {
+  using Kind = properties::FuzzOutcome::Kind;
+  switch (out.kind) {
+    case Kind::kBadParams:
+      fmt::print(stderr, "{} fuzz: {}\n", a.program, out.message);
+      return kExitUsage;
+    case Kind::kGaveUp:
+      fmt::print(stderr, "{} fuzz: gave up: {}\n", a.program, out.message);
+      return kExitUsage;
+    case Kind::kNotReproduced:
+      fmt::print("NO LONGER REPRODUCES  {}: {}\n", name, out.message);
+      return kExitViolation;
+    case Kind::kPassed:
+      fmt::print("PASSED  {}: {}\n", name, count(out.stats.runs, "run"));
+      print_stats(out.stats, Shown::kPassed);
+      return kExitOk;
+    case Kind::kFailed:
+      break;
+  }
+  fmt::print("FAILED  {}", properties::describe(*out.counterexample));
+  print_stats(out.stats, reproducing ? Shown::kReproduced : Shown::kFailed);
+  const std::string options = setting_options(a, settings);
+  fmt::print("reproduce:\n");
+  if (!reproducing) {
+    fmt::print("  {} fuzz {} --seed {} --runs {}{}\n", a.program, a.handler, a.seed, a.runs,
+               options);
+  }
+  fmt::print("  RC_PARAMS=\"{}\" {} fuzz {}{}\n", out.reproduce, a.program, a.handler, options);
+  return kExitViolation;
+}
+
+// The settings the options give, or why they cannot be used.
+sim::Result<properties::FuzzSettings> fuzz_settings(const FuzzArgs& a,
+                                                    const model::Domain& domain) {
+  properties::FuzzSettings settings;
   const auto dedup = model::dedup_by_name(a.dedup);
   if (!dedup) {
-    fmt::print(stderr,
-               "essim fuzz: --dedup must be none, event-id or atomic-checkpoint, not '{}'\n",
-               a.dedup);
+    return sim::Error{
+        fmt::format("--dedup must be none, event-id or atomic-checkpoint, not '{}'", a.dedup)};
+  }
+  settings.dedup = *dedup;
+  settings.works_max = a.works_max;
+  if (a.mix.empty()) {
+    settings.mix = domain.mix();
+    std::uint64_t total = 0;
+    for (const model::WorkWeight& w : settings.mix) total += w.weight;
+    if (total == 0) {
+      return sim::Error{fmt::format(
+          "the {} domain's mix() has no positive weight; give one with --mix", domain.name())};
+    }
+    return settings;
+  }
+  auto mix = parse_mix(domain, a.mix);
+  if (!mix.ok()) return sim::Error{"--mix: " + mix.error().message};
+  settings.mix = std::move(mix).value();
+  return settings;
+}
+
+int fuzz_command(FuzzArgs a, const model::Registry& registry) {
+  const auto found = registry.handler(a.handler);
+  if (!found) {
+    fmt::print(stderr, "{} fuzz: no projection handler '{}'; registered: {}\n", a.program,
+               a.handler, fmt::join(registry.handler_names(), ", "));
     return kExitUsage;
   }
-  // RapidCheck reads RC_PARAMS once, at its first check; a reproduce string
-  // the user set there is kept.
-  const char* existing = std::getenv("RC_PARAMS");
-  const std::string params =
-      fmt::format("{} max_success={}", existing == nullptr ? "" : existing, a.runs);
-  setenv("RC_PARAMS", params.c_str(), 1);
-  const model::Domain& domain = *found->domain;
-  const model::ProjectionHandler& handler = *found->handler;
-  fmt::print(
-      "fuzzing {} with dedup {}: histories from the {} domain's deciders, delivered "
-      "out of order, again, and after crashes\n",
-      a.handler, model::to_string(*dedup), domain.name());
+  const auto settings = fuzz_settings(a, *found->domain);
+  if (!settings.ok()) {
+    fmt::print(stderr, "{} fuzz: {}\n", a.program, settings.error().message);
+    return kExitUsage;
+  }
+  const bool random_seed = a.seed_option->count() == 0;
+  if (random_seed) {
+    std::random_device device;  // the tool's own choice, printed; never inside a simulation
+    a.seed = (std::uint64_t{device()} << 32) | device();
+  }
+  properties::FuzzRun run;
+  run.seed = a.seed;
+  run.runs = a.runs;
+  const char* rc_params = std::getenv("RC_PARAMS");
+  run.rc_params = rc_params == nullptr ? "" : rc_params;
+  const bool reproducing = run.rc_params.find("reproduce=") != std::string::npos;
+  const std::string name =
+      fmt::format("{} with dedup {}", a.handler, model::to_string(settings.value().dedup));
+  if (reproducing) {
+    fmt::print("reproducing the case RC_PARAMS names for {}\n", name);
+  } else {
+    fmt::print(
+        "fuzzing {}, seed {}{}: {}, histories of up to {} drawn by {}, delivered out of "
+        "order, again, and after crashes\n",
+        name, a.seed, random_seed ? " (random)" : "", count(a.runs, "run"),
+        count(a.works_max, "work"), show_mix(settings.value().mix));
+  }
   std::fflush(stdout);
-  const bool ok = rc::check(fmt::format("{} (dedup {}) equals one in-order application", a.handler,
-                                        model::to_string(*dedup)),
-                            [&] { properties::check_idempotent(domain, handler, *dedup); });
-  return ok ? kExitOk : kExitViolation;
+  const auto out = properties::fuzz(*found->domain, *found->handler, settings.value(), run);
+  return report(a, settings.value(), name, out, reproducing);
 }
 
 }  // namespace
 
 Runner add_fuzz_command(CLI::App& app, const model::Registry& registry) {
   auto args = std::make_shared<FuzzArgs>();
+  args->program = app.get_name();  // the runner's name, set before its subcommands are added
   CLI::App* f = app.add_subcommand(
       "fuzz",
       "Fuzz a projection handler's idempotency: deliver histories its domain can produce\n"
       "with duplicates, redeliveries after crashes and streams interleaved, and check the\n"
       "read model equals one in-order application. Exits 1 with a shrunk counterexample\n"
-      "and RapidCheck's reproduce string when it does not.");
+      "and the commands that reproduce it when it does not. RC_PARAMS=\"reproduce=...\"\n"
+      "runs the one shrunk case it names; the rest of RC_PARAMS is not read.");
   f->add_option("handler", args->handler, "A registered handler, e.g. bank.balances")->required();
   f->add_option("--runs", args->runs, "Random cases to try")
       ->check(CLI::Range(1, 10'000'000))
@@ -75,6 +255,18 @@ Runner add_fuzz_command(CLI::App& app, const model::Registry& registry) {
                 "The worker's strategy: none (the handler alone must be idempotent), event-id, "
                 "atomic-checkpoint")
       ->capture_default_str();
+  args->seed_option =
+      f->add_option("--seed", args->seed,
+                    "RapidCheck's seed (0 to 2^64 - 1): the same seed, the same cases and "
+                    "counterexample (default: a random one, printed)")
+          ->check(whole_number(0, UINT64_MAX));
+  f->add_option("--max-works", args->works_max, "The most pieces of work in one history")
+      ->check(whole_number(1, properties::kWorksMaxLimit))
+      ->capture_default_str();
+  f->add_option("--mix", args->mix,
+                fmt::format("How often each kind of work is drawn, as kind=weight,... (weights "
+                            "0 to {}; kinds left out are not drawn; default: the domain's mix)",
+                            kWeightMax));
   return [args, &registry] { return fuzz_command(*args, registry); };
 }
 

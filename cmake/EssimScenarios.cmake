@@ -91,27 +91,35 @@ function(_essim_expects_violation path out)
 endfunction()
 
 # essim_add_fuzz_tests(TARGET runner HANDLERS handlers... RUNS n
-#                      [DEDUP strategy] [EXPECT_FAILURE])
+#                      [DEDUP strategy] [SEED s] [MAX_WORKS n] [MIX kind=weight,...]
+#                      [EXPECT_FAILURE])
 #
 # One ctest test per handler, TARGET.fuzz.HANDLER: `TARGET fuzz HANDLER
-# --runs n [--dedup strategy]`, which passes when the handler is idempotent
-# on every generated history and schedule. With EXPECT_FAILURE the test
-# passes only when the fuzzer finds a counterexample (for a handler kept
+# --runs n` with the options given, which passes when the handler is
+# idempotent on every generated history and schedule. Without SEED every
+# ctest run draws new cases (the seed is printed, with the command that runs
+# them again); with it, the same cases every time. With EXPECT_FAILURE the
+# test passes only when the fuzzer finds a counterexample (for a handler kept
 # buggy on purpose); a crash or a clean pass fails it.
 function(essim_add_fuzz_tests)
-  cmake_parse_arguments(ARG "EXPECT_FAILURE" "TARGET;RUNS;DEDUP" "HANDLERS" ${ARGN})
+  cmake_parse_arguments(ARG "EXPECT_FAILURE" "TARGET;RUNS;DEDUP;SEED;MAX_WORKS;MIX" "HANDLERS"
+                        ${ARGN})
   foreach(required TARGET HANDLERS RUNS)
     if(NOT ARG_${required})
       message(FATAL_ERROR "essim_add_fuzz_tests: ${required} is required")
     endif()
   endforeach()
-  set(dedup)
-  if(ARG_DEDUP)
-    set(dedup --dedup ${ARG_DEDUP})
-  endif()
+  set(options)
+  foreach(option DEDUP SEED MAX_WORKS MIX)
+    if(DEFINED ARG_${option})
+      string(TOLOWER "--${option}" flag)
+      string(REPLACE "_" "-" flag "${flag}")
+      list(APPEND options ${flag} "${ARG_${option}}")
+    endif()
+  endforeach()
   foreach(handler IN LISTS ARG_HANDLERS)
     set(test ${ARG_TARGET}.fuzz.${handler})
-    add_test(NAME ${test} COMMAND ${ARG_TARGET} fuzz ${handler} --runs ${ARG_RUNS} ${dedup})
+    add_test(NAME ${test} COMMAND ${ARG_TARGET} fuzz ${handler} --runs ${ARG_RUNS} ${options})
     if(ARG_EXPECT_FAILURE)
       # The reproduce line is printed only for a counterexample; the exit
       # code of a found counterexample is 1, which ctest would count as failed.

@@ -11,9 +11,13 @@
 //
 // check_idempotent() is a RapidCheck property body: call it from
 // RC_GTEST_PROP or rc::check. A failure shrinks to a short history and
-// schedule, and RapidCheck prints the string that reproduces it.
+// schedule. fuzz() runs the whole search and shrink itself and returns the
+// outcome as a value, for `essim fuzz`: the counterexample, the statistics and
+// the string that reproduces it, with nothing of RapidCheck's own output.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,18 +26,99 @@
 
 namespace essim::properties {
 
-// `works` pieces of work drawn from `seed`, decided in order; every event has
-// its stream, version, position and id. A longer history starts with a
-// shorter one from the same seed, so shrinking the count shrinks the history.
+// What a fuzzed case is drawn from and delivered through.
+struct FuzzSettings {
+  model::Dedup dedup = model::Dedup::kNone;
+  std::size_t works_max = 30;          // a history has 1 to works_max pieces of work
+  std::vector<model::WorkWeight> mix;  // how often each kind is drawn; empty: the domain's mix()
+};
+// The largest works_max: a case's cost grows with it, and shrinking with its square.
+inline constexpr std::size_t kWorksMaxLimit = 10'000;
+
+// `works` pieces of work drawn from `seed` by `mix` (empty: the domain's
+// mix()), decided in order; every event has its stream, version, position and
+// id. A longer history starts with a shorter one from the same seed, so
+// shrinking the count shrinks the history.
+// REQUIRES: the mix has a positive weight.
 std::vector<model::Event> decided_history(const model::Domain& domain, std::uint64_t seed,
-                                          std::size_t works);
+                                          std::size_t works,
+                                          const std::vector<model::WorkWeight>& mix = {});
 
 // The read model of applying `history` once, in order.
 model::ReadModel apply_in_order(const model::Domain& domain,
                                 const model::ProjectionHandler& handler,
                                 const std::vector<model::Event>& history);
 
+// A case the handler got wrong: the read model differs from one in-order
+// application, or user code threw. Every line is ready to print.
+struct Counterexample {
+  std::string verdict;                  // "bank.balances with dedup none: the read model ..."
+  std::size_t works = 0;                // the pieces of work the history was decided from
+  std::vector<std::string> history;     // the events in order, with their payloads
+  std::vector<std::string> schedule;    // one line per delivery, with its payload
+  std::vector<std::string> difference;  // per key: once in order vs this schedule
+};
+// The verdict, then the history, the schedule and the difference under headings.
+std::string describe(const Counterexample& counterexample);
+
+// Counts over the cases one check ran, for a caller's statistics.
+struct FuzzTally {
+  std::uint64_t deliveries = 0;  // every delivery of every case, shrinking's included
+  // The latest failing case. RapidCheck runs the shrunk case last, so after a
+  // check it is the counterexample RapidCheck reports.
+  std::optional<Counterexample> failure;
+};
+
+// The property body. `tally`, when given, counts across calls.
+// REQUIRES: settings.works_max from 1 to kWorksMaxLimit; the mix (or the
+// domain's) has a positive weight.
+void check_idempotent(const model::Domain& domain, const model::ProjectionHandler& handler,
+                      const FuzzSettings& settings, FuzzTally* tally = nullptr);
 void check_idempotent(const model::Domain& domain, const model::ProjectionHandler& handler,
                       model::Dedup dedup);
+
+// One search, as `essim fuzz` runs it.
+struct FuzzRun {
+  std::uint64_t seed = 0;  // RapidCheck's seed: the same seed, the same cases
+  int runs = 1'000;        // cases that must pass
+  // RapidCheck's parameter string (the RC_PARAMS variable) or empty. Only its
+  // `reproduce=` is used: it runs the one shrunk case it names instead of a search.
+  std::string rc_params;
+};
+
+struct FuzzStats {
+  std::uint64_t runs = 0;       // cases of the search, the failing one included
+  std::uint64_t discarded = 0;  // cases whose history had no event, replaced by others
+  std::uint64_t shrinks_tried = 0;
+  std::uint64_t shrinks_taken = 0;  // each a smaller case that still fails
+  std::uint64_t deliveries = 0;     // every delivery, shrinking's included
+  // Wall-clock time of the tool (fuzzing runs outside any simulation); it
+  // changes nothing that is generated.
+  double seconds = 0;
+  double seconds_to_find = 0;    // until the first failing case
+  double seconds_to_shrink = 0;  // from there to the end
+};
+
+struct FuzzOutcome {
+  enum class Kind {
+    kPassed,         // `runs` cases passed
+    kFailed,         // counterexample is set; reproduce too
+    kGaveUp,         // too many cases had no event (the mix or max works leave too little)
+    kNotReproduced,  // the reproduce= case passes now (fixed?)
+    kBadParams,      // rc_params cannot be read, or its reproduce= is for other settings
+  };
+  Kind kind = Kind::kPassed;
+  std::optional<Counterexample> counterexample;
+  std::string reproduce;  // "reproduce=..." for RC_PARAMS, when failed
+  std::string message;    // why, for the last three kinds
+  FuzzStats stats;
+};
+
+// A reproduce string is bound to the handler and the settings: one recorded
+// for others is refused (kBadParams). An exception that is not from user code
+// (essim's own) is thrown on.
+// REQUIRES: as check_idempotent; run.runs >= 1.
+FuzzOutcome fuzz(const model::Domain& domain, const model::ProjectionHandler& handler,
+                 const FuzzSettings& settings, const FuzzRun& run);
 
 }  // namespace essim::properties

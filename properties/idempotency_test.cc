@@ -35,6 +35,17 @@ RC_GTEST_PROP(Idempotency, BalancesHandlerIsSafeWithAtomicCheckpoint, ()) {
   check_idempotent(bank(), handler("bank.balances"), model::Dedup::kAtomicCheckpoint);
 }
 
+TEST(DecidedHistory, DrawsWorkByTheMix) {
+  // Only accounts opened (an account opened again is refused).
+  const auto opens = decided_history(bank(), 9, 20, {{"open", 1}, {"deposit", 0}});
+  ASSERT_FALSE(opens.empty());
+  for (const model::Event& e : opens) EXPECT_EQ(e.type, "AccountOpened");
+  // Deposits alone go to accounts that were never opened: all refused.
+  EXPECT_TRUE(decided_history(bank(), 9, 20, {{"deposit", 1}}).empty());
+  // The default is the domain's mix, as given explicitly.
+  EXPECT_EQ(decided_history(bank(), 9, 20), decided_history(bank(), 9, 20, bank().mix()));
+}
+
 TEST(Idempotency, FindsTheNonIdempotentHandler) {
   const auto result = rc::detail::checkTestable(
       [] { check_idempotent(bank(), handler("bank.balances"), model::Dedup::kNone); });
@@ -42,6 +53,117 @@ TEST(Idempotency, FindsTheNonIdempotentHandler) {
   const auto failure = result.template get<rc::detail::FailureResult>();
   EXPECT_NE(failure.description.find("differs from one in-order application"), std::string::npos);
   EXPECT_LT(failure.numSuccess, 100);
+}
+
+FuzzSettings settings(model::Dedup dedup, std::size_t works_max = 30) {
+  FuzzSettings s;
+  s.dedup = dedup;
+  s.works_max = works_max;
+  return s;
+}
+FuzzRun seeded(std::uint64_t seed, int runs = 1'000) {
+  FuzzRun run;
+  run.seed = seed;
+  run.runs = runs;
+  return run;
+}
+
+TEST(Fuzz, TheSameSeedGivesTheSameCounterexample) {
+  const auto& balances = handler("bank.balances");
+  const FuzzOutcome first = fuzz(bank(), balances, settings(model::Dedup::kNone), seeded(42));
+  const FuzzOutcome again = fuzz(bank(), balances, settings(model::Dedup::kNone), seeded(42));
+  ASSERT_EQ(first.kind, FuzzOutcome::Kind::kFailed);
+  ASSERT_EQ(again.kind, FuzzOutcome::Kind::kFailed);
+  EXPECT_EQ(describe(*first.counterexample), describe(*again.counterexample));
+  EXPECT_EQ(first.reproduce, again.reproduce);
+  EXPECT_EQ(first.stats.runs, again.stats.runs);
+  EXPECT_EQ(first.stats.shrinks_tried, again.stats.shrinks_tried);
+  EXPECT_EQ(first.stats.deliveries, again.stats.deliveries);
+}
+
+TEST(Fuzz, TheCounterexampleShowsPayloadsAndNoRapidCheckInternals) {
+  const FuzzOutcome out =
+      fuzz(bank(), handler("bank.balances"), settings(model::Dedup::kNone), seeded(7));
+  ASSERT_EQ(out.kind, FuzzOutcome::Kind::kFailed);
+  const std::string text = describe(*out.counterexample);
+  EXPECT_NE(text.find("differs from one in-order application"), std::string::npos) << text;
+  // Every deposit delivered shows its amount and currency.
+  std::size_t deposits = 0;
+  for (const std::string& line : out.counterexample->schedule) {
+    const std::size_t at = line.find("FundsDeposited v");
+    if (at == std::string::npos) continue;
+    ++deposits;
+    EXPECT_EQ(line.substr(at + 17, 2), ": ") << line;
+  }
+  EXPECT_GT(deposits, 0u) << text;
+  EXPECT_EQ(text.find("RC_"), std::string::npos) << text;
+  EXPECT_EQ(text.find(".cc:"), std::string::npos) << text;
+  EXPECT_FALSE(out.counterexample->difference.empty());
+  EXPECT_TRUE(out.reproduce.starts_with("reproduce=")) << out.reproduce;
+  EXPECT_EQ(out.reproduce.find(' '), std::string::npos) << out.reproduce;
+}
+
+TEST(Fuzz, TheReproduceStringRunsTheSameCaseAndOnlyForItsSettings) {
+  const auto& balances = handler("bank.balances");
+  const FuzzOutcome found = fuzz(bank(), balances, settings(model::Dedup::kNone), seeded(3));
+  ASSERT_EQ(found.kind, FuzzOutcome::Kind::kFailed);
+  FuzzRun run = seeded(99);  // the seed does not matter when reproducing
+  run.rc_params = found.reproduce;
+  const FuzzOutcome again = fuzz(bank(), balances, settings(model::Dedup::kNone), run);
+  ASSERT_EQ(again.kind, FuzzOutcome::Kind::kFailed);
+  EXPECT_EQ(describe(*again.counterexample), describe(*found.counterexample));
+  EXPECT_EQ(again.stats.runs, 0u);  // no search
+
+  const FuzzOutcome other = fuzz(bank(), balances, settings(model::Dedup::kNone, 5), run);
+  EXPECT_EQ(other.kind, FuzzOutcome::Kind::kBadParams);
+  EXPECT_NE(other.message.find("--max-works 30"), std::string::npos) << other.message;
+
+  // The same name with an idempotent body: the case passes now.
+  model::ProjectionHandler fixed = handler("bank.transfers");
+  fixed.name = "balances";
+  const FuzzOutcome passes = fuzz(bank(), fixed, settings(model::Dedup::kNone), run);
+  EXPECT_EQ(passes.kind, FuzzOutcome::Kind::kNotReproduced);
+  EXPECT_NE(passes.message.find("passes now"), std::string::npos) << passes.message;
+
+  run.rc_params = "reproduce=@@@";
+  EXPECT_EQ(fuzz(bank(), balances, settings(model::Dedup::kNone), run).kind,
+            FuzzOutcome::Kind::kBadParams);
+}
+
+TEST(Fuzz, MaxWorksBoundsTheHistory) {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const FuzzOutcome out =
+        fuzz(bank(), handler("bank.balances"), settings(model::Dedup::kNone, 2), seeded(seed));
+    ASSERT_EQ(out.kind, FuzzOutcome::Kind::kFailed);
+    EXPECT_LE(out.counterexample->works, 2u);
+  }
+  // One piece of work opens one account, or decides nothing: nothing to apply twice.
+  const FuzzOutcome one =
+      fuzz(bank(), handler("bank.balances"), settings(model::Dedup::kNone, 1), seeded(1));
+  EXPECT_EQ(one.kind, FuzzOutcome::Kind::kPassed);
+  EXPECT_EQ(one.stats.runs, 1'000u);
+}
+
+TEST(Fuzz, GivesUpWhenTheMixDecidesNothing) {
+  FuzzSettings deposits = settings(model::Dedup::kNone);
+  deposits.mix = {{"deposit", 1}};
+  const FuzzOutcome out = fuzz(bank(), handler("bank.balances"), deposits, seeded(1, 10));
+  EXPECT_EQ(out.kind, FuzzOutcome::Kind::kGaveUp);
+  EXPECT_EQ(out.stats.runs, 0u);
+  EXPECT_GT(out.stats.discarded, 10u);
+}
+
+TEST(Fuzz, AHandlerThatThrowsIsACounterexample) {
+  model::ProjectionHandler throwing = handler("bank.balances");
+  throwing.apply = [](model::ReadModel&, const model::Event& e) {
+    if (e.type == "FundsWithdrawn") throw std::out_of_range("no such key");
+  };
+  const FuzzOutcome out =
+      fuzz(bank(), throwing, settings(model::Dedup::kAtomicCheckpoint), seeded(5));
+  ASSERT_EQ(out.kind, FuzzOutcome::Kind::kFailed);
+  const std::string& verdict = out.counterexample->verdict;
+  EXPECT_NE(verdict.find("threw std::out_of_range: no such key"), std::string::npos) << verdict;
+  EXPECT_NE(out.counterexample->schedule.back().find("FundsWithdrawn"), std::string::npos);
 }
 
 }  // namespace
