@@ -29,6 +29,7 @@ using essim::ReadModelInvariant;
 using essim::Registry;
 using essim::Saga;
 using essim::SagaStep;
+using essim::kSagaStepsMax;
 using essim::StepOutcome;
 using essim::Work;
 using essim::WorkWeight;

@@ -52,11 +52,13 @@ std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t se
     sim::Rng generator(rng.next());
     const model::Work work = model::call_generate(domain, kind, generator);
     // Decides one command on its aggregate; false when the domain refuses it.
-    auto run = [&](const model::Command& c) {
+    // `outcome` (optional) gets the events it appended.
+    auto run = [&](const model::Command& c, model::StepOutcome* outcome = nullptr) {
       auto& [state, version] = aggregates[c.stream];
       if (!state) state = model::call_initial(domain);
       auto decided = model::call_decide(domain, *state, c);
       if (!decided.ok()) return false;  // a refused command leaves no event, as in a real run
+      if (outcome != nullptr) outcome->events = decided.value();
       for (const model::NewEvent& n : decided.value()) {
         Event e;
         e.id = model::random_id(rng);
@@ -75,12 +77,22 @@ std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t se
       (void)run(*c);
       continue;
     }
-    // A saga as the clients run it: a failed step undoes the steps before it.
-    const auto& steps = std::get<model::Saga>(work).steps;
-    for (std::size_t s = 0; s < steps.size(); ++s) {
-      if (run(steps[s].action)) continue;
+    // A saga as the clients run it: a failed step undoes the steps before it,
+    // and once the listed steps are done the domain may plan another from
+    // what they appended.
+    model::Saga saga = std::get<model::Saga>(work);
+    std::vector<model::StepOutcome> done;
+    for (std::size_t s = 0; s < saga.steps.size(); ++s) {
+      model::StepOutcome outcome;
+      if (run(saga.steps[s].action, &outcome)) {
+        done.push_back(std::move(outcome));
+        if (s + 1 == saga.steps.size() && saga.steps.size() < model::kSagaStepsMax) {
+          if (auto next = model::call_next_step(domain, saga, done)) saga.steps.push_back(*next);
+        }
+        continue;
+      }
       for (std::size_t back = s; back-- > 0;) {
-        if (steps[back].compensation) (void)run(*steps[back].compensation);
+        if (saga.steps[back].compensation) (void)run(*saga.steps[back].compensation);
       }
       break;
     }
