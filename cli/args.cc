@@ -62,7 +62,7 @@ std::optional<std::string> unknown_name(const CLI::App& app, int argc, const cha
   std::vector<std::string> commands;
   const CLI::App* sub = nullptr;
   for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; })) {
-    commands.push_back(s->get_name());
+    if (!s->get_group().empty()) commands.push_back(s->get_name());  // hidden ones: no group
     if (s->get_name() == command) sub = s;
   }
   if (sub == nullptr)

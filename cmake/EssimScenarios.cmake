@@ -11,8 +11,9 @@
 # TARGET.SCENARIO: a scenario expecting `pass` runs SEEDS seeds (default 20);
 # one expecting a violation runs its own `expect.within_seeds` and stops at
 # the first catch (SEEDS does not apply: it would change what "caught within"
-# means). CHECK_DETERMINISM runs every seed twice (run --check-determinism);
-# a mismatch fails the test.
+# means). CHECK_DETERMINISM runs every seed a second time, in a new process
+# of TARGET (run --check-determinism): runs that differ in their trace or
+# final state, or a second run that cannot be made, fail the test (exit 3).
 function(essim_add_scenarios)
   cmake_parse_arguments(ARG "CHECK_DETERMINISM" "TARGET;HEADER;REGISTER;SEEDS"
                         "LIBRARIES;SOURCES;SCENARIOS" ${ARGN})

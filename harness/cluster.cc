@@ -1,12 +1,16 @@
 #include "harness/cluster.h"
 
 #include <algorithm>
+#include <exception>
+#include <map>
 #include <set>
 #include <tuple>
+#include <typeinfo>
 
 #include <fmt/format.h>
 
 #include "harness/names.h"
+#include "model/user_code.h"
 #include "sim/assert.h"
 
 namespace essim::harness {
@@ -350,6 +354,59 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));
   run.violations = properties::check(view, property_names);
   return run;
+}
+
+}  // namespace essim::harness
+
+namespace essim::harness {
+
+namespace {
+
+std::uint64_t hash_encoded(const auto& encode) {
+  model::Bytes bytes;
+  encode(bytes);
+  return sim::hash_bytes(bytes);
+}
+
+// The stream's aggregate after every event of it in `log`, hashed.
+std::uint64_t stream_hash(const model::Domain& domain, const std::vector<model::Event>& events) {
+  try {
+    return hash_encoded([&](model::Bytes& out) { model::replay(domain, events)->encode(out); });
+  } catch (const std::exception& e) {
+    return sim::hash_label(fmt::format("threw {}: {}", model::demangled(typeid(e)), e.what()));
+  } catch (...) {
+    return sim::hash_label("threw");
+  }
+}
+
+}  // namespace
+
+std::vector<FinalState> final_states(Cluster& c, const model::StoreLog& log) {
+  std::vector<FinalState> out;
+  for (std::size_t i = 0; i < c.projections.size(); ++i) {
+    const model::ProjectionState* state = c.projection_state(i);
+    const std::uint64_t hash = state == nullptr ? 0 : hash_encoded([&](model::Bytes& bytes) {
+      model::encode_projection_state(*state, bytes);
+    });
+    out.push_back({"projection " + c.sim->name(c.projections[i]), hash});
+  }
+  std::map<std::string, std::vector<model::Event>> streams;
+  for (const model::CommitRecord& commit : log.commits) {
+    for (const model::Event& e : commit.events) streams[e.stream].push_back(e);
+  }
+  for (const auto& [stream, events] : streams)
+    out.push_back({"stream " + stream, stream_hash(*c.domain, events)});
+  return out;
+}
+
+std::uint64_t seed_fingerprint(std::uint64_t trace_fingerprint,
+                               const std::vector<FinalState>& states) {
+  std::uint64_t h = sim::fold_hash(trace_fingerprint, states.size());
+  for (const FinalState& s : states) {
+    h = sim::fold_hash(h, sim::hash_label(s.name));
+    h = sim::fold_hash(h, s.hash);
+  }
+  return h;
 }
 
 }  // namespace essim::harness

@@ -127,6 +127,24 @@ struct CheckedRun {
 CheckedRun check_cluster(Cluster& cluster, const ClusterSpec& spec,
                          const std::vector<std::string>& property_names = {});
 
+// One part of a finished run's final state, hashed: a projection's state
+// (read model and checkpoint, as encode_projection_state writes them) or a
+// stream's aggregate replayed from the store's log (AggregateState::encode).
+struct FinalState {
+  std::string name;  // "projection balances", "stream acct-1"
+  std::uint64_t hash = 0;
+  friend bool operator==(const FinalState&, const FinalState&) = default;
+};
+// Every projection in node order, then every stream of `log` by name. User
+// code that throws while a stream is replayed hashes what it threw (the
+// properties report it).
+std::vector<FinalState> final_states(Cluster& cluster, const model::StoreLog& log);
+// A seed's fingerprint: the trace's, with every final state folded in, so
+// that two runs whose messages agree but whose read models or aggregates
+// differ still differ.
+std::uint64_t seed_fingerprint(std::uint64_t trace_fingerprint,
+                               const std::vector<FinalState>& states);
+
 // Node ids are fixed by the spec: store 0, bus 1, projections, then clients.
 std::size_t node_count(const ClusterSpec& spec);
 // The fault families of `spec` as the fault plan sees them (node ids as above).

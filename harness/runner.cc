@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/determinism.h"
 #include "sim/rng.h"
 
 namespace essim::harness {
@@ -32,7 +33,6 @@ SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool
   ESSIM_ASSERT_MSG(built.ok(), "a loaded scenario did not build");
   Cluster& c = *built.value();
   run_cluster(c, spec);
-  r.fingerprint = c.sim->fingerprint();
   r.events = c.sim->events();
   r.trace_steps = c.sim->trace().steps();
   r.heal_end = fmt::format("{} at {}", sim::to_string(c.heal.stop), sim::format_time(c.heal.at_us));
@@ -40,7 +40,11 @@ SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool
   for (const model::HistoryEntry& h : c.history.entries()) {
     r.operations += h.type == model::HistoryEntry::Type::kInvoke ? 1 : 0;
   }
-  r.violations = check_cluster(c, spec, scenario.properties).violations;
+  CheckedRun checked = check_cluster(c, spec, scenario.properties);
+  r.violations = std::move(checked.violations);
+  r.final_states = final_states(c, checked.log);
+  r.trace_fingerprint = c.sim->fingerprint();
+  r.fingerprint = seed_fingerprint(r.trace_fingerprint, r.final_states);
   if (keep_trace) r.trace = c.sim->trace().entries();
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) r.node_names.push_back(c.sim->name(n));
   return r;
@@ -105,7 +109,7 @@ class Fold {
     out_.events += r.events;
     out_.fingerprint += fingerprint_term(r.seed, r.fingerprint);
     if (o.mismatch) {
-      ++out_.nondeterministic_seeds;
+      ++(o.mismatch->failure.empty() ? out_.nondeterministic_seeds : out_.unchecked_seeds);
       if (out_.nondeterministic.size() < kFailuresKept)
         out_.nondeterministic.emplace_back(r.seed, *o.mismatch);
     }
@@ -159,26 +163,6 @@ SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trac
   }
 }
 
-DeterminismCheck check_determinism(const std::function<SeedResult(bool keep_trace)>& run) {
-  DeterminismCheck out;
-  out.first_fingerprint = run(false).fingerprint;
-  out.second_fingerprint = run(false).fingerprint;
-  out.same = out.first_fingerprint == out.second_fingerprint;
-  if (out.same) return out;
-  const SeedResult a = run(true);
-  const SeedResult b = run(true);
-  const std::size_t n = std::min(a.trace.size(), b.trace.size());
-  std::size_t i = 0;
-  while (i < n && a.trace[i] == b.trace[i]) ++i;
-  out.parted_at_step = i;
-  auto show = [](const SeedResult& r, std::size_t at) {
-    return at < r.trace.size() ? sim::describe(r.trace[at]) : std::string("(the run ended here)");
-  };
-  out.first_entry = show(a, i);
-  out.second_entry = show(b, i);
-  return out;
-}
-
 std::uint64_t fingerprint_term(std::uint64_t seed, std::uint64_t fingerprint) {
   std::uint64_t state = seed;
   const std::uint64_t salt = sim::splitmix64(state);
@@ -210,6 +194,11 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   ESSIM_ASSERT(!out.plan.invalid());
   const bool hunting = !scenario.expect.pass && options.stop_when_caught;
   Fold fold(scenario, hunting, out);
+  const SecondRun second_run =
+      options.second_run ? options.second_run
+                         : [&scenario](std::uint64_t seed, bool keep_trace, double) {
+                             return sim::Result<SeedResult>(run_seed(scenario, seed, keep_trace));
+                           };
   // Wall time of the sweep, for seeds per second; no simulation reads it.
   const auto started = std::chrono::steady_clock::now();
   sweep(
@@ -219,16 +208,22 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
             index, kFoldWindowPerJob * static_cast<std::uint64_t>(std::max(1, out.plan.jobs)));
         if (index > fold.cut()) return false;  // an earlier seed caught it: none after counts
         SeedOutcome o;
+        // Wall time of the first run bounds the second; no simulation reads it.
+        const auto first_started = std::chrono::steady_clock::now();
         o.result = run_seed(scenario, seed);
+        const double first_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - first_started).count();
+        if (options.check_determinism) {
+          DeterminismCheck check = check_determinism(
+              o.result, [&] { return run_seed(scenario, seed, true); },
+              [&](bool keep_trace) { return second_run(seed, keep_trace, first_seconds); });
+          if (!check.same) o.mismatch = std::move(check);
+        }
         // The fold keeps outcomes that finish ahead of a slower seed: only
         // what it reads.
         o.result.node_names.clear();
         o.result.heal_end.clear();
-        if (options.check_determinism) {
-          DeterminismCheck check = check_determinism(
-              [&](bool keep_trace) { return run_seed(scenario, seed, keep_trace); });
-          if (!check.same) o.mismatch = std::move(check);
-        }
+        o.result.final_states.clear();
         fold.deliver(index, std::move(o));
         return index < fold.cut();
       },

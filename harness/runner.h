@@ -14,17 +14,21 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/cluster.h"
 #include "harness/scenario.h"
 #include "harness/sweep.h"
 #include "harness/verdict.h"
 #include "properties/properties.h"
+#include "sim/result.h"
 #include "sim/trace.h"
 
 namespace essim::harness {
 
 struct SeedResult {
   std::uint64_t seed = 0;
+  // The trace's fingerprint with the final states folded in (seed_fingerprint).
   std::uint64_t fingerprint = 0;
+  std::uint64_t trace_fingerprint = 0;
   std::vector<properties::Violation> violations;
   std::string heal_end;
   std::uint64_t events = 0;  // simulation events
@@ -33,6 +37,7 @@ struct SeedResult {
   std::uint64_t faults = 0;             // fault-plan actions
   std::vector<sim::TraceEntry> trace;   // only when asked
   std::vector<std::string> node_names;  // by node id
+  std::vector<FinalState> final_states;
 };
 
 // Runs one seed of the scenario. `keep_trace` keeps every trace entry. An
@@ -41,17 +46,35 @@ struct SeedResult {
 // model/user_code.h).
 SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace = false);
 
-// Runs the same seed twice and compares; when the fingerprints differ, runs
-// both again keeping their traces and names the first step where they part.
+// A seed run twice, compared (harness/determinism.h). The second run is made
+// elsewhere (the command line: in a new process), so that what differs between
+// processes (heap addresses, statics kept between runs) shows.
 struct DeterminismCheck {
   bool same = true;
+  // Why the second run could not be made or read: a failure of the harness,
+  // not a finding about the code under test.
+  std::string failure;
   std::uint64_t first_fingerprint = 0;
   std::uint64_t second_fingerprint = 0;
-  std::uint64_t parted_at_step = 0;  // when !same
-  std::string first_entry;           // the two runs' entries at that step
+  // Where the runs part, when they differ: the first trace step that differs,
+  // with each run's entry there (nodes by name) and the last step both made.
+  std::optional<std::uint64_t> parted_at_step;
+  std::string agreed_entry;  // empty when they part at the first step
+  std::string first_entry;
   std::string second_entry;
+  // When every trace step agrees: the final states that differ, and the steps.
+  std::vector<std::string> differing_states;
+  std::uint64_t trace_steps = 0;
+  // Why the runs differ but where could not be found (the traced second run
+  // failed); empty otherwise.
+  std::string not_located;
 };
-DeterminismCheck check_determinism(const std::function<SeedResult(bool keep_trace)>& run);
+
+// Makes the second run of `seed`, elsewhere, and returns what it reports
+// (its fingerprints and final states; its trace when `keep_trace`), or why
+// it could not. `first_seconds` is how long the first run took, to bound it.
+using SecondRun = std::function<sim::Result<SeedResult>(std::uint64_t seed, bool keep_trace,
+                                                        double first_seconds)>;
 
 // At most this many failing seeds (the lowest) keep their whole result, and
 // at most this many non-deterministic seeds are described; all are counted.
@@ -68,16 +91,19 @@ struct ScenarioResult {
   std::uint64_t fingerprint = 0;
   double wall_seconds = 0;
   std::uint64_t events = 0;
-  // With RunOptions::check_determinism: seeds whose two runs differed.
+  // With RunOptions::check_determinism: seeds whose two runs differed, and
+  // seeds whose second run could not be made or read; the first few of both.
   std::uint64_t nondeterministic_seeds = 0;
-  std::vector<std::pair<std::uint64_t, DeterminismCheck>> nondeterministic;  // the first few
+  std::uint64_t unchecked_seeds = 0;
+  std::vector<std::pair<std::uint64_t, DeterminismCheck>> nondeterministic;
   std::string program;  // RunOptions::program, for replay commands
 };
 
 struct RunOptions {
   SweepPlan plan;                  // seeds (0: default_seed_count), jobs, shard
   bool stop_when_caught = true;    // an expect-violation scenario stops at its first catch
-  bool check_determinism = false;  // run every seed twice and compare fingerprints
+  bool check_determinism = false;  // run every seed a second time and compare
+  SecondRun second_run;            // how; empty: in this process (cli: a new process)
   std::string program = "essim";   // the runner named in replay commands
   std::function<void(std::uint64_t done, std::uint64_t total, std::uint64_t failed)> progress;
 };

@@ -2,48 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace essim::harness {
-namespace {
-
-sim::TraceEntry entry(std::uint64_t step, std::uint64_t a) {
-  sim::TraceEntry e;
-  e.step = step;
-  e.kind = sim::TraceKind::kSend;
-  e.node = 0;
-  e.peer = 1;
-  e.a = a;
-  return e;
-}
-
-TEST(Determinism, NamesTheFirstStepWhereTwoRunsPart) {
-  int calls = 0;
-  // A run that is not deterministic: its third step depends on how often it ran.
-  auto run = [&calls](bool keep_trace) {
-    ++calls;
-    SeedResult r;
-    r.fingerprint = 100 + static_cast<std::uint64_t>(calls);
-    if (keep_trace) r.trace = {entry(0, 1), entry(1, 2), entry(2, 10 + calls)};
-    return r;
-  };
-  const DeterminismCheck check = check_determinism(run);
-  EXPECT_FALSE(check.same);
-  EXPECT_EQ(check.parted_at_step, 2U);
-  EXPECT_NE(check.first_entry, check.second_entry);
-  EXPECT_NE(check.first_entry.find("#2"), std::string::npos);
-}
-
-TEST(Determinism, ShippedScenarioRunsTwiceAlike) {
-  auto s =
-      load_scenario(ESSIM_SOURCE_DIR "/scenarios/bank-everything.yaml", model::Registry::builtin());
-  ASSERT_TRUE(s.ok()) << s.error().message;
-  const DeterminismCheck check =
-      check_determinism([&](bool keep) { return run_seed(s.value(), 3, keep); });
-  EXPECT_TRUE(check.same);
-  EXPECT_EQ(check.first_fingerprint, check.second_fingerprint);
-}
-
-}  // namespace
-}  // namespace essim::harness
+#include "harness/determinism.h"
 
 namespace essim::harness {
 namespace {
@@ -89,6 +48,73 @@ TEST(RunScenario, AHugeRequestCostsOnlyTheSeedsRun) {
   const ScenarioResult r = sweep_of(s.value(), 1'000'000'000'000ULL, 2);
   EXPECT_TRUE(r.verdict.met);
   EXPECT_LT(r.tally.seeds_run, 10U);
+}
+
+// A seed's fingerprint covers its trace and its final states: every
+// projection's state and every stream's aggregate.
+TEST(RunSeed, TheFingerprintCoversTheFinalStates) {
+  auto s = load_scenario(ESSIM_SOURCE_DIR "/scenarios/bank-calm.yaml", model::Registry::builtin());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const SeedResult r = run_seed(s.value(), 2);
+  ASSERT_TRUE(r.violations.empty());
+  ASSERT_GE(r.final_states.size(), 3U);
+  EXPECT_EQ(r.final_states[0].name, "projection balances");
+  EXPECT_EQ(r.final_states[1].name, "projection transfers");
+  EXPECT_TRUE(r.final_states[2].name.starts_with("stream "));
+  EXPECT_EQ(r.fingerprint, seed_fingerprint(r.trace_fingerprint, r.final_states));
+  std::vector<FinalState> changed = r.final_states;
+  changed.back().hash ^= 1;
+  EXPECT_NE(seed_fingerprint(r.trace_fingerprint, changed), r.fingerprint);
+  EXPECT_NE(r.fingerprint, r.trace_fingerprint);
+}
+
+ScenarioResult checked_sweep(const Scenario& s, int jobs, SecondRun second) {
+  RunOptions o;
+  o.plan = {.first_seed = 1, .seeds = 4, .jobs = jobs};
+  o.check_determinism = true;
+  o.second_run = std::move(second);
+  return run_scenario(s, o);
+}
+
+TEST(RunScenario, CheckDeterminismComparesEachSeedWithItsSecondRun) {
+  auto s = load_scenario(ESSIM_SOURCE_DIR "/scenarios/bank-calm.yaml", model::Registry::builtin());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const Scenario& scenario = s.value();
+  // In this process (no second_run given): alike.
+  const ScenarioResult alike = checked_sweep(scenario, 2, {});
+  EXPECT_EQ(alike.nondeterministic_seeds, 0U);
+  EXPECT_EQ(alike.unchecked_seeds, 0U);
+  // Through the report a second process writes: alike too.
+  const ScenarioResult reported =
+      checked_sweep(scenario, 2, [&](std::uint64_t seed, bool keep_trace, double seconds) {
+        EXPECT_GE(seconds, 0.0);
+        return decode_second_run(encode_second_run(run_seed(scenario, seed, keep_trace)));
+      });
+  EXPECT_EQ(reported.nondeterministic_seeds, 0U);
+  EXPECT_EQ(reported.fingerprint, alike.fingerprint);
+  // Seed 3's second run has another read model in its first projection.
+  const ScenarioResult differs =
+      checked_sweep(scenario, 2, [&](std::uint64_t seed, bool keep_trace, double) {
+        SeedResult r = run_seed(scenario, seed, keep_trace);
+        if (seed == 3) {
+          r.final_states.front().hash ^= 1;
+          r.fingerprint = seed_fingerprint(r.trace_fingerprint, r.final_states);
+        }
+        return sim::Result<SeedResult>(std::move(r));
+      });
+  EXPECT_EQ(differs.nondeterministic_seeds, 1U);
+  ASSERT_EQ(differs.nondeterministic.size(), 1U);
+  EXPECT_EQ(differs.nondeterministic[0].first, 3U);
+  EXPECT_EQ(differs.nondeterministic[0].second.differing_states,
+            std::vector<std::string>{"projection balances"});
+  // A second run that cannot be made is counted apart, with its reason.
+  const ScenarioResult failed = checked_sweep(scenario, 1, [](std::uint64_t, bool, double) {
+    return sim::Result<SeedResult>(sim::Error{"the second run was killed by signal 9"});
+  });
+  EXPECT_EQ(failed.nondeterministic_seeds, 0U);
+  EXPECT_EQ(failed.unchecked_seeds, 4U);
+  ASSERT_FALSE(failed.nondeterministic.empty());
+  EXPECT_EQ(failed.nondeterministic[0].second.failure, "the second run was killed by signal 9");
 }
 
 }  // namespace

@@ -51,13 +51,14 @@ class Shrinker {
     if (recorded != nullptr) *recorded = c.decisions();
     const std::vector<std::string> only =
         property_.empty() ? checked_ : std::vector<std::string>{property_};
-    t.violations = check_cluster(c, spec, only).violations;
+    CheckedRun checked = check_cluster(c, spec, only);
+    t.violations = std::move(checked.violations);
     t.fails =
         std::any_of(t.violations.begin(), t.violations.end(), [&](const properties::Violation& v) {
           return property_.empty() || v.property == property_;
         });
     t.steps = c.sim->trace().steps();
-    t.fingerprint = c.sim->fingerprint();
+    t.fingerprint = seed_fingerprint(c.sim->fingerprint(), final_states(c, checked.log));
     if (options_.progress) options_.progress(runs_, script == nullptr ? 0 : script->size());
     return t;
   }

@@ -82,10 +82,13 @@ void Trace::record(Micros at_us, TraceKind kind, NodeId node, NodeId peer, std::
   ++steps_;
 }
 
-std::string describe(const TraceEntry& e) {
+std::string describe(const TraceEntry& e, const std::vector<std::string>& node_names) {
+  auto node = [&](NodeId n) {
+    return n < node_names.size() ? node_names[n] : fmt::format("n{}", n);
+  };
   std::string line = fmt::format("#{} {} {}", e.step, format_time(e.at_us), to_string(e.kind));
-  if (e.node != kNoNode) line += fmt::format(" n{}", e.node);
-  if (e.peer != kNoNode) line += fmt::format(" peer=n{}", e.peer);
+  if (e.node != kNoNode) line += " " + node(e.node);
+  if (e.peer != kNoNode) line += " peer=" + node(e.peer);
   if (!e.text.empty()) line += fmt::format(" '{}'", e.text);
   if (e.kind == TraceKind::kDrop) {
     line += fmt::format(" id={} reason={}", e.a, to_string(static_cast<DropReason>(e.b)));

@@ -79,7 +79,8 @@ class Trace {
   std::vector<TraceEntry> entries_;
 };
 
-// One line of text for an entry, e.g. `#12 1.5ms send n0 -> n2 id=4 hash=0x...`.
-std::string describe(const TraceEntry& entry);
+// One line of text for an entry, e.g. `#12 1.5ms send n0 peer=n2 a=4 b=...`;
+// with `node_names` (by node id), nodes by name: `send client0 peer=store`.
+std::string describe(const TraceEntry& entry, const std::vector<std::string>& node_names = {});
 
 }  // namespace essim::sim
