@@ -20,7 +20,7 @@
 #include "cli/exit_codes.h"
 #include "harness/scenario.h"
 #include "model/domain.h"
-#include "properties/idempotency.h"
+#include "testing/idempotency.h"
 
 namespace essim::cli {
 
@@ -95,7 +95,7 @@ std::string show_mix(const std::vector<model::WorkWeight>& mix) {
 
 // The options that decide what is generated and checked, as they must be
 // given again to reproduce: all but the seed and the runs.
-std::string setting_options(const FuzzArgs& a, const properties::FuzzSettings& s) {
+std::string setting_options(const FuzzArgs& a, const fuzzing::FuzzSettings& s) {
   std::string out;
   if (s.dedup != model::Dedup::kNone) out += fmt::format(" --dedup {}", model::to_string(s.dedup));
   if (s.works_max != kWorksMaxDefault) out += fmt::format(" --max-works {}", s.works_max);
@@ -115,7 +115,7 @@ std::string show_seconds(double seconds) {
 enum class Shown : std::uint8_t { kPassed, kFailed, kReproduced };
 
 // Counts, then the wall-clock figures after a ';' (they vary from run to run).
-void print_stats(const properties::FuzzStats& s, Shown shown) {
+void print_stats(const fuzzing::FuzzStats& s, Shown shown) {
   const double rate = s.seconds > 0 ? static_cast<double>(s.deliveries) / s.seconds : 0;
   if (shown == Shown::kReproduced) {
     // RapidCheck walks the shrink path to the case: no search, no shrinking.
@@ -137,9 +137,9 @@ void print_stats(const properties::FuzzStats& s, Shown shown) {
   fmt::print("{}\n", line);
 }
 
-int report(const FuzzArgs& a, const properties::FuzzSettings& settings, const std::string& name,
-           const properties::FuzzOutcome& out, bool reproducing) {
-  using Kind = properties::FuzzOutcome::Kind;
+int report(const FuzzArgs& a, const fuzzing::FuzzSettings& settings, const std::string& name,
+           const fuzzing::FuzzOutcome& out, bool reproducing) {
+  using Kind = fuzzing::FuzzOutcome::Kind;
   switch (out.kind) {
     case Kind::kBadParams:
       fmt::print(stderr, "{} fuzz: {}\n", a.program, out.message);
@@ -157,7 +157,7 @@ int report(const FuzzArgs& a, const properties::FuzzSettings& settings, const st
     case Kind::kFailed:
       break;
   }
-  fmt::print("FAILED  {}", properties::describe(*out.counterexample));
+  fmt::print("FAILED  {}", fuzzing::describe(*out.counterexample));
   print_stats(out.stats, reproducing ? Shown::kReproduced : Shown::kFailed);
   const std::string options = setting_options(a, settings);
   fmt::print("reproduce:\n");
@@ -170,9 +170,9 @@ int report(const FuzzArgs& a, const properties::FuzzSettings& settings, const st
 }
 
 // The settings the options give, or why they cannot be used.
-sim::Result<properties::FuzzSettings> fuzz_settings(const FuzzArgs& a,
+sim::Result<fuzzing::FuzzSettings> fuzz_settings(const FuzzArgs& a,
                                                     const model::Domain& domain) {
-  properties::FuzzSettings settings;
+  fuzzing::FuzzSettings settings;
   const auto dedup = model::dedup_by_name(a.dedup);
   if (!dedup) {
     return sim::Error{
@@ -213,7 +213,7 @@ int fuzz_command(FuzzArgs a, const model::Registry& registry) {
     std::random_device device;  // the tool's own choice, printed; never inside a simulation
     a.seed = (std::uint64_t{device()} << 32) | device();
   }
-  properties::FuzzRun run;
+  fuzzing::FuzzRun run;
   run.seed = a.seed;
   run.runs = a.runs;
   const char* rc_params = std::getenv("RC_PARAMS");
@@ -231,7 +231,7 @@ int fuzz_command(FuzzArgs a, const model::Registry& registry) {
         count(a.works_max, "work"), show_mix(settings.value().mix));
   }
   std::fflush(stdout);
-  const auto out = properties::fuzz(*found->domain, *found->handler, settings.value(), run);
+  const auto out = fuzzing::fuzz(*found->domain, *found->handler, settings.value(), run);
   return report(a, settings.value(), name, out, reproducing);
 }
 
@@ -261,7 +261,7 @@ Runner add_fuzz_command(CLI::App& app, const model::Registry& registry) {
                     "counterexample (default: a random one, printed)")
           ->check(whole_number(0, UINT64_MAX));
   f->add_option("--max-works", args->works_max, "The most pieces of work in one history")
-      ->check(whole_number(1, properties::kWorksMaxLimit))
+      ->check(whole_number(1, fuzzing::kWorksMaxLimit))
       ->capture_default_str();
   f->add_option("--mix", args->mix,
                 fmt::format("How often each kind of work is drawn, as kind=weight,... (weights "

@@ -1,9 +1,9 @@
-#include "properties/idempotency.h"
+#include "testing/idempotency.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-namespace essim::properties {
+namespace essim::fuzzing {
 namespace {
 
 const model::Domain& bank() {
@@ -167,4 +167,4 @@ TEST(Fuzz, AHandlerThatThrowsIsACounterexample) {
 }
 
 }  // namespace
-}  // namespace essim::properties
+}  // namespace essim::fuzzing

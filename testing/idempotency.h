@@ -24,7 +24,7 @@
 #include "model/domain.h"
 #include "model/projection.h"
 
-namespace essim::properties {
+namespace essim::fuzzing {
 
 // What a fuzzed case is drawn from and delivered through.
 struct FuzzSettings {
@@ -121,4 +121,4 @@ struct FuzzOutcome {
 FuzzOutcome fuzz(const model::Domain& domain, const model::ProjectionHandler& handler,
                  const FuzzSettings& settings, const FuzzRun& run);
 
-}  // namespace essim::properties
+}  // namespace essim::fuzzing

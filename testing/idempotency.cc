@@ -1,4 +1,4 @@
-#include "properties/idempotency.h"
+#include "testing/idempotency.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,7 +14,7 @@
 #include "model/user_code.h"
 #include "sim/assert.h"
 
-namespace essim::properties {
+namespace essim::fuzzing {
 
 using model::Event;
 
@@ -437,4 +437,4 @@ FuzzOutcome fuzz(const model::Domain& domain, const model::ProjectionHandler& ha
   return out;
 }
 
-}  // namespace essim::properties
+}  // namespace essim::fuzzing
