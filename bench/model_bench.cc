@@ -191,7 +191,8 @@ void BM_StoreAppend(benchmark::State& state) {
   for (auto _ : state) {
     sim::SimEnv env(sim, 1);
     appender->start(env, kBatch);
-    (void)sim.run_until_quiet(sim::kTimeMax, [appender] { return appender->acked == appender->target; });
+    (void)sim.run_until_quiet(sim::kTimeMax,
+                              [appender] { return appender->acked == appender->target; });
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(appender->acked));
 }

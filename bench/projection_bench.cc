@@ -26,7 +26,8 @@ std::vector<Event> money_events(std::size_t count, int accounts) {
   std::vector<std::uint64_t> versions(static_cast<std::size_t>(accounts), 0);
   for (std::size_t i = 0; i < count; ++i) {
     const auto account = static_cast<std::size_t>(
-        i < static_cast<std::size_t>(accounts) ? i : rng.below(static_cast<std::uint64_t>(accounts)));
+        i < static_cast<std::size_t>(accounts) ? i
+                                               : rng.below(static_cast<std::uint64_t>(accounts)));
     Event e;
     e.id = random_id(rng);
     e.stream = "acct-" + std::to_string(account);

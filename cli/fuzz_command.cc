@@ -170,8 +170,7 @@ int report(const FuzzArgs& a, const fuzzing::FuzzSettings& settings, const std::
 }
 
 // The settings the options give, or why they cannot be used.
-sim::Result<fuzzing::FuzzSettings> fuzz_settings(const FuzzArgs& a,
-                                                    const model::Domain& domain) {
+sim::Result<fuzzing::FuzzSettings> fuzz_settings(const FuzzArgs& a, const model::Domain& domain) {
   fuzzing::FuzzSettings settings;
   const auto dedup = model::dedup_by_name(a.dedup);
   if (!dedup) {

@@ -40,8 +40,8 @@ void print_list(const model::Registry& registry) {
       fmt::print("  {:<28} {} ({} only; over the whole log)\n", i.name, i.description, name);
     }
     for (const model::ReadModelInvariant& i : d->read_model_invariants()) {
-      fmt::print("  {:<28} {} ({} only; {}.{}'s read model{})\n", i.name, i.description, name,
-                 name, i.handler, i.at_checkpoints ? ", at every checkpoint" : "");
+      fmt::print("  {:<28} {} ({} only; {}.{}'s read model{})\n", i.name, i.description, name, name,
+                 i.handler, i.at_checkpoints ? ", at every checkpoint" : "");
     }
   }
   fmt::print(

@@ -90,11 +90,13 @@ class Tickets final : public TypedDomain<Counter> {
              }}};
   }
   std::vector<LogInvariant> log_invariants() const override {
-    LogInvariant unique{"numbers_unique", "no number is issued twice, across all tickets",
+    LogInvariant unique{"numbers_unique",
+                        "no number is issued twice, across all tickets",
                         [](Value& seen, const Event& e) -> std::string {
                           if (e.type != "TicketIssued") return "";
                           Value& at = seen[std::to_string(number_of(e.payload))];
-                          if (!at.is_null()) return "number issued twice: also on " + at.as_string();
+                          if (!at.is_null())
+                            return "number issued twice: also on " + at.as_string();
                           at = e.stream;
                           return "";
                         },
@@ -114,17 +116,18 @@ class Tickets final : public TypedDomain<Counter> {
     return {unique, taken};
   }
   std::vector<ReadModelInvariant> read_model_invariants() const override {
-    ReadModelInvariant listed_once{
-        "issued_listed_once", "no number is listed twice", "issued", true,
-        [](const ReadModel& m) -> std::string {
-          const Value* numbers = m.count("numbers") ? &m.at("numbers") : nullptr;
-          if (numbers == nullptr) return "";
-          std::set<std::int64_t> seen;
-          for (const Value& n : numbers->as_list()) {
-            if (!seen.insert(n.as_int()).second) return "number " + n.to_json() + " listed twice";
-          }
-          return "";
-        }};
+    ReadModelInvariant listed_once{"issued_listed_once", "no number is listed twice", "issued",
+                                   true, [](const ReadModel& m) -> std::string {
+                                     const Value* numbers =
+                                         m.count("numbers") ? &m.at("numbers") : nullptr;
+                                     if (numbers == nullptr) return "";
+                                     std::set<std::int64_t> seen;
+                                     for (const Value& n : numbers->as_list()) {
+                                       if (!seen.insert(n.as_int()).second)
+                                         return "number " + n.to_json() + " listed twice";
+                                     }
+                                     return "";
+                                   }};
     ReadModelInvariant some{"some_issued", "tickets were issued", "issued", false,
                             [](const ReadModel& m) -> std::string {
                               return m.count("numbers") ? "" : "no ticket was issued";
@@ -172,8 +175,7 @@ std::vector<std::string> violated(Mode mode, std::string_view dedup, std::string
 constexpr std::string_view kDuplicates = "faults: {network: {duplicate: 0.3, latency: 1ms..5ms}}";
 
 TEST(Rules, SagaStepsPlannedFromEarlierOutcomesKeepEveryRule) {
-  EXPECT_EQ(violated(Mode::kCorrect, "atomic-checkpoint", kDuplicates),
-            std::vector<std::string>{});
+  EXPECT_EQ(violated(Mode::kCorrect, "atomic-checkpoint", kDuplicates), std::vector<std::string>{});
 }
 
 TEST(Rules, ALogRuleCatchesWhatNoSingleAggregateSees) {

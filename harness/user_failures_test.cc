@@ -177,8 +177,7 @@ TEST(UserFailures, UpcasterThatThrowsNamesTheEvent) {
 TEST(UserFailures, PayloadThatDoesNotDecodeIsAFindingNotZeros) {
   const std::string found = user_failures(run_twice(Throws::kDecode));
   EXPECT_NE(found.find("FundsWithdrawn"), std::string::npos) << found;
-  EXPECT_NE(found.find("threw essim::BadPayload: bad FundsWithdrawn payload"),
-            std::string::npos)
+  EXPECT_NE(found.find("threw essim::BadPayload: bad FundsWithdrawn payload"), std::string::npos)
       << found;
 }
 

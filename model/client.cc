@@ -70,7 +70,7 @@ struct ClientNode::Exec {
   std::uint64_t request_id = 0;
   AppendRequest append;
   bool in_saga = false;
-  AppendReply replayed;         // kConfirm: the answer being confirmed
+  AppendReply replayed;          // kConfirm: the answer being confirmed
   std::vector<NewEvent> stored;  // kConfirm: the events that answer appended
 };
 
@@ -117,19 +117,9 @@ void ClientNode::tick(sim::Env& env) {
 void ClientNode::start_work(sim::Env& env) {
   if (env.now() >= config_.stop_at_us) return;
   env.set_timer(config_.interval_us, [this](sim::Env& e) { tick(e); });
-  if (!idle() || config_.mix.empty()) return;
-  std::uint64_t total = 0;
-  for (const WorkWeight& w : config_.mix) total += w.weight;
-  if (total == 0) return;
-  std::uint64_t pick = env.rng().below(total);
-  const WorkWeight* chosen = &config_.mix.front();
-  for (const WorkWeight& w : config_.mix) {
-    if (pick < w.weight) {
-      chosen = &w;
-      break;
-    }
-    pick -= w.weight;
-  }
+  if (!idle()) return;
+  const WorkWeight* chosen = draw_weighted(config_.mix, env.rng());
+  if (chosen == nullptr) return;
   // Drawn whatever a script says, so scripted runs keep the draws of the run
   // they were recorded from.
   PlannedWork planned{config_.index, env.now(), chosen->kind, env.rng().next()};
@@ -215,9 +205,9 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
   if (!exec_ || exec_->request_id != request_id) return;
   Exec& x = *exec_;
   if (++x.timeouts > config_.max_timeouts) {
-    const bool maybe_written =
-        x.phase == Exec::Phase::kAppend || x.phase == Exec::Phase::kConfirm ||
-        (x.in_saga && saga_ && saga_->resumed);
+    const bool maybe_written = x.phase == Exec::Phase::kAppend ||
+                               x.phase == Exec::Phase::kConfirm ||
+                               (x.in_saga && saga_ && saga_->resumed);
     finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                  fmt::format("timed out {} times{}", x.timeouts - 1,
                              maybe_written ? " appending; it may have happened" : " reading")});
@@ -370,7 +360,8 @@ void ClientNode::on_confirm(sim::Env& env, const ReadStreamReply& reply) {
     }
     x.stored.push_back({e.type, e.schema_version, e.payload});
   }
-  const bool more = reply.events.size() >= kReadBatch && reply.events.back().version < a.stream_version;
+  const bool more =
+      reply.events.size() >= kReadBatch && reply.events.back().version < a.stream_version;
   if (more) {
     x.read_from = reply.events.back().version + 1;
     send_current(env);

@@ -27,8 +27,8 @@ namespace {
 // Names scenarios and commands refer to: letters, digits, '_' and '-'.
 bool well_formed(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -58,7 +58,9 @@ void check_names(const Domain& domain, const std::vector<ProjectionHandler>& han
     add("rule", i.name);
     const bool known = std::any_of(handlers.begin(), handlers.end(),
                                    [&](const ProjectionHandler& h) { return h.name == i.handler; });
-    if (!known) refuse(name, "rule '" + i.name + "' is about a handler it does not have: '" + i.handler + "'");
+    if (!known)
+      refuse(name,
+             "rule '" + i.name + "' is about a handler it does not have: '" + i.handler + "'");
   }
   for (const std::string& kind : domain.work_kinds()) add("work kind", kind);
 }
@@ -146,6 +148,19 @@ Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
               if (domain.needs_upcast(event)) upcast(domain, event, bugs);
             });
   return event;
+}
+
+const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rng) {
+  std::uint64_t total = 0;
+  for (const WorkWeight& w : mix) total += w.weight;
+  if (total == 0) return nullptr;
+  std::uint64_t pick = rng.below(total);
+  for (const WorkWeight& w : mix) {
+    if (pick < w.weight) return &w;
+    pick -= w.weight;
+  }
+  ESSIM_ASSERT_MSG(false, "the weights sum to less than their total");
+  return nullptr;
 }
 
 bool knows_event(const Domain& domain, std::string_view type) {

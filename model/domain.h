@@ -22,6 +22,7 @@ using essim::Command;
 using essim::Domain;
 using essim::HandlerFn;
 using essim::Invariant;
+using essim::kSagaStepsMax;
 using essim::LogInvariant;
 using essim::NewEvent;
 using essim::ProjectionHandler;
@@ -29,7 +30,6 @@ using essim::ReadModelInvariant;
 using essim::Registry;
 using essim::Saga;
 using essim::SagaStep;
-using essim::kSagaStepsMax;
 using essim::StepOutcome;
 using essim::Work;
 using essim::WorkWeight;
@@ -48,6 +48,10 @@ class UpcastBugs {
 const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch);
 // The same, as a copy.
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs = {});
+
+// A kind of work drawn from `mix` by weight (one draw from `rng`), or
+// nullptr, drawing nothing, when no weight is positive.
+const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rng);
 
 // Whether `domain` declares `type` (or declares no types at all).
 bool knows_event(const Domain& domain, std::string_view type);

@@ -163,7 +163,8 @@ RC_GTEST_PROP(Domains, InventoryDecisionsKeepInvariantsAndSnapshotsRoundTrip,
 TEST(Domains, HostileSnapshotsAreErrors) {
   EXPECT_FALSE(bank().decode_state(Bytes{0x05, 0xff}).ok());
   EXPECT_FALSE(inventory().decode_state(Bytes{0x02, 0xff, 0xff, 0xff}).ok());
-  EXPECT_FALSE(bank().decide_state(*bank().initial_state(), Command{"deposit", "acct-0", Bytes{0x80}}).ok());
+  EXPECT_FALSE(
+      bank().decide_state(*bank().initial_state(), Command{"deposit", "acct-0", Bytes{0x80}}).ok());
 }
 
 TEST(Inventory, NoOversellingAndReleases) {

@@ -260,7 +260,9 @@ void ProjectionNode::check_checkpoint_rules(sim::Env& env) {
     if (broken.empty() || config_.findings == nullptr) continue;
     if (config_.findings->size() >= kFindingsMax) return;
     // The same finding at the next checkpoint is no news.
-    const auto same = [&](const ReadModelFinding& f) { return f.rule == rule.name && f.broken == broken; };
+    const auto same = [&](const ReadModelFinding& f) {
+      return f.rule == rule.name && f.broken == broken;
+    };
     if (std::any_of(config_.findings->begin(), config_.findings->end(), same)) continue;
     config_.findings->push_back({rule.name, std::move(broken), env.now(), state_.events_applied});
   }

@@ -20,10 +20,12 @@ inline Gen<essim::Value> value_gen(int depth) {
       case 3:
         return essim::Value(*gen::arbitrary<std::string>());
       case 4:
-        return essim::Value(*gen::resize(4, gen::container<essim::Value::List>(value_gen(depth - 1))));
+        return essim::Value(
+            *gen::resize(4, gen::container<essim::Value::List>(value_gen(depth - 1))));
       default:
-        return essim::Value(*gen::resize(
-            4, gen::container<essim::Value::Map>(gen::arbitrary<std::string>(), value_gen(depth - 1))));
+        return essim::Value(
+            *gen::resize(4, gen::container<essim::Value::Map>(gen::arbitrary<std::string>(),
+                                                              value_gen(depth - 1))));
     }
   });
 }
@@ -32,7 +34,6 @@ template <>
 struct Arbitrary<essim::Value> {
   static Gen<essim::Value> arbitrary() { return value_gen(3); }
 };
-
 
 template <>
 struct Arbitrary<essim::model::Id128> {

@@ -16,7 +16,15 @@ namespace essim {
 
 namespace {
 
-enum Tag : std::uint8_t { kNull = 0, kFalse = 1, kTrue = 2, kInt = 3, kString = 4, kList = 5, kMap = 6 };
+enum Tag : std::uint8_t {
+  kNull = 0,
+  kFalse = 1,
+  kTrue = 2,
+  kInt = 3,
+  kString = 4,
+  kList = 5,
+  kMap = 6
+};
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -36,10 +44,18 @@ std::string quoted(std::string_view s) {
 
 void json(const Value& v, std::string& out) {
   switch (v.kind()) {
-    case Value::Kind::kNull: out += "null"; return;
-    case Value::Kind::kBool: out += v.as_bool() ? "true" : "false"; return;
-    case Value::Kind::kInt: out += std::to_string(v.as_int()); return;
-    case Value::Kind::kString: out += quoted(v.as_string()); return;
+    case Value::Kind::kNull:
+      out += "null";
+      return;
+    case Value::Kind::kBool:
+      out += v.as_bool() ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      out += std::to_string(v.as_int());
+      return;
+    case Value::Kind::kString:
+      out += quoted(v.as_string());
+      return;
     case Value::Kind::kList: {
       out += '[';
       const char* sep = "";
@@ -88,7 +104,8 @@ struct Differ {
     auto j = a.begin();
     while (i != e.end() || j != a.end()) {
       if (j == a.end() || (i != e.end() && i->first < j->first)) {
-        note(path + "[" + quoted(i->first) + "]", fmt::format("expected {}, missing", brief(i->second)));
+        note(path + "[" + quoted(i->first) + "]",
+             fmt::format("expected {}, missing", brief(i->second)));
         ++i;
       } else if (i == e.end() || j->first < i->first) {
         note(path + "[" + quoted(j->first) + "]", fmt::format("unexpected {}", brief(j->second)));
@@ -142,7 +159,8 @@ Result<Value::Map> decode_map_at(Reader& r, std::size_t depth) {
   for (std::size_t k = 0; k < n && r.ok(); ++k) {
     std::string key = r.string();
     if (!r.ok()) break;
-    if (k > 0 && key <= previous) return Error{fmt::format("map keys out of order at offset {}", r.offset())};
+    if (k > 0 && key <= previous)
+      return Error{fmt::format("map keys out of order at offset {}", r.offset())};
     auto value = decode_at(r, depth + 1);
     if (!value) return value.error();
     previous = key;
@@ -153,13 +171,17 @@ Result<Value::Map> decode_map_at(Reader& r, std::size_t depth) {
 }
 
 Result<Value> decode_at(Reader& r, std::size_t depth) {
-  if (depth > kValueDepthMax) return Error{fmt::format("values nested deeper than {}", kValueDepthMax)};
+  if (depth > kValueDepthMax)
+    return Error{fmt::format("values nested deeper than {}", kValueDepthMax)};
   const std::uint8_t tag = r.u8();
   if (!r.ok()) return Error{r.error()};
   switch (tag) {
-    case kNull: return Value();
-    case kFalse: return Value(false);
-    case kTrue: return Value(true);
+    case kNull:
+      return Value();
+    case kFalse:
+      return Value(false);
+    case kTrue:
+      return Value(true);
     case kInt: {
       const std::int64_t i = r.svarint();
       if (!r.ok()) return Error{r.error()};
@@ -189,7 +211,8 @@ Result<Value> decode_at(Reader& r, std::size_t depth) {
       v.as_map() = std::move(m).value();  // (g++ 12 misreads a variant built from a moved map)
       return v;
     }
-    default: return Error{fmt::format("unknown value tag {} at offset {}", tag, r.offset() - 1)};
+    default:
+      return Error{fmt::format("unknown value tag {} at offset {}", tag, r.offset() - 1)};
   }
 }
 
@@ -206,7 +229,8 @@ std::uint64_t hash_into(std::uint64_t h, const Value& v);
 std::uint64_t hash_map_into(std::uint64_t h, const Value::Map& m) {
   h = sim::fold_hash(h, m.size());
   for (const auto& [k, v] : m) {
-    h = sim::fold_hash(h, sim::hash_bytes({reinterpret_cast<const std::uint8_t*>(k.data()), k.size()}));
+    h = sim::fold_hash(
+        h, sim::hash_bytes({reinterpret_cast<const std::uint8_t*>(k.data()), k.size()}));
     h = hash_into(h, v);
   }
   return h;
@@ -215,18 +239,23 @@ std::uint64_t hash_map_into(std::uint64_t h, const Value::Map& m) {
 std::uint64_t hash_into(std::uint64_t h, const Value& v) {
   h = sim::fold_hash(h, static_cast<std::uint64_t>(v.kind()));
   switch (v.kind()) {
-    case Value::Kind::kNull: return h;
-    case Value::Kind::kBool: return sim::fold_hash(h, v.as_bool() ? 1 : 0);
-    case Value::Kind::kInt: return sim::fold_hash(h, static_cast<std::uint64_t>(v.as_int()));
+    case Value::Kind::kNull:
+      return h;
+    case Value::Kind::kBool:
+      return sim::fold_hash(h, v.as_bool() ? 1 : 0);
+    case Value::Kind::kInt:
+      return sim::fold_hash(h, static_cast<std::uint64_t>(v.as_int()));
     case Value::Kind::kString: {
       const std::string& s = v.as_string();
-      return sim::fold_hash(h, sim::hash_bytes({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}));
+      return sim::fold_hash(
+          h, sim::hash_bytes({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}));
     }
     case Value::Kind::kList:
       h = sim::fold_hash(h, v.size());
       for (const Value& e : v.as_list()) h = hash_into(h, e);
       return h;
-    case Value::Kind::kMap: return hash_map_into(h, v.as_map());
+    case Value::Kind::kMap:
+      return hash_map_into(h, v.as_map());
   }
   return h;
 }
@@ -273,7 +302,9 @@ Value& Value::add_slow(std::int64_t delta, bool subtract) {
   std::int64_t result = 0;
   const bool overflow = subtract ? __builtin_sub_overflow(now, delta, &result)
                                  : __builtin_add_overflow(now, delta, &result);
-  if (overflow) throw std::overflow_error(subtract ? "integer overflow in Value -=" : "integer overflow in Value +=");
+  if (overflow)
+    throw std::overflow_error(subtract ? "integer overflow in Value -="
+                                       : "integer overflow in Value +=");
   data_ = result;
   return *this;
 }
@@ -285,16 +316,21 @@ std::string Value::to_json() const {
 }
 
 void Value::wrong_kind(const char* wanted) const {
-  throw WrongKind(fmt::format("a value is {}, not {}: {}", to_string(kind()), wanted, brief(*this)));
+  throw WrongKind(
+      fmt::format("a value is {}, not {}: {}", to_string(kind()), wanted, brief(*this)));
 }
 
 std::strong_ordering operator<=>(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return a.kind() <=> b.kind();
   switch (a.kind()) {
-    case Value::Kind::kNull: return std::strong_ordering::equal;
-    case Value::Kind::kBool: return a.as_bool() <=> b.as_bool();
-    case Value::Kind::kInt: return a.as_int() <=> b.as_int();
-    case Value::Kind::kString: return a.as_string().compare(b.as_string()) <=> 0;
+    case Value::Kind::kNull:
+      return std::strong_ordering::equal;
+    case Value::Kind::kBool:
+      return a.as_bool() <=> b.as_bool();
+    case Value::Kind::kInt:
+      return a.as_int() <=> b.as_int();
+    case Value::Kind::kString:
+      return a.as_string().compare(b.as_string()) <=> 0;
     case Value::Kind::kList:
       return std::lexicographical_compare_three_way(a.as_list().begin(), a.as_list().end(),
                                                     b.as_list().begin(), b.as_list().end());
@@ -311,12 +347,18 @@ std::strong_ordering operator<=>(const Value& a, const Value& b) {
 
 std::string_view to_string(Value::Kind kind) {
   switch (kind) {
-    case Value::Kind::kNull: return "null";
-    case Value::Kind::kBool: return "a bool";
-    case Value::Kind::kInt: return "an integer";
-    case Value::Kind::kString: return "a string";
-    case Value::Kind::kList: return "a list";
-    case Value::Kind::kMap: return "a map";
+    case Value::Kind::kNull:
+      return "null";
+    case Value::Kind::kBool:
+      return "a bool";
+    case Value::Kind::kInt:
+      return "an integer";
+    case Value::Kind::kString:
+      return "a string";
+    case Value::Kind::kList:
+      return "a list";
+    case Value::Kind::kMap:
+      return "a map";
   }
   return "?";
 }
@@ -339,8 +381,12 @@ std::string describe_difference(const Value& expected, const Value& actual, std:
 
 void encode(Writer& w, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kNull: w.u8(kNull); return;
-    case Value::Kind::kBool: w.u8(v.as_bool() ? kTrue : kFalse); return;
+    case Value::Kind::kNull:
+      w.u8(kNull);
+      return;
+    case Value::Kind::kBool:
+      w.u8(v.as_bool() ? kTrue : kFalse);
+      return;
     case Value::Kind::kInt:
       w.u8(kInt);
       w.svarint(v.as_int());

@@ -34,8 +34,9 @@ TEST(Value, BuildsStructuresFromNull) {
   EXPECT_EQ(m["acct-1"]["balance"].as_int(), 40);
   EXPECT_EQ(m["feed"].size(), 2U);
   EXPECT_EQ(m["count"].as_int(), -3);
-  EXPECT_EQ(Value(m).to_json(),
-            R"({"acct-1":{"balance":40,"status":"open"},"count":-3,"feed":["opened acct-1",{"deposit":40}]})");
+  EXPECT_EQ(
+      Value(m).to_json(),
+      R"({"acct-1":{"balance":40,"status":"open"},"count":-3,"feed":["opened acct-1",{"deposit":40}]})");
   EXPECT_EQ(Value(nullptr).to_json(), "null");
   EXPECT_EQ(Value("a\"\n").to_json(), R"("a\"\u000a")");
 }
@@ -101,9 +102,9 @@ TEST(Value, DecodingRefusesHostileBytes) {
   EXPECT_FALSE(decoded({6, 2, 1, 'b', 0, 1, 'a', 0}).ok());
   EXPECT_FALSE(decoded({6, 2, 1, 'a', 0, 1, 'a', 0}).ok());
   EXPECT_TRUE(decoded({6, 2, 1, 'a', 0, 1, 'b', 0}).ok());
-  EXPECT_FALSE(decoded({9}).ok());                                  // unknown tag
-  EXPECT_FALSE(decoded({5, 0xff, 0xff, 0xff, 0xff, 0x0f}).ok());    // a count past the bytes
-  EXPECT_FALSE(decoded({4, 5, 'a'}).ok());                          // a string cut short
+  EXPECT_FALSE(decoded({9}).ok());                                // unknown tag
+  EXPECT_FALSE(decoded({5, 0xff, 0xff, 0xff, 0xff, 0x0f}).ok());  // a count past the bytes
+  EXPECT_FALSE(decoded({4, 5, 'a'}).ok());                        // a string cut short
   EXPECT_FALSE(decoded({}).ok());
 }
 

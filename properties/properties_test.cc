@@ -311,7 +311,8 @@ TEST(NoOversell, AReservationBeyondTheStockIsReported) {
   const NewEvent reserved = decided(*bad.domain, stocked, reserve);
   const Event e = bad.log.add(reserve.stream, reserved);  // nothing in stock
   const Violation v = only(bad.check("no_oversell"), "no_oversell");
-  EXPECT_EQ(v.summary, reserve.stream + ": no SKU ever has more reserved than in stock does not hold");
+  EXPECT_EQ(v.summary,
+            reserve.stream + ": no SKU ever has more reserved than in stock does not hold");
   EXPECT_TRUE(cites(v, e.position));
 
   HandBuiltRun good("inventory");

@@ -31,8 +31,8 @@ std::uint64_t hash_label(std::string_view label) {
 
 namespace essim {
 
-using sim::splitmix64;
 using sim::hash_label;
+using sim::splitmix64;
 
 Rng::Rng(std::uint64_t seed) : seed_(seed) {
   std::uint64_t sm = seed;

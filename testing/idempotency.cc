@@ -22,33 +22,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;  // the tool's own time, never a simulation's
 
-// The kind of work `rng` draws from `mix`, each kind as often as its weight.
-// REQUIRES: total is the sum of the weights, and positive.
-const std::string& draw_kind(const std::vector<model::WorkWeight>& mix, std::uint64_t total,
-                             sim::Rng& rng) {
-  ESSIM_ASSERT(total > 0);
-  std::uint64_t pick = rng.below(total);
-  for (const model::WorkWeight& w : mix) {
-    if (pick < w.weight) return w.kind;
-    pick -= w.weight;
-  }
-  ESSIM_ASSERT_MSG(false, "the weights sum to less than their total");
-  return mix.front().kind;
-}
-
 }  // namespace
 
 std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t seed,
                                    std::size_t works, const std::vector<model::WorkWeight>& mix) {
   const std::vector<model::WorkWeight> weights = mix.empty() ? domain.mix() : mix;
-  std::uint64_t total = 0;
-  for (const model::WorkWeight& w : weights) total += w.weight;
   sim::Rng rng(seed);
   std::map<std::string, std::pair<std::unique_ptr<model::AggregateState>, std::uint64_t>>
       aggregates;
   std::vector<Event> history;
   for (std::size_t i = 0; i < works; ++i) {
-    const std::string& kind = draw_kind(weights, total, rng);
+    const model::WorkWeight* drawn = model::draw_weighted(weights, rng);
+    ESSIM_ASSERT(drawn != nullptr);
+    const std::string& kind = drawn->kind;
     sim::Rng generator(rng.next());
     const model::Work work = model::call_generate(domain, kind, generator);
     // Decides one command on its aggregate; false when the domain refuses it.

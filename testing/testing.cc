@@ -10,9 +10,12 @@ namespace {
 
 model::Dedup internal(Dedup dedup) {
   switch (dedup) {
-    case Dedup::kNone: return model::Dedup::kNone;
-    case Dedup::kEventId: return model::Dedup::kEventId;
-    case Dedup::kAtomicCheckpoint: return model::Dedup::kAtomicCheckpoint;
+    case Dedup::kNone:
+      return model::Dedup::kNone;
+    case Dedup::kEventId:
+      return model::Dedup::kEventId;
+    case Dedup::kAtomicCheckpoint:
+      return model::Dedup::kAtomicCheckpoint;
   }
   throw std::invalid_argument("essim::testing: no such Dedup");
 }

@@ -139,7 +139,8 @@ class BoxOffice final : public essim::TypedDomain<Box> {
   }
 
   std::vector<essim::LogInvariant> log_invariants() const override {
-    return {{"seats_unique", "no seat is sold to two tickets",
+    return {{"seats_unique",
+             "no seat is sold to two tickets",
              [](Value& sold, const Event& e) -> std::string {
                if (e.type != "TicketIssued") return "";
                Value& holder = sold[std::to_string(read_sale(e.payload, e.type).seat)];
@@ -159,8 +160,8 @@ class BoxOffice final : public essim::TypedDomain<Box> {
       }
       return "";
     };
-    return {{"one_ticket_per_seat", "a seat shows one ticket", "seats-buggy", true,
-             one_ticket_each}};
+    return {
+        {"one_ticket_per_seat", "a seat shows one ticket", "seats-buggy", true, one_ticket_each}};
   }
 
   std::vector<std::string> event_types() const override { return {"SeatTaken", "TicketIssued"}; }

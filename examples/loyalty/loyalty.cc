@@ -99,12 +99,14 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
   }
 
   std::vector<essim::ProjectionHandler> projections() const override {
-    essim::ProjectionHandler buggy{
-        "points-buggy", "member -> points, by adding and subtracting (not idempotent)",
-        [](ReadModel& model, const Event& e) {
-          if (e.type == "PointsEarned") model[e.stream] += read_amounts(e).points;
-          if (e.type == "PointsRedeemed") model[e.stream] -= read_amounts(e).points;
-        }};
+    essim::ProjectionHandler buggy{"points-buggy",
+                                   "member -> points, by adding and subtracting (not idempotent)",
+                                   [](ReadModel& model, const Event& e) {
+                                     if (e.type == "PointsEarned")
+                                       model[e.stream] += read_amounts(e).points;
+                                     if (e.type == "PointsRedeemed")
+                                       model[e.stream] -= read_amounts(e).points;
+                                   }};
     // The read model holds a map per member: {"points": N, "version": V}.
     essim::ProjectionHandler fixed{
         "points", "member -> {points, version}, from the newest balance seen (idempotent)",

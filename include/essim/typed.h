@@ -34,10 +34,10 @@ namespace essim {
 // What TypedDomain needs of a state.
 template <typename S>
 concept DomainState = std::copyable<S> && std::equality_comparable<S> &&
-                      requires(const S& s, Writer& w, Reader& r) {
-                        { s.encode(w) };
-                        { S::decode(r) } -> std::same_as<Result<S>>;
-                      };
+    requires(const S& s, Writer& w, Reader& r) {
+  {s.encode(w)};
+  { S::decode(r) } -> std::same_as<Result<S>>;
+};
 
 namespace detail {
 
@@ -57,7 +57,9 @@ struct TypedState final : AggregateState {
     return static_cast<const TypedState&>(other).value == value;
   }
   std::string describe() const override {
-    if constexpr (requires { { value.describe() } -> std::convertible_to<std::string>; }) {
+    if constexpr (requires {
+                    { value.describe() } -> std::convertible_to<std::string>;
+                  }) {
       return value.describe();
     } else {
       Bytes bytes;
@@ -105,7 +107,8 @@ class TypedDomain : public Domain {
     if (!state) return state.error();
     if (!r.ok()) return Error{r.error()};
     if (!r.at_end()) return Error{"bytes left over after the state"};
-    return std::unique_ptr<AggregateState>(std::make_unique<detail::TypedState<State>>(std::move(state).value()));
+    return std::unique_ptr<AggregateState>(
+        std::make_unique<detail::TypedState<State>>(std::move(state).value()));
   }
 
  protected:
@@ -117,7 +120,6 @@ class TypedDomain : public Domain {
                        return holds(static_cast<const detail::TypedState<State>&>(s).value);
                      }};
   }
-
 };
 
 }  // namespace essim

@@ -43,17 +43,18 @@ class Value {
   using Map = std::map<std::string, Value, std::less<>>;
   enum class Kind : std::uint8_t { kNull, kBool, kInt, kString, kList, kMap };
 
-  Value() = default;                                   // null
-  Value(std::nullptr_t) {}                             // NOLINT(google-explicit-constructor)
-  Value(bool b) : data_(b) {}                          // NOLINT(google-explicit-constructor)
-  template <std::integral T>                           //
-    requires(!std::same_as<T, bool>)                   //
-  Value(T i) : data_(checked_int(i)) {}                // NOLINT(google-explicit-constructor)
-  Value(std::string s) : data_(std::move(s)) {}        // NOLINT(google-explicit-constructor)
-  Value(std::string_view s) : data_(std::string(s)) {} // NOLINT(google-explicit-constructor)
-  Value(const char* s) : data_(std::string(s)) {}     // NOLINT(google-explicit-constructor)
-  Value(List list) : data_(std::move(list)) {}         // NOLINT(google-explicit-constructor)
-  Value(Map map) : data_(std::move(map)) {}            // NOLINT(google-explicit-constructor)
+  Value() = default;                // null
+  Value(std::nullptr_t) {}          // NOLINT(google-explicit-constructor)
+  Value(bool b) : data_(b) {}       // NOLINT(google-explicit-constructor)
+  template <std::integral T>        //
+  requires(!std::same_as<T, bool>)  //
+      Value(T i)
+      : data_(checked_int(i)) {}                        // NOLINT(google-explicit-constructor)
+  Value(std::string s) : data_(std::move(s)) {}         // NOLINT(google-explicit-constructor)
+  Value(std::string_view s) : data_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+  Value(const char* s) : data_(std::string(s)) {}       // NOLINT(google-explicit-constructor)
+  Value(List list) : data_(std::move(list)) {}          // NOLINT(google-explicit-constructor)
+  Value(Map map) : data_(std::move(map)) {}             // NOLINT(google-explicit-constructor)
 
   Kind kind() const { return static_cast<Kind>(data_.index()); }
   bool is_null() const { return kind() == Kind::kNull; }
@@ -123,7 +124,8 @@ class Value {
   template <typename T>
   static std::int64_t checked_int(T i) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
-      if (i > static_cast<T>(INT64_MAX)) throw std::out_of_range("a Value holds 64-bit signed integers");
+      if (i > static_cast<T>(INT64_MAX))
+        throw std::out_of_range("a Value holds 64-bit signed integers");
     }
     return static_cast<std::int64_t>(i);
   }

@@ -421,22 +421,20 @@ std::vector<LogInvariant> BankDomain::log_invariants() const {
         }
         return std::string();
       }};
-  LogInvariant complete{"sagas_complete", "every transfer ends completed or failed",
-                        [](Value& last, const Event& e) {
-                          if (e.stream.starts_with("transfer-")) last[e.stream] = e.type;
-                          return std::string();
-                        },
-                        [](const Value& last) {
-                          if (!last.is_map()) return std::string();
-                          for (const auto& [stream, type] : last.as_map()) {
-                            if (type == Value("TransferCompleted") ||
-                                type == Value("TransferFailed"))
-                              continue;
-                            return fmt::format("{} never finished: its last event is {}", stream,
-                                               type.as_string());
-                          }
-                          return std::string();
-                        }};
+  LogInvariant complete{
+      "sagas_complete", "every transfer ends completed or failed",
+      [](Value& last, const Event& e) {
+        if (e.stream.starts_with("transfer-")) last[e.stream] = e.type;
+        return std::string();
+      },
+      [](const Value& last) {
+        if (!last.is_map()) return std::string();
+        for (const auto& [stream, type] : last.as_map()) {
+          if (type == Value("TransferCompleted") || type == Value("TransferFailed")) continue;
+          return fmt::format("{} never finished: its last event is {}", stream, type.as_string());
+        }
+        return std::string();
+      }};
   return {conserved, complete};
 }
 

@@ -4,7 +4,6 @@
 
 #include <stdexcept>
 
-
 namespace essim::model::domains {
 
 namespace {
