@@ -90,6 +90,15 @@ void call_handler(const ProjectionHandler& handler, ReadModel& model, const Even
       [&] { handler.apply(model, event); });
 }
 
+ReadModel call_reference(const ProjectionHandler& handler, const std::vector<Event>& log) {
+  return call_user(
+      [&] {
+        return fmt::format("computing the reference projection of handler {} over {} event(s)",
+                           handler.name, log.size());
+      },
+      [&] { return handler.reference(log); });
+}
+
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after) {
   return call_user(
       [&] {

@@ -84,6 +84,8 @@ void call_evolve(const Domain& domain, AggregateState& state, const Event& event
 sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
                                                                std::string_view stream);
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event);
+// REQUIRES: handler.reference is set.
+ReadModel call_reference(const ProjectionHandler& handler, const std::vector<Event>& log);
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after);
 std::string call_log_step(const LogInvariant& rule, Value& memory, const Event& event);
 std::string call_log_end(const LogInvariant& rule, const Value& memory);

@@ -115,6 +115,19 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
           member["version"] = e.version;
           member["points"] = read_amounts(e).balance;
         }};
+    // The reference: each member's points summed from the amounts earned and
+    // redeemed (the handler copies the balance the event carries instead).
+    fixed.reference = [](const std::vector<Event>& log) {
+      ReadModel model;
+      for (const Event& e : log) {
+        if (e.type != "PointsEarned" && e.type != "PointsRedeemed") continue;
+        const std::int64_t points = read_amounts(e).points;
+        essim::Value& member = model[e.stream];
+        member["points"] += e.type == "PointsEarned" ? points : -points;
+        member["version"] = e.version;
+      }
+      return model;
+    };
     return {buggy, fixed};
   }
 

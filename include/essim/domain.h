@@ -91,10 +91,20 @@ class BadPayload : public std::runtime_error {
 // worker delivers events at least once and, per stream, in order; whether a
 // redelivery reaches the handler depends on the scenario's dedup setting.
 using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;
+// A reference projection: the read model a handler must arrive at, computed
+// independently and as plainly as possible from the whole log at once (every
+// event of every stream in position order, upcast to its latest schema).
+// Written apart from `apply` (sum the amounts rather than keep a balance,
+// say), it catches a handler that is simply wrong, which comparing the
+// handler with itself under other delivery orders cannot.
+using ReferenceFn = std::function<ReadModel(const std::vector<Event>& log)>;
 struct ProjectionHandler {
   std::string name;  // registered as "<domain>.<name>"
   std::string description;
   HandlerFn apply;
+  // Optional. When set, `replay_matches_projection` and `essim fuzz` also
+  // compare the handler's read model with the reference's.
+  ReferenceFn reference{};
 };
 
 // A rule of one aggregate, checked after every one of its events (no
