@@ -53,15 +53,19 @@ std::int64_t amount_of(ByteView payload) {
 enum class Bug {
   kCorrect,
   kHandlerIgnoresWithdrawals,  // caught by the reference projection
+  kUndeclaredType,             // Renamed neither handled nor ignored: handlers_exhaustive
+  kMisdeclared,                // declares a type it does not emit, and one twice: a warning
 };
 
 class Wallets final : public TypedDomain<Wallet> {
  public:
   explicit Wallets(Bug bug) : bug_(bug) {}
   std::string name() const override { return "wallets"; }
-  std::vector<std::string> work_kinds() const override { return {"open", "deposit", "withdraw"}; }
+  std::vector<std::string> work_kinds() const override {
+    return {"open", "deposit", "withdraw", "rename"};
+  }
   std::vector<WorkWeight> mix() const override {
-    return {{"open", 1}, {"deposit", 3}, {"withdraw", 3}};
+    return {{"open", 1}, {"deposit", 3}, {"withdraw", 3}, {"rename", 1}};
   }
   Work generate(std::string_view kind, Rng& rng) const override {
     return Command{std::string(kind), fmt::format("wallet-{}", rng.below(3)),
@@ -80,6 +84,7 @@ class Wallets final : public TypedDomain<Wallet> {
     }
     if (!w.open) return Error{"not open"};
     if (c.kind == "deposit") return std::vector<NewEvent>{{"Deposited", 1, amount_payload(amount)}};
+    if (c.kind == "rename") return std::vector<NewEvent>{{"Renamed", 1, {}}};
     if (amount > w.balance) return Error{"insufficient funds"};
     return std::vector<NewEvent>{{"Withdrawn", 1, amount_payload(amount)}};
   }
@@ -104,10 +109,20 @@ class Wallets final : public TypedDomain<Wallet> {
       }
       return m;
     };
+    balances.handles = {"Opened", "Deposited", "Withdrawn"};
+    if (bug_ != Bug::kUndeclaredType) balances.ignores = {"Renamed"};
+    if (bug_ == Bug::kMisdeclared) balances.ignores = {"Renamed", "Withdrawal", "Opened"};
     return {balances};
   }
   std::vector<std::string> event_types() const override {
+    return {"Opened", "Deposited", "Withdrawn", "Renamed"};
+  }
+  std::vector<std::string> evolve_handles() const override {
     return {"Opened", "Deposited", "Withdrawn"};
+  }
+  std::vector<std::string> evolve_ignores() const override {
+    if (bug_ == Bug::kUndeclaredType) return {};
+    return {"Renamed"};
   }
 
  private:
@@ -143,7 +158,8 @@ std::map<std::string, std::string> violated(Bug bug) {
   return found;
 }
 
-TEST(ReferenceProjection, TheCorrectHandlerMatchesItsReference) {
+// The correct twin passes every oracle.
+TEST(Oracles, TheCorrectTwinPasses) {
   EXPECT_EQ(violated(Bug::kCorrect), (std::map<std::string, std::string>{}));
 }
 
@@ -199,6 +215,47 @@ TEST(ReferenceProjection, AReferenceThatThrowsIsAFinding) {
   EXPECT_NE(outcome.counterexample->verdict.find("computing the reference projection"),
             std::string::npos)
       << outcome.counterexample->verdict;
+}
+
+// ---- exhaustiveness ----
+
+std::vector<std::string> warnings(Bug bug) {
+  Registry registry;
+  registry.add(std::make_unique<Wallets>(bug));
+  return registry.warnings("wallets");
+}
+
+TEST(Exhaustiveness, ACompleteDeclarationWarnsOfNothing) {
+  EXPECT_EQ(warnings(Bug::kCorrect), std::vector<std::string>{});
+  EXPECT_EQ(Registry::builtin().warnings(), std::vector<std::string>{});
+}
+
+TEST(Exhaustiveness, AnEmittedTypeNeitherHandledNorIgnoredIsAWarningAtRegistration) {
+  EXPECT_EQ(warnings(Bug::kUndeclaredType),
+            (std::vector<std::string>{
+                "wallets.evolve neither handles nor ignores Renamed, which the domain emits",
+                "wallets.balances neither handles nor ignores Renamed, which the domain emits"}));
+}
+
+TEST(Exhaustiveness, ATypeDeclaredButNotEmittedOrDeclaredTwiceIsAWarning) {
+  EXPECT_EQ(warnings(Bug::kMisdeclared),
+            (std::vector<std::string>{
+                "wallets.balances both handles and ignores Opened",
+                "wallets.balances declares Withdrawal, which the domain does not emit"}));
+  // Another domain's warnings are not this one's.
+  Registry registry = Registry::with_builtins();
+  registry.add(std::make_unique<Wallets>(Bug::kMisdeclared));
+  EXPECT_EQ(registry.warnings("bank"), std::vector<std::string>{});
+  EXPECT_EQ(registry.warnings().size(), 2U);
+}
+
+TEST(Exhaustiveness, AnUndeclaredTypeReachingAHandlerOrEvolveIsAViolation) {
+  const auto found = violated(Bug::kUndeclaredType);
+  ASSERT_EQ(found.size(), 1U);
+  ASSERT_TRUE(found.contains("handlers_exhaustive"));
+  // The first one found: evolve comes before the handlers.
+  EXPECT_EQ(found.at("handlers_exhaustive"),
+            "Renamed reached wallets.evolve, which neither handles nor ignores it");
 }
 
 }  // namespace

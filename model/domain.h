@@ -53,6 +53,23 @@ Event upcasted(const Domain& domain, Event event, const Bugs& bugs = {});
 // Whether `domain` declares `type` (or declares no types at all).
 bool knows_event(const Domain& domain, std::string_view type);
 
+// Exhaustiveness: the event types one consumer (a handler, or evolve)
+// declares it handles and ignores on purpose. Both empty: not declared.
+struct EventCoverage {
+  std::string consumer;  // "bank.balances", "bank.evolve"
+  std::vector<std::string> handles;
+  std::vector<std::string> ignores;
+  bool declared() const { return !handles.empty() || !ignores.empty(); }
+  // Whether `type` is handled or ignored. REQUIRES: declared().
+  bool covers(std::string_view type) const;
+};
+// The declared consumers of `domain`: evolve, then each of `handlers`.
+std::vector<EventCoverage> declared_coverage(const Domain& domain,
+                                             const std::vector<ProjectionHandler>& handlers);
+// What is questionable in `coverage` against the types `domain` emits.
+std::vector<std::string> coverage_warnings(const Domain& domain,
+                                           const std::vector<EventCoverage>& coverage);
+
 // Folds a stream's events into a state: the clean replay every checker uses.
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,
                                        const Bugs& bugs = {});

@@ -5,7 +5,7 @@
 #include <typeinfo>
 
 #include <fmt/format.h>
-
+#include <fmt/ranges.h>
 
 namespace essim::properties {
 
@@ -226,6 +226,38 @@ std::vector<Violation> replay_matches_projection(const RunView& run) {
   return c.out;
 }
 
+// Exhaustiveness: an event of a type the domain emits reached a handler (of
+// a projection in this run) or evolve that declared its types but neither
+// handles nor ignores that one. Each consumer and type once, at its first event.
+std::vector<Violation> handlers_exhaustive(const RunView& run) {
+  Collector c{"handlers_exhaustive"};
+  std::vector<model::ProjectionHandler> handlers;
+  for (const ProjectionView& p : run.projections) {
+    if (p.handler == nullptr) continue;
+    const bool seen = std::any_of(handlers.begin(), handlers.end(),
+                                  [&](const auto& h) { return h.name == p.handler->name; });
+    if (!seen) handlers.push_back(*p.handler);
+  }
+  const std::vector<model::EventCoverage> coverage =
+      model::declared_coverage(*run.domain, handlers);
+  std::set<std::string> reported;
+  for (const Event* e : index(*run.log).in_log_order) {
+    if (c.full()) break;
+    if (!model::knows_event(*run.domain, e->type)) continue;  // reported where it is read
+    for (const model::EventCoverage& consumer : coverage) {
+      if (consumer.covers(e->type) || !reported.insert(consumer.consumer + "\n" + e->type).second)
+        continue;
+      Violation& v = c.add(fmt::format("{} reached {}, which neither handles nor ignores it",
+                                       e->type, consumer.consumer));
+      cite_event(v, "first: ", run, *e);
+      cite(v, fmt::format("it handles: {}", fmt::join(consumer.handles, ", ")));
+      if (!consumer.ignores.empty())
+        cite(v, fmt::format("it ignores: {}", fmt::join(consumer.ignores, ", ")));
+    }
+  }
+  return c.out;
+}
+
 std::vector<Violation> snapshot_equivalence(const RunView& run) {
   Collector c{"snapshot_equivalence"};
   const Index ix = index(*run.log);
@@ -411,6 +443,10 @@ const std::vector<Property>& all_properties() {
        "every read model equals a clean replay of the final store through the same handler, "
        "and the handler's reference projection when it names one",
        replay_matches_projection},
+      {"handlers_exhaustive", "",
+       "every event that reaches a handler or evolve declaring its event types is of a type it "
+       "handles or ignores on purpose",
+       handlers_exhaustive},
       {"snapshot_equivalence", "",
        "every snapshot equals the replay of its stream up to the snapshot's version",
        snapshot_equivalence},

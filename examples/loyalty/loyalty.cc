@@ -98,6 +98,8 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
     return essim::Error{"no such command: " + c.kind};
   }
 
+  std::vector<std::string> evolve_handles() const override { return event_types(); }
+
   std::vector<essim::ProjectionHandler> projections() const override {
     essim::ProjectionHandler buggy{
         "points-buggy", "member -> points, by adding and subtracting (not idempotent)",
@@ -128,6 +130,8 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
       }
       return model;
     };
+    buggy.handles = fixed.handles = {"PointsEarned", "PointsRedeemed"};
+    buggy.ignores = fixed.ignores = {"MemberEnrolled"};
     return {buggy, fixed};
   }
 

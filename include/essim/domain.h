@@ -105,6 +105,13 @@ struct ProjectionHandler {
   // Optional. When set, `replay_matches_projection` and `essim fuzz` also
   // compare the handler's read model with the reference's.
   ReferenceFn reference{};
+  // Optional (exhaustiveness): the event types `apply` handles, and those it
+  // ignores on purpose. Once either is given, every type the domain emits
+  // (Domain::event_types()) should be in one of them: `list` and `validate`
+  // warn of one in neither, and `handlers_exhaustive` reports such an event
+  // reaching the handler in a run. Both empty: not declared, nothing reported.
+  std::vector<std::string> handles{};
+  std::vector<std::string> ignores{};
 };
 
 // A rule of one aggregate, checked after every one of its events (no
@@ -171,6 +178,11 @@ class Domain {
   // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
   virtual void upcast(Event& /*event*/) const {}
 
+  // Optional (exhaustiveness, as ProjectionHandler::handles and ::ignores):
+  // the event types evolve handles, and those it ignores on purpose.
+  virtual std::vector<std::string> evolve_handles() const { return {}; }
+  virtual std::vector<std::string> evolve_ignores() const { return {}; }
+
   virtual std::vector<ProjectionHandler> projections() const { return {}; }
   virtual std::vector<Invariant> invariants() const { return {}; }
   virtual std::vector<LogInvariant> log_invariants() const { return {}; }
@@ -208,10 +220,17 @@ class Registry {
   std::vector<std::string> domain_names() const;
   std::vector<std::string> handler_names() const;
 
+  // What registration found questionable but not wrong, one line each, of
+  // the domain `name` ("": of every domain): an emitted event type that a
+  // declared handler or evolve neither handles nor ignores, or a declared
+  // type the domain does not emit.
+  std::vector<std::string> warnings(std::string_view name = {}) const;
+
  private:
   struct Entry {
     std::unique_ptr<Domain> domain;
     std::vector<ProjectionHandler> handlers;
+    std::vector<std::string> warnings;
   };
   std::map<std::string, Entry, std::less<>> domains_;
 };

@@ -404,6 +404,14 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
                                   m[e.stream] = kTransferFailed;
                                 }
                               }};
+  const std::vector<std::string> money{"AccountOpened", "FundsDeposited", "FundsWithdrawn",
+                                       "FundsDebited",  "FundsCredited",  "FundsRefunded"};
+  const std::vector<std::string> statuses{"TransferRequested", "TransferCompleted",
+                                          "TransferFailed"};
+  balances.handles = money;
+  balances.ignores = statuses;
+  transfers.handles = statuses;
+  transfers.ignores = money;
   return {balances, transfers};
 }
 
