@@ -55,6 +55,8 @@ enum class Bug {
   kHandlerIgnoresWithdrawals,  // caught by the reference projection
   kUndeclaredType,             // Renamed neither handled nor ignored: handlers_exhaustive
   kMisdeclared,                // declares a type it does not emit, and one twice: a warning
+  kEvolveDropsWithdrawals,     // later withdrawals overdraw: decisions_match_model
+  kRefusesLargeDeposits,       // refuses what the rules allow: decisions_match_model
 };
 
 class Wallets final : public TypedDomain<Wallet> {
@@ -74,7 +76,8 @@ class Wallets final : public TypedDomain<Wallet> {
   void evolve(Wallet& w, const Event& e) const override {
     if (e.type == "Opened") w.open = true;
     if (e.type == "Deposited") w.balance += amount_of(e.payload);
-    if (e.type == "Withdrawn") w.balance -= amount_of(e.payload);
+    if (e.type == "Withdrawn" && bug_ != Bug::kEvolveDropsWithdrawals)
+      w.balance -= amount_of(e.payload);
   }
   Result<std::vector<NewEvent>> decide(const Wallet& w, const Command& c) const override {
     const std::int64_t amount = amount_of(c.payload);
@@ -83,6 +86,8 @@ class Wallets final : public TypedDomain<Wallet> {
       return std::vector<NewEvent>{{"Opened", 1, {}}};
     }
     if (!w.open) return Error{"not open"};
+    if (c.kind == "deposit" && bug_ == Bug::kRefusesLargeDeposits && amount > 90)
+      return Error{"too large"};
     if (c.kind == "deposit") return std::vector<NewEvent>{{"Deposited", 1, amount_payload(amount)}};
     if (c.kind == "rename") return std::vector<NewEvent>{{"Renamed", 1, {}}};
     if (amount > w.balance) return Error{"insufficient funds"};
@@ -116,6 +121,23 @@ class Wallets final : public TypedDomain<Wallet> {
   }
   std::vector<std::string> event_types() const override {
     return {"Opened", "Deposited", "Withdrawn", "Renamed"};
+  }
+  // The rules, stated apart from decide and evolve.
+  std::optional<DecisionModel> decision_model() const override {
+    DecisionModel m;
+    m.accepts = [](const Value& wallet, const Command& c) {
+      const bool open = wallet.find("open") != nullptr;
+      if (c.kind == "open") return !open;
+      if (c.kind == "withdraw")
+        return open && amount_of(c.payload) <= wallet.find("balance")->as_int();
+      return open;
+    };
+    m.apply = [](Value& wallet, const Command& c) {
+      if (c.kind == "open") wallet = Value::Map{{"open", true}, {"balance", 0}};
+      if (c.kind == "deposit") wallet["balance"] += amount_of(c.payload);
+      if (c.kind == "withdraw") wallet["balance"] -= amount_of(c.payload);
+    };
+    return m;
   }
   std::vector<std::string> evolve_handles() const override {
     return {"Opened", "Deposited", "Withdrawn"};
@@ -256,6 +278,28 @@ TEST(Exhaustiveness, AnUndeclaredTypeReachingAHandlerOrEvolveIsAViolation) {
   // The first one found: evolve comes before the handlers.
   EXPECT_EQ(found.at("handlers_exhaustive"),
             "Renamed reached wallets.evolve, which neither handles nor ignores it");
+}
+
+// ---- the decision model ----
+
+TEST(DecisionModel, AnEvolveThatDropsAnEffectMakesDecisionsTheModelRefuses) {
+  const auto found = violated(Bug::kEvolveDropsWithdrawals);
+  // No rule folding the stream through the same evolve could see it.
+  ASSERT_EQ(found.size(), 1U);
+  ASSERT_TRUE(found.contains("decisions_match_model"));
+  const std::string& summary = found.at("decisions_match_model");
+  EXPECT_NE(summary.find("withdraw on wallet-"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("was accepted, but the model refuses it"), std::string::npos) << summary;
+}
+
+TEST(DecisionModel, ADeciderRefusingWhatTheRulesAllowIsFound) {
+  const auto found = violated(Bug::kRefusesLargeDeposits);
+  ASSERT_EQ(found.size(), 1U);
+  ASSERT_TRUE(found.contains("decisions_match_model"));
+  const std::string& summary = found.at("decisions_match_model");
+  EXPECT_NE(summary.find("deposit on wallet-"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("was refused (too large) at version"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("but the model accepts it"), std::string::npos) << summary;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ namespace essim::model {
 using essim::AggregateState;
 using essim::BadPayload;
 using essim::Command;
+using essim::DecisionModel;
 using essim::Domain;
 using essim::HandlerFn;
 using essim::Invariant;

@@ -136,6 +136,21 @@ std::string call_describe_payload(const Domain& domain, const Event& event) {
                    [&] { return domain.describe_payload(event); });
 }
 
+std::optional<DecisionModel> call_decision_model(const Domain& domain) {
+  return call_user([] { return std::string("getting the decision model"); },
+                   [&] { return domain.decision_model(); });
+}
+
+bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command) {
+  return call_user([&] { return "asking the decision model about " + describe_command(command); },
+                   [&] { return model.accepts(state, command); });
+}
+
+void call_model_apply(const DecisionModel& model, Value& state, const Command& command) {
+  call_user([&] { return "applying " + describe_command(command) + " to the decision model"; },
+            [&] { model.apply(state, command); });
+}
+
 void UserFailures::record(UserFailure failure) {
   ++count_;
   if (kept_.size() < kKeptMax) kept_.push_back(std::move(failure));

@@ -258,6 +258,103 @@ std::vector<Violation> handlers_exhaustive(const RunView& run) {
   return c.out;
 }
 
+// ---- the decision model ----
+
+// One stream's decisions, held to the domain's DecisionModel in log order.
+class DecisionChecker {
+ public:
+  DecisionChecker(const RunView& run, const model::DecisionModel& model, Collector& c)
+      : run_(run), model_(model), c_(c) {
+    for (const HistoryEntry& h : run.history->entries()) {
+      if (h.type == HistoryEntry::Type::kInvoke && !h.command.kind.empty())
+        commands_.emplace(h.command_id, &h.command);
+      if (h.decided && h.events == 0 && explains(h.command))
+        decisions_[h.stream].emplace(h.stream_version, &h);
+    }
+  }
+
+  // Walks `stream`'s commits; stops at the first disagreement (the model and
+  // the aggregate have parted) or at a commit whose command is unknown.
+  void check(const std::string& stream, const std::vector<const model::CommitRecord*>& commits) {
+    Value state;
+    std::uint64_t version = 0;
+    for (const model::CommitRecord* commit : commits) {
+      if (!decisions_at(stream, version, state)) return;
+      const auto it = commands_.find(commit->command_id);
+      if (it == commands_.end()) return;  // not a client's command: nothing to hold it to
+      const Command& command = *it->second;
+      version = commit->events.back().version;
+      if (!explains(command)) continue;
+      if (!model::call_model_accepts(model_, state, command)) {
+        Violation& v = c_.add(fmt::format("{}: {} was accepted, but the model refuses it", stream,
+                                          model::describe_command(command)));
+        cite(v, "model state: " + state.to_json());
+        for (const Event& e : commit->events) cite_event(v, "appended: ", run_, e);
+        return;
+      }
+      model::call_model_apply(model_, state, command);
+    }
+    decisions_at(stream, version, state);
+  }
+
+  // The streams with decisions that appended nothing (some may have no commit).
+  std::vector<std::string> decided_streams() const {
+    std::vector<std::string> out;
+    for (const auto& [stream, decisions] : decisions_) out.push_back(stream);
+    return out;
+  }
+
+ private:
+  bool explains(const Command& command) const {
+    return model_.kinds.empty() ||
+           std::find(model_.kinds.begin(), model_.kinds.end(), command.kind) != model_.kinds.end();
+  }
+
+  // The decisions that appended nothing, made on `stream` at `version`.
+  bool decisions_at(const std::string& stream, std::uint64_t version, const Value& state) {
+    const auto it = decisions_.find(stream);
+    if (it == decisions_.end()) return true;
+    const auto [from, to] = it->second.equal_range(version);
+    for (auto d = from; d != to; ++d) {
+      const HistoryEntry& h = *d->second;
+      const bool accepted = h.type == HistoryEntry::Type::kOk;
+      if (model::call_model_accepts(model_, state, h.command) == accepted) continue;
+      Violation& v = c_.add(fmt::format("{}: {} was {} at version {}, but the model {} it", stream,
+                                        model::describe_command(h.command),
+                                        accepted ? "accepted" : "refused (" + h.detail + ")",
+                                        version, accepted ? "refuses" : "accepts"));
+      cite(v, "model state: " + state.to_json());
+      cite(v, "decision: " + model::describe(h));
+      return false;
+    }
+    return true;
+  }
+
+  const RunView& run_;
+  const model::DecisionModel& model_;
+  Collector& c_;
+  std::map<model::CommandId, const Command*> commands_;
+  std::map<std::string, std::multimap<std::uint64_t, const HistoryEntry*>> decisions_;
+};
+
+std::vector<Violation> decisions_match_model(const RunView& run) {
+  Collector c{"decisions_match_model"};
+  const std::optional<model::DecisionModel> decision_model =
+      model::call_decision_model(*run.domain);
+  if (!decision_model) return c.out;
+  std::map<std::string, std::vector<const model::CommitRecord*>> streams;
+  for (const model::CommitRecord& commit : run.log->commits) {
+    if (!commit.events.empty()) streams[commit.events.front().stream].push_back(&commit);
+  }
+  DecisionChecker checker(run, *decision_model, c);
+  for (const std::string& stream : checker.decided_streams()) streams.try_emplace(stream);
+  for (const auto& [stream, commits] : streams) {
+    if (c.full()) break;
+    checker.check(stream, commits);
+  }
+  return c.out;
+}
+
 std::vector<Violation> snapshot_equivalence(const RunView& run) {
   Collector c{"snapshot_equivalence"};
   const Index ix = index(*run.log);
@@ -447,6 +544,10 @@ const std::vector<Property>& all_properties() {
        "every event that reaches a handler or evolve declaring its event types is of a type it "
        "handles or ignores on purpose",
        handlers_exhaustive},
+      {"decisions_match_model", "",
+       "every decision clients saw (accepted, refused) is the one the domain's decision model "
+       "makes, stream by stream in log order (domains that give one)",
+       decisions_match_model},
       {"snapshot_equivalence", "",
        "every snapshot equals the replay of its stream up to the snapshot's version",
        snapshot_equivalence},

@@ -147,6 +147,26 @@ struct ReadModelInvariant {
   std::function<std::string(const ReadModel& model)> check;
 };
 
+// A reference model of the decider, in the style of RapidCheck's rc::state
+// and Jepsen's models: an abstract state per aggregate (a Value, null before
+// its first command) and, per command, whether it should be accepted and how
+// it changes the abstract state. Written apart from decide and evolve:
+//
+//   accepts: withdraw iff state["open"] and amount <= state["balance"]
+//   apply:   withdraw: state["balance"] -= amount
+//
+// `decisions_match_model` holds every decision clients saw to it, stream by
+// stream in log order: each command whose events are in the log must be one
+// the model accepts (then `apply` runs), each command the decider refused
+// one it refuses, and each accepted with nothing to append one it accepts,
+// on the abstract state of the version it was decided on. An evolve that
+// loses part of an event's effect shows as decisions the model disagrees with.
+struct DecisionModel {
+  std::vector<std::string> kinds;  // the command kinds it explains; empty: every kind
+  std::function<bool(const Value& state, const Command& command)> accepts;
+  std::function<void(Value& state, const Command& command)> apply;
+};
+
 class Domain {
  public:
   virtual ~Domain() = default;
@@ -182,6 +202,9 @@ class Domain {
   // the event types evolve handles, and those it ignores on purpose.
   virtual std::vector<std::string> evolve_handles() const { return {}; }
   virtual std::vector<std::string> evolve_ignores() const { return {}; }
+
+  // Optional: the reference model of the decider (see DecisionModel).
+  virtual std::optional<DecisionModel> decision_model() const { return std::nullopt; }
 
   virtual std::vector<ProjectionHandler> projections() const { return {}; }
   virtual std::vector<Invariant> invariants() const { return {}; }
