@@ -53,6 +53,10 @@ void print_list(const model::Registry& registry) {
   for (const model::BugInfo& b : model::all_bugs()) {
     fmt::print("  {:<32} [{}] {}\n", b.name, b.component, b.description);
   }
+  const std::vector<std::string> warnings = registry.warnings();
+  if (warnings.empty()) return;
+  fmt::print("\nWarnings:\n");
+  for (const std::string& w : warnings) fmt::print("  {}\n", w);
 }
 
 }  // namespace

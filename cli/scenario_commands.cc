@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -456,9 +457,15 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
 int validate_command(const std::vector<std::string>& files, const model::Registry& registry) {
   std::vector<harness::Scenario> scenarios;
   const bool ok = load_all(files, registry, scenarios);
+  std::set<std::string> domains;
   for (const harness::Scenario& sc : scenarios) {
     fmt::print("ok: {}: {} ({} domain, {} seeds, expect {})\n", sc.file, sc.name, sc.spec.domain,
                harness::default_seed_count(sc), expectation(sc));
+    domains.insert(sc.spec.domain);
+  }
+  // Warnings do not make a scenario invalid: the exit code stays.
+  for (const std::string& domain : domains) {
+    for (const std::string& w : registry.warnings(domain)) fmt::print("warning: {}\n", w);
   }
   return ok ? kExitOk : kExitUsage;
 }

@@ -151,7 +151,7 @@ void ClientNode::start_command(sim::Env& env, const Command& command, const Comm
   exec_->command = command;
   exec_->command_id = id;
   exec_->in_saga = saga_ != nullptr;
-  exec_->op = config_.history->invoke(config_.index, env.now(), kind, command.stream, id);
+  exec_->op = config_.history->invoke(config_.index, env.now(), kind, command.stream, id, command);
   load(env);
 }
 
@@ -225,12 +225,12 @@ void ClientNode::decide(sim::Env& env) {
   Exec& x = *exec_;
   auto decided = call_decide(*config_.domain, *x.state, x.command);
   if (!decided.ok()) {
-    finish(env, {HistoryEntry::Type::kFail, decided.error().message});
+    finish(env, {HistoryEntry::Type::kFail, decided.error().message, 0, x.version, 0, true});
     return;
   }
   const std::vector<NewEvent>& events = decided.value();
   if (events.empty()) {  // already done: an idempotent step
-    finish(env, {HistoryEntry::Type::kOk, "nothing to do", 0, x.version, 0});
+    finish(env, {HistoryEntry::Type::kOk, "nothing to do", 0, x.version, 0, true});
     return;
   }
   x.append = AppendRequest{};
@@ -374,7 +374,7 @@ void ClientNode::on_confirm(sim::Env& env, const ReadStreamReply& reply) {
 void ClientNode::finish(sim::Env& env, const Outcome& outcome) {
   const std::unique_ptr<Exec> x = std::move(exec_);
   config_.history->complete(x->op, outcome.type, env.now(), outcome.detail, outcome.first_position,
-                            outcome.stream_version, outcome.events);
+                            outcome.stream_version, outcome.events, outcome.decided);
   if (!x->in_saga || !saga_) return;
   Outcome with_events = outcome;
   if (outcome.type == HistoryEntry::Type::kOk && x->phase == Exec::Phase::kConfirm) {

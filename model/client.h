@@ -86,6 +86,7 @@ class ClientNode final : public sim::Node {
     std::uint64_t first_position = 0;
     std::uint64_t stream_version = 0;
     std::uint32_t events = 0;
+    bool decided = false;              // the decider's own answer (see HistoryEntry::decided)
     std::vector<NewEvent> appended{};  // a saga step's, when ok
   };
   struct Exec;

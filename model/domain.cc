@@ -73,7 +73,19 @@ void Registry::add(std::unique_ptr<Domain> domain) {
   std::vector<ProjectionHandler> handlers = domain->projections();
   check_names(*domain, handlers);
   if (domains_.contains(name)) refuse(name, "a domain of that name is registered already");
-  domains_.emplace(std::move(name), Entry{std::move(domain), std::move(handlers)});
+  std::vector<std::string> warnings =
+      model::coverage_warnings(*domain, model::declared_coverage(*domain, handlers));
+  domains_.emplace(std::move(name),
+                   Entry{std::move(domain), std::move(handlers), std::move(warnings)});
+}
+
+std::vector<std::string> Registry::warnings(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [domain, entry] : domains_) {
+    if (name.empty() || name == domain)
+      out.insert(out.end(), entry.warnings.begin(), entry.warnings.end());
+  }
+  return out;
 }
 
 const Domain* Registry::domain(std::string_view name) const {
@@ -166,6 +178,52 @@ const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rn
 bool knows_event(const Domain& domain, std::string_view type) {
   const std::vector<std::string> types = domain.event_types();
   return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
+}
+
+namespace {
+bool listed(const std::vector<std::string>& types, std::string_view type) {
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+}  // namespace
+
+bool EventCoverage::covers(std::string_view type) const {
+  return listed(handles, type) || listed(ignores, type);
+}
+
+std::vector<EventCoverage> declared_coverage(const Domain& domain,
+                                             const std::vector<ProjectionHandler>& handlers) {
+  std::vector<EventCoverage> out;
+  EventCoverage evolve{domain.name() + ".evolve", domain.evolve_handles(), domain.evolve_ignores()};
+  if (evolve.declared()) out.push_back(std::move(evolve));
+  for (const ProjectionHandler& h : handlers) {
+    EventCoverage handler{domain.name() + "." + h.name, h.handles, h.ignores};
+    if (handler.declared()) out.push_back(std::move(handler));
+  }
+  return out;
+}
+
+std::vector<std::string> coverage_warnings(const Domain& domain,
+                                           const std::vector<EventCoverage>& coverage) {
+  const std::vector<std::string> emitted = domain.event_types();
+  std::vector<std::string> out;
+  for (const EventCoverage& c : coverage) {
+    for (const std::string& type : emitted) {
+      if (!c.covers(type))
+        out.push_back(c.consumer + " neither handles nor ignores " + type +
+                      ", which the domain emits");
+    }
+    for (const std::string& type : c.handles) {
+      if (listed(c.ignores, type)) out.push_back(c.consumer + " both handles and ignores " + type);
+    }
+    if (emitted.empty()) continue;  // nothing to hold the declarations to
+    for (const std::vector<std::string>* types : {&c.handles, &c.ignores}) {
+      for (const std::string& type : *types) {
+        if (!listed(emitted, type))
+          out.push_back(c.consumer + " declares " + type + ", which the domain does not emit");
+      }
+    }
+  }
+  return out;
 }
 
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,

@@ -19,6 +19,7 @@ namespace essim::model {
 using essim::AggregateState;
 using essim::BadPayload;
 using essim::Command;
+using essim::DecisionModel;
 using essim::Domain;
 using essim::HandlerFn;
 using essim::Invariant;
@@ -27,6 +28,7 @@ using essim::LogInvariant;
 using essim::NewEvent;
 using essim::ProjectionHandler;
 using essim::ReadModelInvariant;
+using essim::ReferenceFn;
 using essim::Registry;
 using essim::Saga;
 using essim::SagaStep;
@@ -55,6 +57,23 @@ const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rn
 
 // Whether `domain` declares `type` (or declares no types at all).
 bool knows_event(const Domain& domain, std::string_view type);
+
+// Exhaustiveness: the event types one consumer (a handler, or evolve)
+// declares it handles and ignores on purpose. Both empty: not declared.
+struct EventCoverage {
+  std::string consumer;  // "bank.balances", "bank.evolve"
+  std::vector<std::string> handles;
+  std::vector<std::string> ignores;
+  bool declared() const { return !handles.empty() || !ignores.empty(); }
+  // Whether `type` is handled or ignored. REQUIRES: declared().
+  bool covers(std::string_view type) const;
+};
+// The declared consumers of `domain`: evolve, then each of `handlers`.
+std::vector<EventCoverage> declared_coverage(const Domain& domain,
+                                             const std::vector<ProjectionHandler>& handlers);
+// What is questionable in `coverage` against the types `domain` emits.
+std::vector<std::string> coverage_warnings(const Domain& domain,
+                                           const std::vector<EventCoverage>& coverage);
 
 // Folds a stream's events into a state: the clean replay every checker uses.
 std::unique_ptr<AggregateState> replay(const Domain& domain, const std::vector<Event>& events,

@@ -32,7 +32,7 @@ std::string describe(const HistoryEntry& e) {
 }
 
 std::uint64_t History::invoke(std::uint32_t client, Micros at_us, std::string kind,
-                              std::string stream, const CommandId& command_id) {
+                              std::string stream, const CommandId& command_id, Command command) {
   const std::uint64_t op = invoke_index_.size() + 1;
   invoke_index_.push_back(entries_.size());
   completed_.push_back(false);
@@ -42,14 +42,15 @@ std::uint64_t History::invoke(std::uint32_t client, Micros at_us, std::string ki
                                   .at_us = at_us,
                                   .kind = std::move(kind),
                                   .stream = std::move(stream),
-                                  .command_id = command_id});
+                                  .command_id = command_id,
+                                  .command = std::move(command)});
   ++open_;
   return op;
 }
 
 void History::complete(std::uint64_t op, HistoryEntry::Type type, Micros at_us, std::string detail,
                        std::uint64_t first_position, std::uint64_t stream_version,
-                       std::uint32_t events) {
+                       std::uint32_t events, bool decided) {
   ESSIM_ASSERT_MSG(op >= 1 && op <= invoke_index_.size(), "completing an unknown operation");
   ESSIM_ASSERT(type != HistoryEntry::Type::kInvoke);
   ESSIM_ASSERT_MSG(!completed_[op - 1], "an operation completed twice");
@@ -62,6 +63,7 @@ void History::complete(std::uint64_t op, HistoryEntry::Type type, Micros at_us, 
   e.first_position = first_position;
   e.stream_version = stream_version;
   e.events = events;
+  e.decided = decided;
   entries_.push_back(std::move(e));
   ESSIM_ASSERT(open_ > 0);
   --open_;

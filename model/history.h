@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <essim/domain.h>
+
 #include "model/event.h"
 
 namespace essim::model {
@@ -23,6 +25,11 @@ struct HistoryEntry {
   std::string stream{};  // the aggregate ("saga-ID" for a saga)
   std::string detail{};  // why it failed, what it was unsure of
   CommandId command_id{};
+  Command command{};  // the command invoked (empty kind for a saga)
+  // The decider's own answer: kOk (accepted, decided on the stream at
+  // stream_version when it appended nothing) or kFail (refused, decided on
+  // the stream at stream_version). False for timeouts, conflicts, rejections.
+  bool decided = false;
   // kOk of an append: what the store acknowledged.
   std::uint64_t first_position = 0;
   std::uint64_t stream_version = 0;
@@ -35,10 +42,10 @@ class History {
  public:
   // Starts an operation; returns its id.
   std::uint64_t invoke(std::uint32_t client, Micros at_us, std::string kind, std::string stream,
-                       const CommandId& command_id);
+                       const CommandId& command_id, Command command = {});
   void complete(std::uint64_t op, HistoryEntry::Type type, Micros at_us, std::string detail,
                 std::uint64_t first_position = 0, std::uint64_t stream_version = 0,
-                std::uint32_t events = 0);
+                std::uint32_t events = 0, bool decided = false);
 
   const std::vector<HistoryEntry>& entries() const { return entries_; }
   // Operations invoked and not yet completed.

@@ -90,6 +90,15 @@ void call_handler(const ProjectionHandler& handler, ReadModel& model, const Even
       [&] { handler.apply(model, event); });
 }
 
+ReadModel call_reference(const ProjectionHandler& handler, const std::vector<Event>& log) {
+  return call_user(
+      [&] {
+        return fmt::format("computing the reference projection of handler {} over {} event(s)",
+                           handler.name, log.size());
+      },
+      [&] { return handler.reference(log); });
+}
+
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after) {
   return call_user(
       [&] {
@@ -125,6 +134,21 @@ std::optional<SagaStep> call_next_step(const Domain& domain, const Saga& saga,
 std::string call_describe_payload(const Domain& domain, const Event& event) {
   return call_user([&] { return "describing the payload of event " + describe(event); },
                    [&] { return domain.describe_payload(event); });
+}
+
+std::optional<DecisionModel> call_decision_model(const Domain& domain) {
+  return call_user([] { return std::string("getting the decision model"); },
+                   [&] { return domain.decision_model(); });
+}
+
+bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command) {
+  return call_user([&] { return "asking the decision model about " + describe_command(command); },
+                   [&] { return model.accepts(state, command); });
+}
+
+void call_model_apply(const DecisionModel& model, Value& state, const Command& command) {
+  call_user([&] { return "applying " + describe_command(command) + " to the decision model"; },
+            [&] { model.apply(state, command); });
 }
 
 void UserFailures::record(UserFailure failure) {

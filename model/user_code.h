@@ -84,6 +84,8 @@ void call_evolve(const Domain& domain, AggregateState& state, const Event& event
 sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
                                                                std::string_view stream);
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event);
+// REQUIRES: handler.reference is set.
+ReadModel call_reference(const ProjectionHandler& handler, const std::vector<Event>& log);
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after);
 std::string call_log_step(const LogInvariant& rule, Value& memory, const Event& event);
 std::string call_log_end(const LogInvariant& rule, const Value& memory);
@@ -91,6 +93,9 @@ std::string call_read_model_check(const ReadModelInvariant& rule, const ReadMode
 std::optional<SagaStep> call_next_step(const Domain& domain, const Saga& saga,
                                        const std::vector<StepOutcome>& done);
 std::string call_describe_payload(const Domain& domain, const Event& event);
+std::optional<DecisionModel> call_decision_model(const Domain& domain);
+bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command);
+void call_model_apply(const DecisionModel& model, Value& state, const Command& command);
 
 // The failures of one run, in the order they happened. A node that throws on
 // every restart would fill memory, so only the first kKeptMax are kept; all

@@ -5,6 +5,7 @@
 #include <typeinfo>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace essim::properties {
 
@@ -166,36 +167,190 @@ std::vector<Violation> projections_converge(const RunView& run) {
   return c.out;
 }
 
+// The final store in position order, upcast by the reference upcasters.
+std::vector<Event> upcast_log(const RunView& run) {
+  std::vector<Event> log;
+  for (const auto& [position, e] : index(*run.log).by_position) {
+    log.push_back(model::upcasted(*run.domain, *e));
+  }
+  return log;
+}
+
 // The oracle: the final store, in position order, through the same handler,
 // with the reference upcasters.
-model::ReadModel clean_replay(const RunView& run, const model::ProjectionHandler& handler) {
+model::ReadModel clean_replay(const std::vector<Event>& log,
+                              const model::ProjectionHandler& handler) {
   model::ReadModel model;
-  for (const auto& [position, e] : index(*run.log).by_position) {
-    model::call_handler(handler, model, model::upcasted(*run.domain, *e));
-  }
+  for (const Event& e : log) model::call_handler(handler, model, e);
   return model;
+}
+
+// Cites where `expected` and `actual` part, one line each; returns how many paths do.
+std::size_t cite_difference(Violation& v, const model::ReadModel& expected,
+                            const model::ReadModel& actual) {
+  std::size_t differ = 0;
+  const std::string difference = describe_difference(expected, actual, 5, &differ);
+  for (std::size_t at = 0; at < difference.size();) {
+    const std::size_t end = std::min(difference.find('\n', at), difference.size());
+    cite(v, difference.substr(at, end - at));
+    at = end + 1;
+  }
+  return differ;
 }
 
 std::vector<Violation> replay_matches_projection(const RunView& run) {
   Collector c{"replay_matches_projection"};
   if (!run.quiet) return c.out;  // not caught up: projections_converge says so
+  const std::vector<Event> log = upcast_log(run);
   for (const ProjectionView& p : run.projections) {
     if (p.state == nullptr || p.handler == nullptr || c.full()) continue;
-    const model::ReadModel expected = clean_replay(run, *p.handler);
-    if (expected == p.state->model) continue;
-    Violation& v =
-        c.add(fmt::format("projection {} differs from a clean replay of the store", p.name));
-    // Expected: the replay; got: the projection.
-    std::size_t differ = 0;
-    const std::string difference = describe_difference(expected, p.state->model, 5, &differ);
-    for (std::size_t at = 0; at < difference.size();) {
-      const std::size_t end = std::min(difference.find('\n', at), difference.size());
-      cite(v, difference.substr(at, end - at));
-      at = end + 1;
+    const model::ReadModel expected = clean_replay(log, *p.handler);
+    if (expected != p.state->model) {
+      Violation& v =
+          c.add(fmt::format("projection {} differs from a clean replay of the store", p.name));
+      // Expected: the replay; got: the projection.
+      const std::size_t differ = cite_difference(v, expected, p.state->model);
+      v.summary += fmt::format(" ({} difference(s); the handler ran {} times for {} events)",
+                               differ, p.state->events_applied, log.size());
     }
-    v.summary += fmt::format(" ({} difference(s); the handler ran {} times for {} events)", differ,
-                             p.state->events_applied,
-                             run.log->commits.empty() ? 0 : index(*run.log).by_position.size());
+    // The independent oracle: what the handler should have arrived at.
+    if (!p.handler->reference || c.full()) continue;
+    const model::ReadModel reference = model::call_reference(*p.handler, log);
+    if (reference == p.state->model) continue;
+    Violation& v =
+        c.add(fmt::format("projection {} differs from its handler's reference projection", p.name));
+    // Expected: the reference; got: the projection.
+    const std::size_t differ = cite_difference(v, reference, p.state->model);
+    v.summary += fmt::format(" ({} difference(s) over {} events)", differ, log.size());
+  }
+  return c.out;
+}
+
+// Exhaustiveness: an event of a type the domain emits reached a handler (of
+// a projection in this run) or evolve that declared its types but neither
+// handles nor ignores that one. Each consumer and type once, at its first event.
+std::vector<Violation> handlers_exhaustive(const RunView& run) {
+  Collector c{"handlers_exhaustive"};
+  std::vector<model::ProjectionHandler> handlers;
+  for (const ProjectionView& p : run.projections) {
+    if (p.handler == nullptr) continue;
+    const bool seen = std::any_of(handlers.begin(), handlers.end(),
+                                  [&](const auto& h) { return h.name == p.handler->name; });
+    if (!seen) handlers.push_back(*p.handler);
+  }
+  const std::vector<model::EventCoverage> coverage =
+      model::declared_coverage(*run.domain, handlers);
+  std::set<std::string> reported;
+  for (const Event* e : index(*run.log).in_log_order) {
+    if (c.full()) break;
+    if (!model::knows_event(*run.domain, e->type)) continue;  // reported where it is read
+    for (const model::EventCoverage& consumer : coverage) {
+      if (consumer.covers(e->type) || !reported.insert(consumer.consumer + "\n" + e->type).second)
+        continue;
+      Violation& v = c.add(fmt::format("{} reached {}, which neither handles nor ignores it",
+                                       e->type, consumer.consumer));
+      cite_event(v, "first: ", run, *e);
+      cite(v, fmt::format("it handles: {}", fmt::join(consumer.handles, ", ")));
+      if (!consumer.ignores.empty())
+        cite(v, fmt::format("it ignores: {}", fmt::join(consumer.ignores, ", ")));
+    }
+  }
+  return c.out;
+}
+
+// ---- the decision model ----
+
+// One stream's decisions, held to the domain's DecisionModel in log order.
+class DecisionChecker {
+ public:
+  DecisionChecker(const RunView& run, const model::DecisionModel& model, Collector& c)
+      : run_(run), model_(model), c_(c) {
+    for (const HistoryEntry& h : run.history->entries()) {
+      if (h.type == HistoryEntry::Type::kInvoke && !h.command.kind.empty())
+        commands_.emplace(h.command_id, &h.command);
+      if (h.decided && h.events == 0 && explains(h.command))
+        decisions_[h.stream].emplace(h.stream_version, &h);
+    }
+  }
+
+  // Walks `stream`'s commits; stops at the first disagreement (the model and
+  // the aggregate have parted) or at a commit whose command is unknown.
+  void check(const std::string& stream, const std::vector<const model::CommitRecord*>& commits) {
+    Value state;
+    std::uint64_t version = 0;
+    for (const model::CommitRecord* commit : commits) {
+      if (!decisions_at(stream, version, state)) return;
+      const auto it = commands_.find(commit->command_id);
+      if (it == commands_.end()) return;  // not a client's command: nothing to hold it to
+      const Command& command = *it->second;
+      version = commit->events.back().version;
+      if (!explains(command)) continue;
+      if (!model::call_model_accepts(model_, state, command)) {
+        Violation& v = c_.add(fmt::format("{}: {} was accepted, but the model refuses it", stream,
+                                          model::describe_command(command)));
+        cite(v, "model state: " + state.to_json());
+        for (const Event& e : commit->events) cite_event(v, "appended: ", run_, e);
+        return;
+      }
+      model::call_model_apply(model_, state, command);
+    }
+    decisions_at(stream, version, state);
+  }
+
+  // The streams with decisions that appended nothing (some may have no commit).
+  std::vector<std::string> decided_streams() const {
+    std::vector<std::string> out;
+    for (const auto& [stream, decisions] : decisions_) out.push_back(stream);
+    return out;
+  }
+
+ private:
+  bool explains(const Command& command) const {
+    return model_.kinds.empty() ||
+           std::find(model_.kinds.begin(), model_.kinds.end(), command.kind) != model_.kinds.end();
+  }
+
+  // The decisions that appended nothing, made on `stream` at `version`.
+  bool decisions_at(const std::string& stream, std::uint64_t version, const Value& state) {
+    const auto it = decisions_.find(stream);
+    if (it == decisions_.end()) return true;
+    const auto [from, to] = it->second.equal_range(version);
+    for (auto d = from; d != to; ++d) {
+      const HistoryEntry& h = *d->second;
+      const bool accepted = h.type == HistoryEntry::Type::kOk;
+      if (model::call_model_accepts(model_, state, h.command) == accepted) continue;
+      Violation& v = c_.add(fmt::format("{}: {} was {} at version {}, but the model {} it", stream,
+                                        model::describe_command(h.command),
+                                        accepted ? "accepted" : "refused (" + h.detail + ")",
+                                        version, accepted ? "refuses" : "accepts"));
+      cite(v, "model state: " + state.to_json());
+      cite(v, "decision: " + model::describe(h));
+      return false;
+    }
+    return true;
+  }
+
+  const RunView& run_;
+  const model::DecisionModel& model_;
+  Collector& c_;
+  std::map<model::CommandId, const Command*> commands_;
+  std::map<std::string, std::multimap<std::uint64_t, const HistoryEntry*>> decisions_;
+};
+
+std::vector<Violation> decisions_match_model(const RunView& run) {
+  Collector c{"decisions_match_model"};
+  const std::optional<model::DecisionModel> decision_model =
+      model::call_decision_model(*run.domain);
+  if (!decision_model) return c.out;
+  std::map<std::string, std::vector<const model::CommitRecord*>> streams;
+  for (const model::CommitRecord& commit : run.log->commits) {
+    if (!commit.events.empty()) streams[commit.events.front().stream].push_back(&commit);
+  }
+  DecisionChecker checker(run, *decision_model, c);
+  for (const std::string& stream : checker.decided_streams()) streams.try_emplace(stream);
+  for (const auto& [stream, commits] : streams) {
+    if (c.full()) break;
+    checker.check(stream, commits);
   }
   return c.out;
 }
@@ -382,8 +537,17 @@ const std::vector<Property>& all_properties() {
        "projection has caught up, within the bound",
        projections_converge},
       {"replay_matches_projection", "",
-       "every read model equals a clean replay of the final store through the same handler",
+       "every read model equals a clean replay of the final store through the same handler, "
+       "and the handler's reference projection when it names one",
        replay_matches_projection},
+      {"handlers_exhaustive", "",
+       "every event that reaches a handler or evolve declaring its event types is of a type it "
+       "handles or ignores on purpose",
+       handlers_exhaustive},
+      {"decisions_match_model", "",
+       "every decision clients saw (accepted, refused) is the one the domain's decision model "
+       "makes, stream by stream in log order (domains that give one)",
+       decisions_match_model},
       {"snapshot_equivalence", "",
        "every snapshot equals the replay of its stream up to the snapshot's version",
        snapshot_equivalence},

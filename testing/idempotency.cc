@@ -94,6 +94,15 @@ model::ReadModel apply_in_order(const model::Domain& domain,
   return m;
 }
 
+model::ReadModel apply_reference(const model::Domain& domain,
+                                 const model::ProjectionHandler& handler,
+                                 const std::vector<Event>& history) {
+  std::vector<Event> log;
+  log.reserve(history.size());
+  for (const Event& e : history) log.push_back(model::upcasted(domain, e));
+  return model::call_reference(handler, log);
+}
+
 namespace {
 // "1 event", "2 events".
 std::string count(std::size_t n, std::string_view one, std::string_view many) {
@@ -113,7 +122,10 @@ std::string describe(const Counterexample& c) {
           c.history);
   section(fmt::format("schedule ({})", count(c.schedule.size(), "delivery", "deliveries")),
           c.schedule);
-  section("read model (expected: once in order; got: this schedule)", c.difference);
+  section(c.against_reference
+              ? "read model (expected: the reference projection; got: the handler once in order)"
+              : "read model (expected: once in order; got: this schedule)",
+          c.difference);
   return out;
 }
 
@@ -276,9 +288,19 @@ void check_idempotent(const model::Domain& domain, const model::ProjectionHandle
         deliver(domain, handler, settings.dedup, history, streams, schedule, log);
     const model::ReadModel expected = apply_in_order(domain, handler, history);
     if (tally != nullptr) tally->deliveries += log.size();
-    if (actual == expected) return;
-    found.verdict = name + ": the read model differs from one in-order application";
-    found.difference = show_difference(expected, actual);
+    if (actual != expected) {
+      found.verdict = name + ": the read model differs from one in-order application";
+      found.difference = show_difference(expected, actual);
+    } else if (!handler.reference) {
+      return;
+    } else {
+      // The independent oracle: what one in-order application should arrive at.
+      const model::ReadModel reference = apply_reference(domain, handler, history);
+      if (reference == expected) return;
+      found.verdict = name + ": the read model differs from the handler's reference projection";
+      found.difference = show_difference(reference, expected);
+      found.against_reference = true;
+    }
   } catch (const model::UserCodeError& e) {
     if (tally != nullptr) tally->deliveries += log.size();
     found.verdict = fmt::format("{}: {}", name, model::describe(e.failure()));

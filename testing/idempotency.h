@@ -7,7 +7,9 @@
 // order (each stream's own order kept), events delivered again later, and
 // redeliveries after a simulated crash. The read model must equal one
 // in-order application of the history. Under a dedup strategy the redeliveries
-// go through it, as in a projection worker.
+// go through it, as in a projection worker. When the handler names a
+// reference projection, one in-order application must also equal the
+// reference's read model.
 //
 // check_idempotent() is a RapidCheck property body: call it from
 // RC_GTEST_PROP or rc::check. A failure shrinks to a short history and
@@ -49,14 +51,24 @@ model::ReadModel apply_in_order(const model::Domain& domain,
                                 const model::ProjectionHandler& handler,
                                 const std::vector<model::Event>& history);
 
+// The read model of the handler's reference projection over `history`
+// (upcast, in order). REQUIRES: handler.reference is set.
+model::ReadModel apply_reference(const model::Domain& domain,
+                                 const model::ProjectionHandler& handler,
+                                 const std::vector<model::Event>& history);
+
 // A case the handler got wrong: the read model differs from one in-order
-// application, or user code threw. Every line is ready to print.
+// application, one in-order application differs from the handler's reference
+// projection (when it names one), or user code threw. Every line is ready to
+// print.
 struct Counterexample {
   std::string verdict;                  // "bank.balances with dedup none: the read model ..."
   std::size_t works = 0;                // the pieces of work the history was decided from
   std::vector<std::string> history;     // the events in order, with their payloads
   std::vector<std::string> schedule;    // one line per delivery, with its payload
   std::vector<std::string> difference;  // per key: once in order vs this schedule
+  // The difference is the reference's vs once in order (the schedule is beside the point).
+  bool against_reference = false;
 };
 // The verdict, then the history, the schedule and the difference under headings.
 std::string describe(const Counterexample& counterexample);

@@ -118,6 +118,8 @@ class BoxOffice final : public essim::TypedDomain<Box> {
     return essim::Error{"no such command: " + c.kind};
   }
 
+  std::vector<std::string> evolve_handles() const override { return event_types(); }
+
   std::vector<essim::ProjectionHandler> projections() const override {
     essim::ProjectionHandler seats{
         "seats", "seat -> {ticket, price} (idempotent: a seat is written, never added to)",
@@ -135,6 +137,8 @@ class BoxOffice final : public essim::TypedDomain<Box> {
           const Sale s = read_sale(e.payload, e.type);
           m["seat-" + std::to_string(s.seat)].push_back(e.stream);
         }};
+    seats.handles = buggy.handles = {"TicketIssued"};
+    seats.ignores = buggy.ignores = {"SeatTaken"};
     return {seats, buggy};
   }
 

@@ -98,6 +98,8 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
     return essim::Error{"no such command: " + c.kind};
   }
 
+  std::vector<std::string> evolve_handles() const override { return event_types(); }
+
   std::vector<essim::ProjectionHandler> projections() const override {
     essim::ProjectionHandler buggy{"points-buggy",
                                    "member -> points, by adding and subtracting (not idempotent)",
@@ -117,6 +119,21 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
           member["version"] = e.version;
           member["points"] = read_amounts(e).balance;
         }};
+    // The reference: each member's points summed from the amounts earned and
+    // redeemed (the handler copies the balance the event carries instead).
+    fixed.reference = [](const std::vector<Event>& log) {
+      ReadModel model;
+      for (const Event& e : log) {
+        if (e.type != "PointsEarned" && e.type != "PointsRedeemed") continue;
+        const std::int64_t points = read_amounts(e).points;
+        essim::Value& member = model[e.stream];
+        member["points"] += e.type == "PointsEarned" ? points : -points;
+        member["version"] = e.version;
+      }
+      return model;
+    };
+    buggy.handles = fixed.handles = {"PointsEarned", "PointsRedeemed"};
+    buggy.ignores = fixed.ignores = {"MemberEnrolled"};
     return {buggy, fixed};
   }
 

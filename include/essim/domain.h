@@ -91,10 +91,27 @@ class BadPayload : public std::runtime_error {
 // worker delivers events at least once and, per stream, in order; whether a
 // redelivery reaches the handler depends on the scenario's dedup setting.
 using HandlerFn = std::function<void(ReadModel& model, const Event& event)>;
+// A reference projection: the read model a handler must arrive at, computed
+// independently and as plainly as possible from the whole log at once (every
+// event of every stream in position order, upcast to its latest schema).
+// Written apart from `apply` (sum the amounts rather than keep a balance,
+// say), it catches a handler that is simply wrong, which comparing the
+// handler with itself under other delivery orders cannot.
+using ReferenceFn = std::function<ReadModel(const std::vector<Event>& log)>;
 struct ProjectionHandler {
   std::string name;  // registered as "<domain>.<name>"
   std::string description;
   HandlerFn apply;
+  // Optional. When set, `replay_matches_projection` and `essim fuzz` also
+  // compare the handler's read model with the reference's.
+  ReferenceFn reference{};
+  // Optional (exhaustiveness): the event types `apply` handles, and those it
+  // ignores on purpose. Once either is given, every type the domain emits
+  // (Domain::event_types()) should be in one of them: `list` and `validate`
+  // warn of one in neither, and `handlers_exhaustive` reports such an event
+  // reaching the handler in a run. Both empty: not declared, nothing reported.
+  std::vector<std::string> handles{};
+  std::vector<std::string> ignores{};
 };
 
 // A rule of one aggregate, checked after every one of its events (no
@@ -130,6 +147,26 @@ struct ReadModelInvariant {
   std::function<std::string(const ReadModel& model)> check;
 };
 
+// A reference model of the decider, in the style of RapidCheck's rc::state
+// and Jepsen's models: an abstract state per aggregate (a Value, null before
+// its first command) and, per command, whether it should be accepted and how
+// it changes the abstract state. Written apart from decide and evolve:
+//
+//   accepts: withdraw iff state["open"] and amount <= state["balance"]
+//   apply:   withdraw: state["balance"] -= amount
+//
+// `decisions_match_model` holds every decision clients saw to it, stream by
+// stream in log order: each command whose events are in the log must be one
+// the model accepts (then `apply` runs), each command the decider refused
+// one it refuses, and each accepted with nothing to append one it accepts,
+// on the abstract state of the version it was decided on. An evolve that
+// loses part of an event's effect shows as decisions the model disagrees with.
+struct DecisionModel {
+  std::vector<std::string> kinds;  // the command kinds it explains; empty: every kind
+  std::function<bool(const Value& state, const Command& command)> accepts;
+  std::function<void(Value& state, const Command& command)> apply;
+};
+
 class Domain {
  public:
   virtual ~Domain() = default;
@@ -160,6 +197,14 @@ class Domain {
   virtual bool needs_upcast(const Event& /*event*/) const { return false; }
   // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
   virtual void upcast(Event& /*event*/) const {}
+
+  // Optional (exhaustiveness, as ProjectionHandler::handles and ::ignores):
+  // the event types evolve handles, and those it ignores on purpose.
+  virtual std::vector<std::string> evolve_handles() const { return {}; }
+  virtual std::vector<std::string> evolve_ignores() const { return {}; }
+
+  // Optional: the reference model of the decider (see DecisionModel).
+  virtual std::optional<DecisionModel> decision_model() const { return std::nullopt; }
 
   virtual std::vector<ProjectionHandler> projections() const { return {}; }
   virtual std::vector<Invariant> invariants() const { return {}; }
@@ -198,10 +243,17 @@ class Registry {
   std::vector<std::string> domain_names() const;
   std::vector<std::string> handler_names() const;
 
+  // What registration found questionable but not wrong, one line each, of
+  // the domain `name` ("": of every domain): an emitted event type that a
+  // declared handler or evolve neither handles nor ignores, or a declared
+  // type the domain does not emit.
+  std::vector<std::string> warnings(std::string_view name = {}) const;
+
  private:
   struct Entry {
     std::unique_ptr<Domain> domain;
     std::vector<ProjectionHandler> handlers;
+    std::vector<std::string> warnings;
   };
   std::map<std::string, Entry, std::less<>> domains_;
 };

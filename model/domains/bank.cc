@@ -145,6 +145,15 @@ std::int64_t checked(const Reader& r, const Event& e, std::int64_t value) {
 }
 }  // namespace
 
+namespace {
+// A deposit's currency (after upcasting). Throws BadPayload.
+std::string deposit_currency(const Event& e) {
+  auto d = read_deposit(e, false);
+  if (!d.ok()) throw BadPayload(d.error().message);
+  return d.value().currency;
+}
+}  // namespace
+
 std::int64_t event_amount(const Event& e) {
   Reader r(e.payload);
   if (e.type == "FundsDeposited") {
@@ -367,6 +376,23 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
           m[e.stream] += event_amount(e);
         }
       }};
+  // The reference: per opened account, the sum of its money events' signed
+  // amounts (deposits in the home currency only), computed over the whole log.
+  balances.reference = [](const std::vector<Event>& log) {
+    ReadModel m;
+    for (const Event& e : log) {
+      if (e.type == "AccountOpened") m.try_emplace(e.stream, std::int64_t{0});
+    }
+    for (const Event& e : log) {
+      if (e.type == "FundsDeposited" && deposit_currency(e) != kHomeCurrency) continue;
+      const bool in =
+          e.type == "FundsDeposited" || e.type == "FundsCredited" || e.type == "FundsRefunded";
+      const bool out = e.type == "FundsWithdrawn" || e.type == "FundsDebited";
+      if (in) m[e.stream] += event_amount(e);
+      if (out) m[e.stream] -= event_amount(e);
+    }
+    return m;
+  };
   ProjectionHandler transfers{"transfers",
                               "transfer -> status (1 requested, 2 completed, 3 failed); idempotent",
                               [](ReadModel& m, const Event& e) {
@@ -378,6 +404,14 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
                                   m[e.stream] = kTransferFailed;
                                 }
                               }};
+  const std::vector<std::string> money{"AccountOpened", "FundsDeposited", "FundsWithdrawn",
+                                       "FundsDebited",  "FundsCredited",  "FundsRefunded"};
+  const std::vector<std::string> statuses{"TransferRequested", "TransferCompleted",
+                                          "TransferFailed"};
+  balances.handles = money;
+  balances.ignores = statuses;
+  transfers.handles = statuses;
+  transfers.ignores = money;
   return {balances, transfers};
 }
 

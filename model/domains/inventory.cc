@@ -141,6 +141,7 @@ std::vector<ProjectionHandler> InventoryDomain::projections() const {
                                   m[e.stream] -= o.value().quantity;
                                 }
                               }};
+  available.handles = {"StockAdded", "StockReserved", "ReservationReleased"};
   return {available};
 }
 

@@ -36,6 +36,7 @@ class InventoryDomain final : public TypedDomain<Sku> {
   Work generate(std::string_view kind, Rng& rng) const override;
   void evolve(Sku& state, const Event& event) const override;
   Result<std::vector<NewEvent>> decide(const Sku& state, const Command& command) const override;
+  std::vector<std::string> evolve_handles() const override { return event_types(); }
   std::vector<ProjectionHandler> projections() const override;
   std::vector<Invariant> invariants() const override;
   std::vector<std::string> event_types() const override {
