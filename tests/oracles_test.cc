@@ -14,7 +14,7 @@
 
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "properties/idempotency.h"
+#include "testing/idempotency.h"
 
 namespace essim::harness {
 namespace {
@@ -199,19 +199,19 @@ TEST(ReferenceProjection, AHandlerIgnoringAnEventTypeDiffersFromItsReference) {
 TEST(ReferenceProjection, FuzzFindsTheHandlerThatIgnoresAnEventType) {
   const Wallets correct(Bug::kCorrect);
   const Wallets buggy(Bug::kHandlerIgnoresWithdrawals);
-  properties::FuzzSettings settings;
+  fuzzing::FuzzSettings settings;
   settings.dedup = model::Dedup::kEventId;  // idempotent: only the reference can fail it
-  properties::FuzzRun run;
+  fuzzing::FuzzRun run;
   run.seed = 7;
   run.runs = 300;
   const ProjectionHandler correct_handler = correct.projections().front();
-  EXPECT_EQ(properties::fuzz(correct, correct_handler, settings, run).kind,
-            properties::FuzzOutcome::Kind::kPassed);
+  EXPECT_EQ(fuzzing::fuzz(correct, correct_handler, settings, run).kind,
+            fuzzing::FuzzOutcome::Kind::kPassed);
   const ProjectionHandler buggy_handler = buggy.projections().front();
-  const properties::FuzzOutcome outcome = properties::fuzz(buggy, buggy_handler, settings, run);
-  ASSERT_EQ(outcome.kind, properties::FuzzOutcome::Kind::kFailed);
+  const fuzzing::FuzzOutcome outcome = fuzzing::fuzz(buggy, buggy_handler, settings, run);
+  ASSERT_EQ(outcome.kind, fuzzing::FuzzOutcome::Kind::kFailed);
   ASSERT_TRUE(outcome.counterexample.has_value());
-  const std::string text = properties::describe(*outcome.counterexample);
+  const std::string text = fuzzing::describe(*outcome.counterexample);
   EXPECT_NE(text.find("differs from the handler's reference projection"), std::string::npos)
       << text;
   EXPECT_NE(text.find("expected: the reference projection; got: the handler once in order"),
@@ -228,12 +228,12 @@ TEST(ReferenceProjection, AReferenceThatThrowsIsAFinding) {
   handler.reference = [](const std::vector<Event>&) -> ReadModel {
     throw std::runtime_error("reference broke");
   };
-  properties::FuzzSettings settings;
-  properties::FuzzRun run;
+  fuzzing::FuzzSettings settings;
+  fuzzing::FuzzRun run;
   run.seed = 1;
   run.runs = 50;
-  const properties::FuzzOutcome outcome = properties::fuzz(correct, handler, settings, run);
-  ASSERT_EQ(outcome.kind, properties::FuzzOutcome::Kind::kFailed);
+  const fuzzing::FuzzOutcome outcome = fuzzing::fuzz(correct, handler, settings, run);
+  ASSERT_EQ(outcome.kind, fuzzing::FuzzOutcome::Kind::kFailed);
   EXPECT_NE(outcome.counterexample->verdict.find("computing the reference projection"),
             std::string::npos)
       << outcome.counterexample->verdict;
