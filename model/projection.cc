@@ -181,16 +181,18 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
 
 bool apply_event(ProjectionState& state, const ProjectionHandler& handler, Dedup dedup,
                  const Event& event) {
-  const auto applied_it = state.applied.find(event.stream);
-  const bool redelivery = applied_it != state.applied.end() && event.version <= applied_it->second;
+  // One lookup of the stream (the hot path). A stream seen first gets its
+  // entry before the handler runs; a handler that throws fail-stops the
+  // worker, which then recovers its state from disk.
+  const auto [applied_it, first] = state.applied.try_emplace(event.stream, 0);
+  const bool redelivery = !first && event.version <= applied_it->second;
   if (redelivery) {
     if (dedup == Dedup::kAtomicCheckpoint) return false;
     if (dedup == Dedup::kEventId && state.seen.contains(event.id)) return false;
   }
   call_handler(handler, state.model, event);
   ++state.events_applied;
-  std::uint64_t& applied = state.applied[event.stream];
-  applied = std::max(applied, event.version);
+  applied_it->second = std::max(applied_it->second, event.version);
   if (dedup == Dedup::kEventId) state.seen.insert(event.id);
   return true;
 }

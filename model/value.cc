@@ -220,7 +220,12 @@ void encode_map(Writer& w, const Value::Map& m) {
   w.varint(m.size());
   for (const auto& [k, v] : m) {
     w.string(k);
-    encode(w, v);
+    if (v.is_int()) {  // the common read model: counters by key
+      w.u8(kInt);
+      w.svarint(v.as_int());
+    } else {
+      encode(w, v);
+    }
   }
 }
 
