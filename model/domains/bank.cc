@@ -439,7 +439,9 @@ std::vector<LogInvariant> BankDomain::log_invariants() const {
       },
       [](const Value& flows) {
         if (!flows.is_map()) return std::string();
-        for (const auto& [transfer, flow] : flows.as_map()) {
+        for (const auto& entry : flows.as_map()) {
+          const std::string& transfer = entry.first;
+          const Value& flow = entry.second;
           const auto amount = [&](std::string_view key) {
             const Value* v = flow.find(key);
             return v == nullptr ? 0 : v->as_int();
