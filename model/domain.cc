@@ -63,6 +63,18 @@ void check_names(const Domain& domain, const std::vector<ProjectionHandler>& han
              "rule '" + i.name + "' is about a handler it does not have: '" + i.handler + "'");
   }
   for (const std::string& kind : domain.work_kinds()) add("work kind", kind);
+  const std::vector<std::string> types = domain.event_types();
+  for (const OldWriter& w : domain.old_writers()) {
+    const std::string writer = "old writer of " + w.type + " v" + std::to_string(w.version);
+    if (w.type.empty()) refuse(name, "an old writer names no event type");
+    if (w.version == 0) refuse(name, writer + ": schema versions start at 1");
+    if (!w.write) refuse(name, writer + " has no write function");
+    if (!types.empty() && std::find(types.begin(), types.end(), w.type) == types.end())
+      refuse(name, writer + ": the domain does not emit " + w.type + " (event_types())");
+    if (std::find(seen.begin(), seen.end(), writer) != seen.end())
+      refuse(name, writer + " is declared twice");
+    seen.push_back(writer);
+  }
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ using essim::AggregateState;
 using essim::BadPayload;
 using essim::Command;
 using essim::DecisionModel;
+using essim::OldWriter;
 using essim::Domain;
 using essim::HandlerFn;
 using essim::Invariant;

@@ -151,6 +151,15 @@ void call_model_apply(const DecisionModel& model, Value& state, const Command& c
             [&] { model.apply(state, command); });
 }
 
+std::optional<Bytes> call_old_writer(const OldWriter& writer, const Event& latest) {
+  return call_user(
+      [&] {
+        return fmt::format("writing event {} at schema v{} (the old writer)", describe(latest),
+                           writer.version);
+      },
+      [&] { return writer.write(latest); });
+}
+
 void UserFailures::record(UserFailure failure) {
   ++count_;
   if (kept_.size() < kKeptMax) kept_.push_back(std::move(failure));

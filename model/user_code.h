@@ -96,6 +96,8 @@ std::string call_describe_payload(const Domain& domain, const Event& event);
 std::optional<DecisionModel> call_decision_model(const Domain& domain);
 bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command);
 void call_model_apply(const DecisionModel& model, Value& state, const Command& command);
+// The payload `writer` writes for `latest` (an event at its latest schema), or nullopt.
+std::optional<Bytes> call_old_writer(const OldWriter& writer, const Event& latest);
 
 // The failures of one run, in the order they happened. A node that throws on
 // every restart would fill memory, so only the first kKeptMax are kept; all

@@ -167,6 +167,23 @@ struct DecisionModel {
   std::function<void(Value& state, const Command& command)> apply;
 };
 
+// Schema evolution: how a writer of an older schema wrote an event. `write`
+// turns an event at its latest schema into its payload at schema `version`
+// of `type`: the old writer itself, or a down-converter. nullopt: that
+// writer could not have written this event (a field the old schema lacks),
+// which is then left as it is.
+//
+// `upcast_equivalence` and `essim fuzz DOMAIN` write the same decided
+// history both ways, as the latest writer did and by the old writer through
+// the upcasters, and require the same aggregate states after every event,
+// the same decisions and the same read models from every handler. An
+// upcaster that converts a field wrongly shows as a difference.
+struct OldWriter {
+  std::string type;
+  std::uint32_t version = 1;
+  std::function<std::optional<Bytes>(const Event& latest)> write;
+};
+
 class Domain {
  public:
   virtual ~Domain() = default;
@@ -197,6 +214,10 @@ class Domain {
   virtual bool needs_upcast(const Event& /*event*/) const { return false; }
   // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
   virtual void upcast(Event& /*event*/) const {}
+
+  // Optional: the older schemas' writers (see OldWriter), one per type and
+  // version older than the latest.
+  virtual std::vector<OldWriter> old_writers() const { return {}; }
 
   // Optional (exhaustiveness, as ProjectionHandler::handles and ::ignores):
   // the event types evolve handles, and those it ignores on purpose.

@@ -417,6 +417,79 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
 
 // ---- rules ----
 
+// FundsDeposited v1 held whole units of the home currency: a v2 deposit
+// that is one of those is written as v1 wrote it; any other v1 never wrote.
+std::vector<OldWriter> BankDomain::old_writers() const {
+  return {{"FundsDeposited", 1, [](const Event& latest) -> std::optional<Bytes> {
+             auto d = read_deposit(latest, false);
+             if (!d.ok()) throw BadPayload(d.error().message);
+             const std::int64_t cents = d.value().amount_cents;
+             if (d.value().currency != kHomeCurrency || cents < 0 || cents % 100 != 0)
+               return std::nullopt;
+             Bytes out;
+             Writer(out).varint(static_cast<std::uint64_t>(cents / 100));
+             return out;
+           }}};
+}
+
+// The rules of an account, apart from decide and evolve: {open, balance,
+// transfers: {id: [debited, credited, refunded]}}.
+std::optional<DecisionModel> BankDomain::decision_model() const {
+  DecisionModel m;
+  m.kinds = {"open", "deposit", "withdraw", "debit", "credit", "refund"};
+  // The amount, and the transfer's flag `which` (0 debited, 1 credited, 2 refunded).
+  const auto amount = [](const Command& c) {
+    auto a = decode_args(c.payload);
+    if (!a.ok()) throw BadPayload(a.error().message);
+    return a.value().amount_cents;
+  };
+  const auto flag = [](const Value& state, const Command& c, std::size_t which) {
+    auto a = decode_args(c.payload);
+    if (!a.ok()) throw BadPayload(a.error().message);
+    const Value* transfers = state.find("transfers");
+    const Value* flags = transfers == nullptr ? nullptr : transfers->find(a.value().transfer);
+    return flags != nullptr && flags->as_list().at(which).as_bool();
+  };
+  m.accepts = [=](const Value& state, const Command& c) {
+    const Value* opened = state.find("open");
+    const bool open = opened != nullptr && opened->as_bool();
+    const std::int64_t balance = open ? state.find("balance")->as_int() : 0;
+    if (c.kind == "open") return !open;
+    if (amount(c) <= 0) return false;
+    if (c.kind == "deposit" || c.kind == "credit") return open;
+    if (c.kind == "withdraw") return open && amount(c) <= balance;
+    if (c.kind == "debit") return open && (flag(state, c, 0) || amount(c) <= balance);
+    return true;  // a refund of what was never debited appends nothing
+  };
+  m.apply = [=](Value& state, const Command& c) {
+    if (c.kind == "open") {
+      state = Value::Map{{"open", true}, {"balance", 0}, {"transfers", Value::Map{}}};
+      return;
+    }
+    Value& balance = state["balance"];
+    if (c.kind == "deposit" || c.kind == "withdraw") {
+      if (c.kind == "deposit")
+        balance += amount(c);
+      else
+        balance -= amount(c);
+      return;
+    }
+    auto a = decode_args(c.payload);
+    if (!a.ok()) throw BadPayload(a.error().message);
+    Value& flags = state["transfers"][a.value().transfer];
+    if (flags.is_null()) flags = Value::List{false, false, false};
+    const std::size_t which = c.kind == "debit" ? 0 : c.kind == "credit" ? 1 : 2;
+    if (c.kind == "refund" && !flags.as_list()[0].as_bool()) return;
+    if (flags.as_list()[which].as_bool()) return;
+    flags.as_list()[which] = true;
+    if (c.kind == "debit")
+      balance -= amount(c);
+    else
+      balance += amount(c);
+  };
+  return m;
+}
+
 std::vector<Invariant> BankDomain::invariants() const {
   return {invariant("no_overdraft", "no account's balance ever goes below zero", "acct-",
                     [](const BankAccount& a) { return a.balance_cents >= 0; })};

@@ -66,6 +66,8 @@ class BankDomain final : public TypedDomain<BankAccount>, public UpcastBugs {
   bool needs_upcast(const Event& event) const override;
   void upcast(Event& event) const override;
   void upcast_with_bugs(Event& event, const Bugs& bugs) const override;
+  std::vector<OldWriter> old_writers() const override;
+  std::optional<DecisionModel> decision_model() const override;
   std::vector<std::string> evolve_handles() const override { return event_types(); }
   std::vector<ProjectionHandler> projections() const override;
   std::vector<Invariant> invariants() const override;

@@ -1,0 +1,185 @@
+#include "properties/schema_evolution.h"
+
+#include <memory>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "model/user_code.h"
+
+namespace essim::properties {
+
+namespace {
+
+using model::Event;
+
+std::string show(const model::Domain& domain, const Event& e) {
+  const std::string payload = model::call_describe_payload(domain, e);
+  return payload.empty() ? model::describe(e) : model::describe(e) + ": " + payload;
+}
+
+bool same(const Result<std::vector<NewEvent>>& a, const Result<std::vector<NewEvent>>& b) {
+  if (a.ok() != b.ok()) return false;
+  if (!a.ok()) return a.error().message == b.error().message;
+  const std::vector<NewEvent>& x = a.value();
+  const std::vector<NewEvent>& y = b.value();
+  if (x.size() != y.size()) return false;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i].type != y[i].type || x[i].schema_version != y[i].schema_version ||
+        x[i].payload != y[i].payload)
+      return false;
+  }
+  return true;
+}
+
+std::string show_decision(const Result<std::vector<NewEvent>>& d) {
+  if (!d.ok()) return "refused: " + d.error().message;
+  std::string out = fmt::format("accepted, {} event(s)", d.value().size());
+  for (const NewEvent& e : d.value()) {
+    out += fmt::format(" {} v{} ({} bytes)", e.type, e.schema_version, e.payload.size());
+  }
+  return out;
+}
+
+// One stream folded both ways.
+struct Folds {
+  std::unique_ptr<model::AggregateState> as_written;
+  std::unique_ptr<model::AggregateState> via_old;
+  std::uint64_t version = 0;
+};
+
+class Comparison {
+ public:
+  Comparison(const model::Domain& domain, const model::OldWriter& writer,
+             const DecisionsByStream& decisions)
+      : domain_(domain),
+        writer_(writer),
+        decisions_(decisions),
+        side_(fmt::format("written at v{} by the old writer and upcast", writer.version)) {}
+
+  // `log` rewritten: every event of the writer's type that it can write.
+  // Returns how many it rewrote.
+  std::size_t rewrite(const std::vector<Event>& log, const model::Bugs& bugs) {
+    std::size_t rewritten = 0;
+    other_.reserve(log.size());
+    for (const Event& e : log) {
+      if (e.type == writer_.type && e.schema_version > writer_.version) {
+        if (auto payload = model::call_old_writer(writer_, e)) {
+          Event old = e;
+          old.schema_version = writer_.version;
+          old.payload = std::move(*payload);
+          other_.push_back(model::upcasted(domain_, std::move(old), bugs));
+          ++rewritten;
+          continue;
+        }
+      }
+      other_.push_back(e);
+    }
+    return rewritten;
+  }
+
+  std::optional<SchemaDifference> states_and_decisions(const std::vector<Event>& log) {
+    std::map<std::string, Folds> streams;
+    for (std::size_t i = 0; i < log.size(); ++i) {
+      const Event& e = log[i];
+      Folds& f = streams[e.stream];
+      if (!f.as_written) {
+        f.as_written = model::call_initial(domain_);
+        f.via_old = model::call_initial(domain_);
+      }
+      if (auto d = decisions_at(e.stream, f)) return d;
+      model::call_evolve(domain_, *f.as_written, e);
+      model::call_evolve(domain_, *f.via_old, other_[i]);
+      f.version = e.version;
+      if (f.as_written->equals(*f.via_old)) continue;
+      SchemaDifference d;
+      d.summary =
+          fmt::format("{}: {} {} leaves another state than as written", e.stream, e.type, side_);
+      d.position = e.position;
+      d.evidence.push_back("as written: " + show(domain_, e));
+      d.evidence.push_back(fmt::format("{}: {}", side_, show(domain_, other_[i])));
+      d.evidence.push_back("state as written: " + f.as_written->describe());
+      d.evidence.push_back(
+          fmt::format("state via v{}: {}", writer_.version, f.via_old->describe()));
+      return d;
+    }
+    for (auto& [stream, f] : streams) {
+      if (auto d = decisions_at(stream, f)) return d;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<SchemaDifference> read_model(const std::vector<Event>& log,
+                                             const model::ProjectionHandler& handler) {
+    ReadModel as_written;
+    ReadModel via_old;
+    for (const Event& e : log) model::call_handler(handler, as_written, e);
+    for (const Event& e : other_) model::call_handler(handler, via_old, e);
+    if (as_written == via_old) return std::nullopt;
+    SchemaDifference d;
+    d.summary = fmt::format("handler {}: the log with {} {} gives another read model", handler.name,
+                            writer_.type, side_);
+    const std::string difference = describe_difference(as_written, via_old, 4);
+    for (std::size_t at = 0; at < difference.size();) {
+      const std::size_t end = std::min(difference.find('\n', at), difference.size());
+      d.evidence.push_back(difference.substr(at, end - at));
+      at = end + 1;
+    }
+    return d;
+  }
+
+ private:
+  // The commands decided on `stream` at its current version, decided again on both states.
+  std::optional<SchemaDifference> decisions_at(const std::string& stream, const Folds& f) {
+    const auto it = decisions_.find(stream);
+    if (it == decisions_.end()) return std::nullopt;
+    const auto [from, to] = it->second.equal_range(f.version);
+    for (auto c = from; c != to; ++c) {
+      const Command& command = *c->second;
+      const auto as_written = model::call_decide(domain_, *f.as_written, command);
+      const auto via_old = model::call_decide(domain_, *f.via_old, command);
+      if (same(as_written, via_old)) continue;
+      SchemaDifference d;
+      d.summary = fmt::format("{}: {} at version {} is decided otherwise with {} {}", stream,
+                              command.kind, f.version, writer_.type, side_);
+      d.evidence.push_back("command: " + model::describe_command(command));
+      d.evidence.push_back("as written: " + show_decision(as_written));
+      d.evidence.push_back(fmt::format("via v{}: {}", writer_.version, show_decision(via_old)));
+      d.evidence.push_back("state as written: " + f.as_written->describe());
+      d.evidence.push_back(
+          fmt::format("state via v{}: {}", writer_.version, f.via_old->describe()));
+      return d;
+    }
+    return std::nullopt;
+  }
+
+  const model::Domain& domain_;
+  const model::OldWriter& writer_;
+  const DecisionsByStream& decisions_;
+  std::string side_;
+  std::vector<Event> other_;
+};
+
+std::vector<model::OldWriter> old_writers(const model::Domain& domain) {
+  return model::call_user([] { return std::string("listing the old writers"); },
+                          [&] { return domain.old_writers(); });
+}
+
+}  // namespace
+
+std::optional<SchemaDifference> schema_evolution_difference(
+    const model::Domain& domain, const std::vector<Event>& log,
+    const std::vector<model::ProjectionHandler>& handlers, const DecisionsByStream& decisions,
+    const model::Bugs& bugs) {
+  for (const model::OldWriter& writer : old_writers(domain)) {
+    Comparison comparison(domain, writer, decisions);
+    if (comparison.rewrite(log, bugs) == 0) continue;
+    if (auto d = comparison.states_and_decisions(log)) return d;
+    for (const model::ProjectionHandler& handler : handlers) {
+      if (auto d = comparison.read_model(log, handler)) return d;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace essim::properties
