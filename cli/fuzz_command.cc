@@ -1,8 +1,8 @@
-// `essim fuzz HANDLER`: fuzz a projection handler's idempotency (see
-// properties/idempotency.h) with RapidCheck. essim prints the outcome itself:
-// a shrunk counterexample with payloads, the statistics, and the two commands
-// that reproduce it (the whole search from its seed, the shrunk case alone
-// from RapidCheck's reproduce string).
+// `essim fuzz DOMAIN` (testing/domain_fuzz.h) and `essim fuzz HANDLER`, a
+// projection handler's idempotency (testing/idempotency.h), with RapidCheck. essim prints the
+// outcome itself: a shrunk counterexample with payloads, the statistics, and the two commands that
+// reproduce it (the whole search from its seed, the shrunk case alone from RapidCheck's reproduce
+// string).
 
 #include <algorithm>
 #include <cstdint>
@@ -20,6 +20,7 @@
 #include "cli/exit_codes.h"
 #include "harness/scenario.h"
 #include "model/domain.h"
+#include "testing/domain_fuzz.h"
 #include "testing/idempotency.h"
 
 namespace essim::cli {
@@ -31,8 +32,9 @@ constexpr std::uint64_t kWeightMax = 1'000'000;
 constexpr std::size_t kWorksMaxDefault = 30;
 
 struct FuzzArgs {
-  std::string program;  // the runner's name, for the reproduce commands
-  std::string handler;
+  std::string program;                  // the runner's name, for the reproduce commands
+  std::string handler;                  // or a domain
+  CLI::Option* dedup_option = nullptr;  // given or not
   int runs = 1'000;
   std::string dedup = "none";
   std::uint64_t seed = 0;
@@ -115,21 +117,21 @@ std::string show_seconds(double seconds) {
 enum class Shown : std::uint8_t { kPassed, kFailed, kReproduced };
 
 // Counts, then the wall-clock figures after a ';' (they vary from run to run).
-void print_stats(const fuzzing::FuzzStats& s, Shown shown) {
+// `unit`: what stats.deliveries counts ("deliveries", "events").
+void print_stats(const fuzzing::FuzzStats& s, Shown shown, std::string_view unit) {
   const double rate = s.seconds > 0 ? static_cast<double>(s.deliveries) / s.seconds : 0;
   if (shown == Shown::kReproduced) {
     // RapidCheck walks the shrink path to the case: no search, no shrinking.
-    fmt::print(
-        "stats: the one case, {} deliveries along its shrink path; {:.0f} deliveries/s, {}\n",
-        s.deliveries, rate, show_seconds(s.seconds));
+    fmt::print("stats: the one case, {} {} along its shrink path; {:.0f} {}/s, {}\n", s.deliveries,
+               unit, rate, unit, show_seconds(s.seconds));
     return;
   }
-  std::string line =
-      fmt::format("stats: {} ({} without an event, replaced)", count(s.runs, "run"), s.discarded);
+  std::string line = fmt::format("stats: {}", count(s.runs, "run"));
+  if (s.discarded > 0) line += fmt::format(" ({} without an event, replaced)", s.discarded);
   if (shown == Shown::kFailed) {
     line += fmt::format(", {} of {} shrinks taken", s.shrinks_taken, s.shrinks_tried);
   }
-  line += fmt::format(", {} deliveries; {:.0f} deliveries/s, ", s.deliveries, rate);
+  line += fmt::format(", {} {}; {:.0f} {}/s, ", s.deliveries, unit, rate, unit);
   line += shown == Shown::kFailed
               ? fmt::format("found in {}, shrunk in {}", show_seconds(s.seconds_to_find),
                             show_seconds(s.seconds_to_shrink))
@@ -137,9 +139,20 @@ void print_stats(const fuzzing::FuzzStats& s, Shown shown) {
   fmt::print("{}\n", line);
 }
 
-int report(const FuzzArgs& a, const fuzzing::FuzzSettings& settings, const std::string& name,
-           const fuzzing::FuzzOutcome& out, bool reproducing) {
-  using Kind = fuzzing::FuzzOutcome::Kind;
+// What either fuzzer found, as report() prints it.
+struct Found {
+  fuzzing::Verdict kind;
+  std::string counterexample;  // described, when kFailed
+  std::string reproduce;
+  std::string message;
+  fuzzing::FuzzStats stats;
+  std::string_view unit;  // what stats.deliveries counts
+};
+
+// `target` is the handler or domain as given; `options` the settings to give again.
+int report(const FuzzArgs& a, const std::string& options, const std::string& name, const Found& out,
+           bool reproducing) {
+  using Kind = fuzzing::Verdict;
   switch (out.kind) {
     case Kind::kBadParams:
       fmt::print(stderr, "{} fuzz: {}\n", a.program, out.message);
@@ -152,14 +165,14 @@ int report(const FuzzArgs& a, const fuzzing::FuzzSettings& settings, const std::
       return kExitViolation;
     case Kind::kPassed:
       fmt::print("PASSED  {}: {}\n", name, count(out.stats.runs, "run"));
-      print_stats(out.stats, Shown::kPassed);
+      print_stats(out.stats, Shown::kPassed, out.unit);
       return kExitOk;
     case Kind::kFailed:
       break;
   }
-  fmt::print("FAILED  {}", fuzzing::describe(*out.counterexample));
-  print_stats(out.stats, reproducing ? Shown::kReproduced : Shown::kFailed);
-  const std::string options = setting_options(a, settings);
+  fmt::print("FAILED  {}", out.counterexample);
+  if (out.reproduce.empty()) return kExitViolation;  // before any case: nothing to reproduce
+  print_stats(out.stats, reproducing ? Shown::kReproduced : Shown::kFailed, out.unit);
   fmt::print("reproduce:\n");
   if (!reproducing) {
     fmt::print("  {} fuzz {} --seed {} --runs {}{}\n", a.program, a.handler, a.seed, a.runs,
@@ -170,6 +183,24 @@ int report(const FuzzArgs& a, const fuzzing::FuzzSettings& settings, const std::
 }
 
 // The settings the options give, or why they cannot be used.
+// The mix the options give, or why it cannot be used.
+sim::Result<std::vector<model::WorkWeight>> fuzz_mix(const FuzzArgs& a,
+                                                     const model::Domain& domain) {
+  if (a.mix.empty()) {
+    std::vector<model::WorkWeight> mix = domain.mix();
+    std::uint64_t total = 0;
+    for (const model::WorkWeight& w : mix) total += w.weight;
+    if (total == 0) {
+      return sim::Error{fmt::format(
+          "the {} domain's mix() has no positive weight; give one with --mix", domain.name())};
+    }
+    return mix;
+  }
+  auto mix = parse_mix(domain, a.mix);
+  if (!mix.ok()) return sim::Error{"--mix: " + mix.error().message};
+  return mix;
+}
+
 sim::Result<fuzzing::FuzzSettings> fuzz_settings(const FuzzArgs& a, const model::Domain& domain) {
   fuzzing::FuzzSettings settings;
   const auto dedup = model::dedup_by_name(a.dedup);
@@ -179,35 +210,15 @@ sim::Result<fuzzing::FuzzSettings> fuzz_settings(const FuzzArgs& a, const model:
   }
   settings.dedup = *dedup;
   settings.works_max = a.works_max;
-  if (a.mix.empty()) {
-    settings.mix = domain.mix();
-    std::uint64_t total = 0;
-    for (const model::WorkWeight& w : settings.mix) total += w.weight;
-    if (total == 0) {
-      return sim::Error{fmt::format(
-          "the {} domain's mix() has no positive weight; give one with --mix", domain.name())};
-    }
-    return settings;
-  }
-  auto mix = parse_mix(domain, a.mix);
-  if (!mix.ok()) return sim::Error{"--mix: " + mix.error().message};
+  auto mix = fuzz_mix(a, domain);
+  if (!mix.ok()) return mix.error();
   settings.mix = std::move(mix).value();
   return settings;
 }
 
-int fuzz_command(FuzzArgs a, const model::Registry& registry) {
-  const auto found = registry.handler(a.handler);
-  if (!found) {
-    fmt::print(stderr, "{} fuzz: no projection handler '{}'; registered: {}\n", a.program,
-               a.handler, fmt::join(registry.handler_names(), ", "));
-    return kExitUsage;
-  }
-  const auto settings = fuzz_settings(a, *found->domain);
-  if (!settings.ok()) {
-    fmt::print(stderr, "{} fuzz: {}\n", a.program, settings.error().message);
-    return kExitUsage;
-  }
-  const bool random_seed = a.seed_option->count() == 0;
+// The seed, the runs and RC_PARAMS, as the options and the environment give them.
+fuzzing::FuzzRun fuzz_run(FuzzArgs& a, bool& random_seed) {
+  random_seed = a.seed_option->count() == 0;
   if (random_seed) {
     std::random_device device;  // the tool's own choice, printed; never inside a simulation
     a.seed = (std::uint64_t{device()} << 32) | device();
@@ -217,6 +228,70 @@ int fuzz_command(FuzzArgs a, const model::Registry& registry) {
   run.runs = a.runs;
   const char* rc_params = std::getenv("RC_PARAMS");
   run.rc_params = rc_params == nullptr ? "" : rc_params;
+  return run;
+}
+
+int fuzz_domain_command(FuzzArgs a, const model::Domain& domain) {
+  if (a.dedup_option->count() > 0) {
+    fmt::print(stderr,
+               "{} fuzz: --dedup is for a handler (e.g. {}.HANDLER); fuzzing the {} domain "
+               "delivers nothing\n",
+               a.program, domain.name(), domain.name());
+    return kExitUsage;
+  }
+  auto mix = fuzz_mix(a, domain);
+  if (!mix.ok()) {
+    fmt::print(stderr, "{} fuzz: {}\n", a.program, mix.error().message);
+    return kExitUsage;
+  }
+  fuzzing::DomainSettings settings;
+  settings.works_max = a.works_max;
+  settings.mix = std::move(mix).value();
+  bool random_seed = false;
+  const fuzzing::FuzzRun run = fuzz_run(a, random_seed);
+  const bool reproducing = run.rc_params.find("reproduce=") != std::string::npos;
+  if (reproducing) {
+    fmt::print("reproducing the case RC_PARAMS names for {}\n", a.handler);
+  } else {
+    fmt::print(
+        "fuzzing the {} domain, seed {}{}: {}, sequences of up to {} drawn by {}, decided in "
+        "order and held to its rules, decision model, reference projections, snapshots and "
+        "old writers\n",
+        domain.name(), a.seed, random_seed ? " (random)" : "", count(a.runs, "run"),
+        count(a.works_max, "work"), show_mix(settings.mix));
+  }
+  std::fflush(stdout);
+  auto out = fuzzing::fuzz_domain(domain, settings, run);
+  std::string options;
+  if (settings.works_max != kWorksMaxDefault)
+    options += fmt::format(" --max-works {}", settings.works_max);
+  if (!a.mix.empty()) options += " --mix " + show_mix(settings.mix);
+  const std::string described =
+      out.counterexample ? fuzzing::describe(*out.counterexample) : std::string();
+  return report(a, options, a.handler,
+                Found{out.kind, described, std::move(out.reproduce), std::move(out.message),
+                      out.stats, "events"},
+                reproducing);
+}
+
+int fuzz_command(FuzzArgs a, const model::Registry& registry) {
+  if (const model::Domain* domain = registry.domain(a.handler)) {
+    return fuzz_domain_command(std::move(a), *domain);
+  }
+  const auto found = registry.handler(a.handler);
+  if (!found) {
+    fmt::print(stderr, "{} fuzz: no domain or projection handler '{}'; domains: {}; handlers: {}\n",
+               a.program, a.handler, fmt::join(registry.domain_names(), ", "),
+               fmt::join(registry.handler_names(), ", "));
+    return kExitUsage;
+  }
+  const auto settings = fuzz_settings(a, *found->domain);
+  if (!settings.ok()) {
+    fmt::print(stderr, "{} fuzz: {}\n", a.program, settings.error().message);
+    return kExitUsage;
+  }
+  bool random_seed = false;
+  const fuzzing::FuzzRun run = fuzz_run(a, random_seed);
   const bool reproducing = run.rc_params.find("reproduce=") != std::string::npos;
   const std::string name =
       fmt::format("{} with dedup {}", a.handler, model::to_string(settings.value().dedup));
@@ -230,8 +305,13 @@ int fuzz_command(FuzzArgs a, const model::Registry& registry) {
         count(a.works_max, "work"), show_mix(settings.value().mix));
   }
   std::fflush(stdout);
-  const auto out = fuzzing::fuzz(*found->domain, *found->handler, settings.value(), run);
-  return report(a, settings.value(), name, out, reproducing);
+  auto out = fuzzing::fuzz(*found->domain, *found->handler, settings.value(), run);
+  const std::string described =
+      out.counterexample ? fuzzing::describe(*out.counterexample) : std::string();
+  return report(a, setting_options(a, settings.value()), name,
+                Found{out.kind, described, std::move(out.reproduce), std::move(out.message),
+                      out.stats, "deliveries"},
+                reproducing);
 }
 
 }  // namespace
@@ -241,19 +321,28 @@ Runner add_fuzz_command(CLI::App& app, const model::Registry& registry) {
   args->program = app.get_name();  // the runner's name, set before its subcommands are added
   CLI::App* f = app.add_subcommand(
       "fuzz",
-      "Fuzz a projection handler's idempotency: deliver histories its domain can produce\n"
-      "with duplicates, redeliveries after crashes and streams interleaved, and check the\n"
-      "read model equals one in-order application. Exits 1 with a shrunk counterexample\n"
-      "and the commands that reproduce it when it does not. RC_PARAMS=\"reproduce=...\"\n"
-      "runs the one shrunk case it names; the rest of RC_PARAMS is not read.");
-  f->add_option("handler", args->handler, "A registered handler, e.g. bank.balances")->required();
+      "Fuzz a domain or a projection handler with RapidCheck, outside any cluster.\n"
+      "  fuzz DOMAIN: command sequences drawn by the domain's generators, decided in\n"
+      "    order, and held to its rules, its decision model, its handlers' reference\n"
+      "    projections, exhaustiveness, snapshots taken after every event, and its old\n"
+      "    writers read back through the upcasters.\n"
+      "  fuzz DOMAIN.HANDLER: histories the domain can produce, delivered with\n"
+      "    duplicates, redeliveries after crashes and streams interleaved; the read\n"
+      "    model must equal one in-order application (idempotency).\n"
+      "Exits 1 with a shrunk counterexample and the commands that reproduce it.\n"
+      "RC_PARAMS=\"reproduce=...\" runs the one shrunk case it names; the rest of\n"
+      "RC_PARAMS is not read.");
+  f->add_option("target", args->handler,
+                "A registered domain (e.g. bank) or handler (e.g. bank.balances)")
+      ->required();
   f->add_option("--runs", args->runs, "Random cases to try")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
-  f->add_option("--dedup", args->dedup,
-                "The worker's strategy: none (the handler alone must be idempotent), event-id, "
-                "atomic-checkpoint")
-      ->capture_default_str();
+  args->dedup_option =
+      f->add_option("--dedup", args->dedup,
+                    "The worker's strategy: none (the handler alone must be idempotent), event-id, "
+                    "atomic-checkpoint")
+          ->capture_default_str();
   args->seed_option =
       f->add_option("--seed", args->seed,
                     "RapidCheck's seed (0 to 2^64 - 1): the same seed, the same cases and "

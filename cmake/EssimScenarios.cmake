@@ -91,25 +91,35 @@ function(_essim_expects_violation path out)
   set(${out} ${found} PARENT_SCOPE)
 endfunction()
 
-# essim_add_fuzz_tests(TARGET runner HANDLERS handlers... RUNS n
-#                      [DEDUP strategy] [SEED s] [MAX_WORKS n] [MIX kind=weight,...]
-#                      [EXPECT_FAILURE])
+# essim_add_fuzz_tests(TARGET runner [HANDLERS handlers...] [DOMAINS domains...]
+#                      RUNS n [DEDUP strategy] [SEED s] [MAX_WORKS n]
+#                      [MIX kind=weight,...] [EXPECT_FAILURE])
 #
 # One ctest test per handler, TARGET.fuzz.HANDLER: `TARGET fuzz HANDLER
 # --runs n` with the options given, which passes when the handler is
-# idempotent on every generated history and schedule. Without SEED every
+# idempotent on every generated history and schedule; and one per domain,
+# TARGET.fuzz.DOMAIN: `TARGET fuzz DOMAIN`, which passes when every
+# generated command sequence keeps the domain's rules, decision model,
+# reference projections, snapshots and old writers (DEDUP does not apply
+# to a domain). Without SEED every
 # ctest run draws new cases (the seed is printed, with the command that runs
 # them again); with it, the same cases every time. With EXPECT_FAILURE the
 # test passes only when the fuzzer finds a counterexample (for a handler kept
 # buggy on purpose); a crash or a clean pass fails it.
 function(essim_add_fuzz_tests)
-  cmake_parse_arguments(ARG "EXPECT_FAILURE" "TARGET;RUNS;DEDUP;SEED;MAX_WORKS;MIX" "HANDLERS"
-                        ${ARGN})
-  foreach(required TARGET HANDLERS RUNS)
+  cmake_parse_arguments(ARG "EXPECT_FAILURE" "TARGET;RUNS;DEDUP;SEED;MAX_WORKS;MIX"
+                        "HANDLERS;DOMAINS" ${ARGN})
+  foreach(required TARGET RUNS)
     if(NOT ARG_${required})
       message(FATAL_ERROR "essim_add_fuzz_tests: ${required} is required")
     endif()
   endforeach()
+  if(NOT ARG_HANDLERS AND NOT ARG_DOMAINS)
+    message(FATAL_ERROR "essim_add_fuzz_tests: give HANDLERS or DOMAINS")
+  endif()
+  if(ARG_DOMAINS AND DEFINED ARG_DEDUP)
+    message(FATAL_ERROR "essim_add_fuzz_tests: DEDUP is for HANDLERS, not DOMAINS")
+  endif()
   set(options)
   foreach(option DEDUP SEED MAX_WORKS MIX)
     if(DEFINED ARG_${option})
@@ -118,7 +128,7 @@ function(essim_add_fuzz_tests)
       list(APPEND options ${flag} "${ARG_${option}}")
     endif()
   endforeach()
-  foreach(handler IN LISTS ARG_HANDLERS)
+  foreach(handler IN LISTS ARG_HANDLERS ARG_DOMAINS)
     set(test ${ARG_TARGET}.fuzz.${handler})
     add_test(NAME ${test} COMMAND ${ARG_TARGET} fuzz ${handler} --runs ${ARG_RUNS} ${options})
     if(ARG_EXPECT_FAILURE)

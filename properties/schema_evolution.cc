@@ -18,20 +18,6 @@ std::string show(const model::Domain& domain, const Event& e) {
   return payload.empty() ? model::describe(e) : model::describe(e) + ": " + payload;
 }
 
-bool same(const Result<std::vector<NewEvent>>& a, const Result<std::vector<NewEvent>>& b) {
-  if (a.ok() != b.ok()) return false;
-  if (!a.ok()) return a.error().message == b.error().message;
-  const std::vector<NewEvent>& x = a.value();
-  const std::vector<NewEvent>& y = b.value();
-  if (x.size() != y.size()) return false;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (x[i].type != y[i].type || x[i].schema_version != y[i].schema_version ||
-        x[i].payload != y[i].payload)
-      return false;
-  }
-  return true;
-}
-
 std::string show_decision(const Result<std::vector<NewEvent>>& d) {
   if (!d.ok()) return "refused: " + d.error().message;
   std::string out = fmt::format("accepted, {} event(s)", d.value().size());
@@ -138,7 +124,7 @@ class Comparison {
       const Command& command = *c->second;
       const auto as_written = model::call_decide(domain_, *f.as_written, command);
       const auto via_old = model::call_decide(domain_, *f.via_old, command);
-      if (same(as_written, via_old)) continue;
+      if (same_decision(as_written, via_old)) continue;
       SchemaDifference d;
       d.summary = fmt::format("{}: {} at version {} is decided otherwise with {} {}", stream,
                               command.kind, f.version, writer_.type, side_);
@@ -166,6 +152,20 @@ std::vector<model::OldWriter> old_writers(const model::Domain& domain) {
 }
 
 }  // namespace
+
+bool same_decision(const Result<std::vector<NewEvent>>& a, const Result<std::vector<NewEvent>>& b) {
+  if (a.ok() != b.ok()) return false;
+  if (!a.ok()) return a.error().message == b.error().message;
+  const std::vector<NewEvent>& x = a.value();
+  const std::vector<NewEvent>& y = b.value();
+  if (x.size() != y.size()) return false;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i].type != y[i].type || x[i].schema_version != y[i].schema_version ||
+        x[i].payload != y[i].payload)
+      return false;
+  }
+  return true;
+}
 
 std::optional<SchemaDifference> schema_evolution_difference(
     const model::Domain& domain, const std::vector<Event>& log,

@@ -27,6 +27,10 @@ struct SchemaDifference {
   std::optional<std::uint64_t> position;  // the event it shows at, when one
 };
 
+// Whether two decisions are the same: both refused for the same reason, or
+// both accepted with the same events, byte for byte.
+bool same_decision(const Result<std::vector<NewEvent>>& a, const Result<std::vector<NewEvent>>& b);
+
 // The first difference between `log` (every event at its latest schema, in
 // position order) and the same log written by each old writer in turn, each
 // upcast by the domain's upcasters (with `bugs`, essim's own variants), or

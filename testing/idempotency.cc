@@ -1,89 +1,28 @@
 #include "testing/idempotency.h"
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <string_view>
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <rapidcheck.h>
-#include <rapidcheck/detail/Configuration.h>
 
 #include "model/user_code.h"
 #include "sim/assert.h"
+#include "testing/history.h"
 
 namespace essim::fuzzing {
 
 using model::Event;
 
-namespace {
-
-using Clock = std::chrono::steady_clock;  // the tool's own time, never a simulation's
-
-}  // namespace
-
 std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t seed,
                                    std::size_t works, const std::vector<model::WorkWeight>& mix) {
   const std::vector<model::WorkWeight> weights = mix.empty() ? domain.mix() : mix;
   sim::Rng rng(seed);
-  std::map<std::string, std::pair<std::unique_ptr<model::AggregateState>, std::uint64_t>>
-      aggregates;
-  std::vector<Event> history;
-  for (std::size_t i = 0; i < works; ++i) {
-    const model::WorkWeight* drawn = model::draw_weighted(weights, rng);
-    ESSIM_ASSERT(drawn != nullptr);
-    const std::string& kind = drawn->kind;
-    sim::Rng generator(rng.next());
-    const model::Work work = model::call_generate(domain, kind, generator);
-    // Decides one command on its aggregate; false when the domain refuses it.
-    // `outcome` (optional) gets the events it appended.
-    auto run = [&](const model::Command& c, model::StepOutcome* outcome = nullptr) {
-      auto& [state, version] = aggregates[c.stream];
-      if (!state) state = model::call_initial(domain);
-      auto decided = model::call_decide(domain, *state, c);
-      if (!decided.ok()) return false;  // a refused command leaves no event, as in a real run
-      if (outcome != nullptr) outcome->events = decided.value();
-      for (const model::NewEvent& n : decided.value()) {
-        Event e;
-        e.id = model::random_id(rng);
-        e.stream = c.stream;
-        e.version = ++version;
-        e.position = history.size() + 1;
-        e.type = n.type;
-        e.schema_version = n.schema_version;
-        e.payload = n.payload;
-        model::call_evolve(domain, *state, model::upcasted(domain, e));
-        history.push_back(std::move(e));
-      }
-      return true;
-    };
-    if (const auto* c = std::get_if<model::Command>(&work)) {
-      (void)run(*c);
-      continue;
-    }
-    // A saga as the clients run it: a failed step undoes the steps before it,
-    // and once the listed steps are done the domain may plan another from
-    // what they appended.
-    model::Saga saga = std::get<model::Saga>(work);
-    std::vector<model::StepOutcome> done;
-    for (std::size_t s = 0; s < saga.steps.size(); ++s) {
-      model::StepOutcome outcome;
-      if (run(saga.steps[s].action, &outcome)) {
-        done.push_back(std::move(outcome));
-        if (s + 1 == saga.steps.size() && saga.steps.size() < model::kSagaStepsMax) {
-          if (auto next = model::call_next_step(domain, saga, done)) saga.steps.push_back(*next);
-        }
-        continue;
-      }
-      for (std::size_t back = s; back-- > 0;) {
-        if (saga.steps[back].compensation) (void)run(*saga.steps[back].compensation);
-      }
-      break;
-    }
-  }
-  return history;
+  HistoryBuilder builder(domain);
+  for (std::size_t i = 0; i < works; ++i) builder.add_work(weights, rng);
+  return builder.take_history();
 }
 
 model::ReadModel apply_in_order(const model::Domain& domain,
@@ -319,35 +258,6 @@ void check_idempotent(const model::Domain& domain, const model::ProjectionHandle
 
 namespace {
 
-double seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// Counts RapidCheck's cases and shrinks and notes when the first case failed.
-class Listener final : public rc::detail::TestListener {
- public:
-  explicit Listener(FuzzStats& stats) : stats_(stats) {}
-  void onTestCaseFinished(const rc::detail::CaseDescription& d) override {
-    if (d.result.type == rc::detail::CaseResult::Type::Discard) {
-      ++stats_.discarded;
-      return;
-    }
-    ++stats_.runs;
-    if (d.result.type == rc::detail::CaseResult::Type::Failure) found_at_ = Clock::now();
-  }
-  void onShrinkTried(const rc::detail::CaseDescription& /*shrink*/, bool accepted) override {
-    ++stats_.shrinks_tried;
-    if (accepted) ++stats_.shrinks_taken;
-  }
-  void onTestFinished(const rc::detail::TestMetadata& /*metadata*/,
-                      const rc::detail::TestResult& /*result*/) override {}
-  std::optional<Clock::time_point> found_at() const { return found_at_; }
-
- private:
-  FuzzStats& stats_;
-  std::optional<Clock::time_point> found_at_;
-};
-
 // The property's name, which RapidCheck binds a reproduce string to: the
 // handler and every setting that changes what is generated or checked.
 std::string property_id(const model::Domain& domain, const model::ProjectionHandler& handler,
@@ -359,89 +269,24 @@ std::string property_id(const model::Domain& domain, const model::ProjectionHand
                      model::to_string(settings.dedup), settings.works_max, fmt::join(weights, ","));
 }
 
-// "reproduce=..." as RC_PARAMS takes it.
-std::string reproduce_param(const std::string& id, const rc::detail::Reproduce& reproduce) {
-  rc::detail::Configuration config;
-  config.reproduce.emplace(id, reproduce);
-  // The minimal string always names a seed as well; only reproduce= is wanted.
-  const std::string all = rc::detail::configToMinimalString(config);
-  const std::size_t from = all.find("reproduce=");
-  ESSIM_ASSERT(from != std::string::npos);
-  return all.substr(from, all.find(' ', from) - from);
-}
-
-// The reproduce map in `rc_params`, or why it cannot be used for `id`.
-sim::Result<std::unordered_map<std::string, rc::detail::Reproduce>> read_reproduce(
-    const std::string& rc_params, const std::string& id) {
-  if (rc_params.empty()) return std::unordered_map<std::string, rc::detail::Reproduce>{};
-  std::unordered_map<std::string, rc::detail::Reproduce> reproduce;
-  try {
-    reproduce = rc::detail::configFromString(rc_params).reproduce;
-  } catch (const rc::detail::ConfigurationException& e) {
-    return sim::Error{fmt::format("RC_PARAMS cannot be read: {}", e.what())};
-  }
-  if (reproduce.empty() || reproduce.contains(id)) return reproduce;
-  std::vector<std::string> ids;
-  for (const auto& [other, r] : reproduce) ids.push_back("'" + other + "'");
-  std::sort(ids.begin(), ids.end());
-  return sim::Error{fmt::format(
-      "RC_PARAMS' reproduce= was recorded for {}, not for '{}': run it with those settings",
-      fmt::join(ids, ", "), id)};
-}
-
 }  // namespace
 
 FuzzOutcome fuzz(const model::Domain& domain, const model::ProjectionHandler& handler,
                  const FuzzSettings& settings, const FuzzRun& run) {
-  ESSIM_ASSERT(run.runs >= 1);
-  FuzzOutcome out;
-  const std::string id = property_id(domain, handler, settings);
-  const auto reproduce = read_reproduce(run.rc_params, id);
-  if (!reproduce.ok()) {
-    out.kind = FuzzOutcome::Kind::kBadParams;
-    out.message = reproduce.error().message;
-    return out;
-  }
   FuzzTally tally;
-  Listener listener(out.stats);
-  rc::detail::TestParams params;
-  params.seed = run.seed;
-  params.maxSuccess = run.runs;
-  const auto started = Clock::now();
-  const rc::detail::TestResult result = rc::detail::checkProperty(
-      rc::detail::toProperty([&] { check_idempotent(domain, handler, settings, &tally); }),
-      rc::detail::TestMetadata{id, id}, params, listener, reproduce.value());
-  const auto finished = Clock::now();
+  SearchOutcome found = search(
+      property_id(domain, handler, settings), run,
+      [&] { check_idempotent(domain, handler, settings, &tally); },
+      [&] { return tally.failure.has_value(); },
+      "had no event (the domain refused every command drawn): the mix or the works per history "
+      "leave too little to decide");
+  FuzzOutcome out;
+  out.kind = found.verdict;
+  out.reproduce = std::move(found.reproduce);
+  out.message = std::move(found.message);
+  out.stats = found.stats;
   out.stats.deliveries = tally.deliveries;
-  out.stats.seconds = seconds(finished - started);
-  const auto found_at = listener.found_at().value_or(finished);
-  out.stats.seconds_to_find = seconds(found_at - started);
-  out.stats.seconds_to_shrink = seconds(finished - found_at);
-
-  rc::detail::FailureResult failure;
-  rc::detail::GaveUpResult gave_up;
-  rc::detail::Error error;
-  if (result.match(failure)) {
-    // A failure with no counterexample is an exception of essim's own.
-    if (!tally.failure) throw std::runtime_error(failure.description);
-    out.kind = FuzzOutcome::Kind::kFailed;
-    out.counterexample = std::move(tally.failure);
-    out.reproduce = reproduce_param(id, failure.reproduce);
-  } else if (result.match(gave_up)) {
-    out.kind = FuzzOutcome::Kind::kGaveUp;
-    out.message = fmt::format(
-        "{} of {} cases had no event (the domain refused every command drawn): the mix or the "
-        "works per history leave too little to decide",
-        out.stats.discarded, out.stats.discarded + out.stats.runs);
-  } else if (result.match(error)) {
-    if (reproduce.value().empty()) throw std::runtime_error(error.description);
-    out.kind = FuzzOutcome::Kind::kNotReproduced;
-    // RapidCheck's two reasons: the case passes, or its shrink path leads nowhere.
-    out.message = error.description.find("not a failure") != std::string::npos
-                      ? "the case RC_PARAMS names passes now (fixed?)"
-                      : "the shrink path RC_PARAMS names leads to no case now (the domain's "
-                        "generation changed?)";
-  }
+  if (out.kind == Verdict::kFailed) out.counterexample = std::move(tally.failure);
   return out;
 }
 

@@ -25,6 +25,7 @@
 
 #include "model/domain.h"
 #include "model/projection.h"
+#include "testing/search.h"
 
 namespace essim::fuzzing {
 
@@ -34,8 +35,6 @@ struct FuzzSettings {
   std::size_t works_max = 30;          // a history has 1 to works_max pieces of work
   std::vector<model::WorkWeight> mix;  // how often each kind is drawn; empty: the domain's mix()
 };
-// The largest works_max: a case's cost grows with it, and shrinking with its square.
-inline constexpr std::size_t kWorksMaxLimit = 10'000;
 
 // `works` pieces of work drawn from `seed` by `mix` (empty: the domain's
 // mix()), decided in order; every event has its stream, version, position and
@@ -89,36 +88,8 @@ void check_idempotent(const model::Domain& domain, const model::ProjectionHandle
 void check_idempotent(const model::Domain& domain, const model::ProjectionHandler& handler,
                       model::Dedup dedup);
 
-// One search, as `essim fuzz` runs it.
-struct FuzzRun {
-  std::uint64_t seed = 0;  // RapidCheck's seed: the same seed, the same cases
-  int runs = 1'000;        // cases that must pass
-  // RapidCheck's parameter string (the RC_PARAMS variable) or empty. Only its
-  // `reproduce=` is used: it runs the one shrunk case it names instead of a search.
-  std::string rc_params;
-};
-
-struct FuzzStats {
-  std::uint64_t runs = 0;       // cases of the search, the failing one included
-  std::uint64_t discarded = 0;  // cases whose history had no event, replaced by others
-  std::uint64_t shrinks_tried = 0;
-  std::uint64_t shrinks_taken = 0;  // each a smaller case that still fails
-  std::uint64_t deliveries = 0;     // every delivery, shrinking's included
-  // Wall-clock time of the tool (fuzzing runs outside any simulation); it
-  // changes nothing that is generated.
-  double seconds = 0;
-  double seconds_to_find = 0;    // until the first failing case
-  double seconds_to_shrink = 0;  // from there to the end
-};
-
 struct FuzzOutcome {
-  enum class Kind {
-    kPassed,         // `runs` cases passed
-    kFailed,         // counterexample is set; reproduce too
-    kGaveUp,         // too many cases had no event (the mix or max works leave too little)
-    kNotReproduced,  // the reproduce= case passes now (fixed?)
-    kBadParams,      // rc_params cannot be read, or its reproduce= is for other settings
-  };
+  using Kind = Verdict;  // kFailed: counterexample is set; kGaveUp: cases without an event
   Kind kind = Kind::kPassed;
   std::optional<Counterexample> counterexample;
   std::string reproduce;  // "reproduce=..." for RC_PARAMS, when failed
