@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "testing/domain_fuzz.h"
 #include "testing/idempotency.h"
 
 namespace essim::testing {
@@ -39,6 +40,15 @@ void check_idempotent(const Domain& domain, const ProjectionHandler& handler, De
   settings.dedup = internal(dedup);
   settings.works_max = works_max;
   fuzzing::check_idempotent(domain, handler, settings);
+}
+
+void check_domain(const Domain& domain, std::size_t works_max) {
+  if (works_max < 1 || works_max > fuzzing::kWorksMaxLimit)
+    throw std::invalid_argument("essim::testing::check_domain: works_max must be 1 to 10000");
+  require_positive_mix(domain);
+  fuzzing::DomainSettings settings;
+  settings.works_max = works_max;
+  fuzzing::check_domain(domain, settings);
 }
 
 std::vector<Event> decided_history(const Domain& domain, std::uint64_t seed, std::size_t works) {

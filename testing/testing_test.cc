@@ -30,6 +30,10 @@ TEST(PublicTesting, BalancesWithoutDedupFail) {
   EXPECT_FALSE(ok);
 }
 
+RC_GTEST_PROP(PublicTesting, TheBankKeepsEveryOracle, ()) {
+  check_domain(bank());
+}
+
 TEST(PublicTesting, HistoriesAreDecidedAndGrowByExtension) {
   const std::vector<Event> shorter = decided_history(bank(), 3, 10);
   const std::vector<Event> longer = decided_history(bank(), 3, 20);
@@ -46,6 +50,7 @@ TEST(PublicTesting, BadArgumentsAreRefused) {
                std::invalid_argument);
   EXPECT_THROW(check_idempotent(bank(), handler("bank.balances"), Dedup::kNone, 10'001),
                std::invalid_argument);
+  EXPECT_THROW(check_domain(bank(), 0), std::invalid_argument);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 //   RC_GTEST_PROP(Loyalty, PointsHandlerIsIdempotent, ()) {
 //     essim::testing::check_idempotent(domain, handler, essim::testing::Dedup::kNone);
 //   }
+//   RC_GTEST_PROP(Loyalty, KeepsEveryOracle, ()) { essim::testing::check_domain(domain); }
 //
 // check_idempotent is the property `essim fuzz` runs: histories the domain's
 // own deciders produce, delivered with streams interleaved, events again, and
@@ -32,6 +33,14 @@ enum class Dedup : std::uint8_t {
 // `works_max`: a history has 1 to works_max pieces of work (at most 10,000).
 void check_idempotent(const Domain& domain, const ProjectionHandler& handler, Dedup dedup,
                       std::size_t works_max = 30);
+
+// A RapidCheck property body: the property `essim fuzz DOMAIN` runs. Command
+// sequences of 1 to works_max pieces of work drawn by the domain's mix and
+// generators, decided in order, and held to its rules, its decision model,
+// its handlers' reference projections and declarations, snapshots taken
+// after every event, evolve's determinism and its old writers. A failure
+// shrinks to the fewest pieces of work.
+void check_domain(const Domain& domain, std::size_t works_max = 30);
 
 // `works` pieces of work drawn from `seed` by the domain's mix and decided in
 // order, as the fuzzer draws them: every event has its stream, version,
