@@ -1,6 +1,7 @@
 #include "loyalty.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <essim/codec.h>
@@ -62,6 +63,13 @@ Amounts read_amounts(const Event& e) {
   return a;
 }
 
+// A command's points; 0 when its payload does not decode (decide refuses it).
+std::int64_t points_of(const Command& c) {
+  Reader r(c.payload);
+  const std::int64_t points = r.svarint();
+  return r.ok() ? points : 0;
+}
+
 class LoyaltyDomain final : public essim::TypedDomain<Member> {
  public:
   std::string name() const override { return "loyalty"; }
@@ -99,6 +107,25 @@ class LoyaltyDomain final : public essim::TypedDomain<Member> {
   }
 
   std::vector<std::string> evolve_handles() const override { return event_types(); }
+
+  // The rules again, apart from decide and evolve (which keep the balance
+  // the events carry): a member is {"points": N}, null before enrolling.
+  std::optional<essim::DecisionModel> decision_model() const override {
+    essim::DecisionModel m;
+    m.accepts = [](const essim::Value& member, const Command& c) {
+      const std::int64_t points = points_of(c);
+      if (points <= 0) return false;
+      if (c.kind == "enroll") return member.is_null();
+      if (member.is_null()) return false;
+      return c.kind == "earn" || points <= member.find("points")->as_int();
+    };
+    m.apply = [](essim::Value& member, const Command& c) {
+      if (c.kind == "enroll") member = essim::Value::Map{{"points", 0}};
+      if (c.kind == "earn") member["points"] += points_of(c);
+      if (c.kind == "redeem") member["points"] -= points_of(c);
+    };
+    return m;
+  }
 
   std::vector<essim::ProjectionHandler> projections() const override {
     essim::ProjectionHandler buggy{"points-buggy",
