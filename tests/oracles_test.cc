@@ -357,6 +357,53 @@ TEST(SchemaEvolution, AnUpcasterConvertingAFieldWronglyIsFoundThoughNoClientWrit
       << summary;
 }
 
+// Old writers that cannot be right are refused at registration.
+class WithWriters final : public TypedDomain<Wallet> {
+ public:
+  explicit WithWriters(std::vector<OldWriter> writers) : writers_(std::move(writers)) {}
+  std::string name() const override { return "writers"; }
+  std::vector<std::string> work_kinds() const override { return {"open"}; }
+  Work generate(std::string_view, Rng&) const override { return Command{"open", "w", {}}; }
+  void evolve(Wallet&, const Event&) const override {}
+  Result<std::vector<NewEvent>> decide(const Wallet&, const Command&) const override {
+    return std::vector<NewEvent>{};
+  }
+  std::vector<std::string> event_types() const override { return {"Opened", "Deposited"}; }
+  std::vector<OldWriter> old_writers() const override { return writers_; }
+
+ private:
+  std::vector<OldWriter> writers_;
+};
+
+std::string refusal(std::vector<OldWriter> writers) {
+  Registry registry;
+  try {
+    registry.add(std::make_unique<WithWriters>(std::move(writers)));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(SchemaEvolution, OldWritersThatCannotBeRightAreRefusedAtRegistration) {
+  const auto write = [](const Event&) -> std::optional<Bytes> { return std::nullopt; };
+  EXPECT_EQ(refusal({{"Deposited", 1, write}}), "accepted");
+  EXPECT_EQ(refusal({{"Deposited", 1, write}, {"Deposited", 1, write}}),
+            "essim: cannot register the domain 'writers': old writer of Deposited v1 is declared "
+            "twice");
+  EXPECT_EQ(refusal({{"Deposited", 0, write}}),
+            "essim: cannot register the domain 'writers': old writer of Deposited v0: schema "
+            "versions start at 1");
+  EXPECT_EQ(refusal({{"Withdrawn", 1, write}}),
+            "essim: cannot register the domain 'writers': old writer of Withdrawn v1: the domain "
+            "does not emit Withdrawn (event_types())");
+  EXPECT_EQ(refusal({{"Deposited", 1, {}}}),
+            "essim: cannot register the domain 'writers': old writer of Deposited v1 has no write "
+            "function");
+  EXPECT_EQ(refusal({{"", 1, write}}),
+            "essim: cannot register the domain 'writers': an old writer names no event type");
+}
+
 // ---- fuzz DOMAIN ----
 
 fuzzing::DomainOutcome fuzz_wallets(Bug bug, std::uint64_t seed, int runs,
