@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "model/user_code.h"
 
 namespace essim::cli {
 
@@ -52,6 +53,9 @@ int run(int argc, char** argv, const model::Registry& registry, const std::strin
   }
   try {
     for (CLI::App* sub : app.get_subcommands()) return runners.at(sub)();
+  } catch (const model::HarnessFailure& e) {
+    fmt::print(stderr, "{}: {}\n", name, e.what());
+    return kExitInternal;
   } catch (const std::exception& e) {
     fmt::print(stderr, "essim: internal error: {}\n", e.what());
     return kExitInternal;

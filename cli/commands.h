@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,14 @@ namespace essim::cli {
 using Runner = std::function<int()>;
 Runner add_list_command(CLI::App& app, const model::Registry& registry);
 Runner add_fuzz_command(CLI::App& app, const model::Registry& registry);
+// The registry to look names up in: `registry`, or with --scenario FILE the
+// one holding that scenario's external domain (its process started and
+// shaken hands with; kept alive by `keep`). nullptr when the file is wrong
+// (printed, prefixed by `program command`).
+const model::Registry* registry_for(const std::string& scenario, const model::Registry& registry,
+                                    std::shared_ptr<const model::Registry>& keep,
+                                    const std::string& prefix);
+
 // run, replay, shrink, validate, merge: (subcommand name, runner). Replay
 // commands they print name `program`, the runner the user ran.
 std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,

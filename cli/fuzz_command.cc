@@ -40,7 +40,8 @@ struct FuzzArgs {
   std::uint64_t seed = 0;
   CLI::Option* seed_option = nullptr;  // given or not
   std::size_t works_max = kWorksMaxDefault;
-  std::string mix;  // empty: the domain's
+  std::string mix;       // empty: the domain's
+  std::string scenario;  // whose external domain to fuzz
 };
 
 std::string_view trimmed(std::string_view s) {
@@ -150,8 +151,9 @@ struct Found {
 };
 
 // `target` is the handler or domain as given; `options` the settings to give again.
-int report(const FuzzArgs& a, const std::string& options, const std::string& name, const Found& out,
+int report(const FuzzArgs& a, std::string options, const std::string& name, const Found& out,
            bool reproducing) {
+  if (!a.scenario.empty()) options = " --scenario " + a.scenario + options;
   using Kind = fuzzing::Verdict;
   switch (out.kind) {
     case Kind::kBadParams:
@@ -355,7 +357,16 @@ Runner add_fuzz_command(CLI::App& app, const model::Registry& registry) {
                 fmt::format("How often each kind of work is drawn, as kind=weight,... (weights "
                             "0 to {}; kinds left out are not drawn; default: the domain's mix)",
                             kWeightMax));
-  return [args, &registry] { return fuzz_command(*args, registry); };
+  f->add_option("--scenario", args->scenario,
+                "A scenario file whose external domain (a process speaking docs/protocol.md) "
+                "to start and fuzz");
+  return [args, &registry] {
+    std::shared_ptr<const model::Registry> keep;
+    const model::Registry* r =
+        registry_for(args->scenario, registry, keep, args->program + " fuzz");
+    if (r == nullptr) return kExitUsage;
+    return fuzz_command(*args, *r);
+  };
 }
 
 }  // namespace essim::cli

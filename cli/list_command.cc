@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "harness/scenario.h"
 #include "model/bugs.h"
 #include "model/domain.h"
 #include "properties/properties.h"
@@ -61,12 +62,34 @@ void print_list(const model::Registry& registry) {
 
 }  // namespace
 
+const model::Registry* registry_for(const std::string& scenario, const model::Registry& registry,
+                                    std::shared_ptr<const model::Registry>& keep,
+                                    const std::string& prefix) {
+  if (scenario.empty()) return &registry;
+  auto loaded = harness::load_scenario(scenario, registry);
+  if (!loaded.ok()) {
+    fmt::print(stderr, "{}: {}\n", prefix, loaded.error().message);
+    return nullptr;
+  }
+  keep = loaded.value().external;
+  return keep != nullptr ? keep.get() : &registry;
+}
+
 Runner add_list_command(CLI::App& app, const model::Registry& registry) {
-  app.add_subcommand("list",
-                     "List the domains, projection handlers, properties, fault kinds and bug "
-                     "variants essim knows.");
-  return [&registry] {
-    print_list(registry);
+  auto scenario = std::make_shared<std::string>();
+  CLI::App* list = app.add_subcommand(
+      "list",
+      "List the domains, projection handlers, properties, fault kinds and bug variants essim "
+      "knows. With --scenario, also the external domain a scenario file starts (a process "
+      "speaking docs/protocol.md).");
+  list->add_option("--scenario", *scenario,
+                   "A scenario file whose external domain to start and list");
+  const std::string prefix = app.get_name() + " list";
+  return [&registry, scenario, prefix] {
+    std::shared_ptr<const model::Registry> keep;
+    const model::Registry* r = registry_for(*scenario, registry, keep, prefix);
+    if (r == nullptr) return kExitUsage;
+    print_list(*r);
     return kExitOk;
   };
 }

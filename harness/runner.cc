@@ -156,6 +156,8 @@ SeedResult threw(std::uint64_t seed, const std::string& what) {
 SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
   try {
     return run_seed_unguarded(scenario, seed, keep_trace);
+  } catch (const model::HarnessFailure&) {
+    throw;  // the sweep stops: exit 3
   } catch (const std::exception& e) {
     return threw(seed, fmt::format("{}: {}", model::demangled(typeid(e)), e.what()));
   } catch (...) {

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,10 +19,12 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "external/domain.h"
 #include "harness/names.h"
 #include "harness/scenario_schema.h"
 #include "harness/shrink.h"
 #include "model/bugs.h"
+#include "model/user_code.h"
 #include "properties/properties.h"
 
 namespace essim::harness {
@@ -218,10 +221,19 @@ bool reserved_node_name(std::string_view name) {
          name.starts_with("client");
 }
 
+// A whole number in decimal digits only, or nullopt.
+std::optional<std::uint64_t> parse_whole(std::string_view digits) {
+  std::uint64_t n = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size())
+    return std::nullopt;
+  return n;
+}
+
 class Loader {
  public:
   Loader(std::string file, const model::Registry& registry)
-      : file_(std::move(file)), registry_(registry) {}
+      : file_(std::move(file)), registry_(&registry) {}
 
   Scenario load(const YAML::Node& root);
 
@@ -269,6 +281,7 @@ class Loader {
   sim::NodeId node_id(const YAML::Node& node, const std::vector<std::string>& names) const;
 
   void top(const Fields& root, Scenario& s) const;
+  void external(const YAML::Node& node, Scenario& s);
   void bugs(const YAML::Node& node, Scenario& s) const;
   void properties(const Fields& root, Scenario& s) const;
   void topology(const YAML::Node& node, Scenario& s) const;
@@ -290,7 +303,10 @@ class Loader {
                                 sim::Micros chaos_us) const;
 
   std::string file_;
-  const model::Registry& registry_;
+  // The one names are looked up in: the caller's, or one extending it with
+  // the scenario's external domain.
+  const model::Registry* registry_;
+  std::string external_domain_;  // the external domain's name, when there is one
 };
 
 Loader::Fields Loader::open(const YAML::Node& map, const schema::Section& section,
@@ -426,8 +442,9 @@ Scenario Loader::load(const YAML::Node& root) {
   if (!root.IsMap()) fail(root, "a scenario file must be a mapping of keys (name:, domain:, ...)");
   const Fields f = open(root, schema::kTopSection, "the scenario");
   Scenario s;
-  s.registry = &registry_;
   s.file = file_;
+  if (f["external"]) external(f["external"], s);
+  s.registry = registry_;
   top(f, s);
   if (f["topology"]) topology(f["topology"], s);
   if (f["workload"]) workload(f["workload"], s);
@@ -437,7 +454,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (f["repro"]) repro(f["repro"], s);
   // The located checks above cover build_cluster's; this is the net under
   // them, so that whatever loads also builds.
-  if (auto ok = check_spec(s.spec, registry_); !ok)
+  if (auto ok = check_spec(s.spec, *registry_); !ok)
     fail(root, fmt::format("this scenario cannot run: {}", ok.error().message));
   return s;
 }
@@ -446,14 +463,76 @@ void Loader::top(const Fields& f, Scenario& s) const {
   s.name = text(f["name"], "name");
   if (f["description"]) s.description = text(f["description"], "description", NameRule::kProse);
   s.spec.domain = text(f["domain"], "domain");
-  if (registry_.domain(s.spec.domain) == nullptr) {
+  if (!external_domain_.empty() && s.spec.domain != external_domain_) {
+    fail(f["domain"], fmt::format("the external process declares the domain '{}'; name it here",
+                                  external_domain_));
+  }
+  if (registry_->domain(s.spec.domain) == nullptr) {
     fail(f["domain"], fmt::format("no domain '{}'{}; registered: {}", s.spec.domain,
-                                  did_you_mean(s.spec.domain, registry_.domain_names()),
-                                  fmt::join(registry_.domain_names(), ", ")));
+                                  did_you_mean(s.spec.domain, registry_->domain_names()),
+                                  fmt::join(registry_->domain_names(), ", ")));
   }
   if (f["seeds"]) s.seeds = integer(f["seeds"], "seeds", 1, kSeedsMax);
   if (f["duration"]) s.spec.chaos_us = duration(f["duration"], "duration", 0, sim::kChaosMax);
   if (f["heal_max"]) s.spec.heal_max_us = duration(f["heal_max"], "heal_max", 1);
+}
+
+// The process starts here, so that `validate` shakes hands with it: what
+// validates runs. A process that cannot start or answers wrongly is a
+// harness failure (model::HarnessFailure, exit 3), not a scenario error.
+void Loader::external(const YAML::Node& node, Scenario& s) {
+  const Fields f = open(node, schema::kExternalSection, "external");
+  if (f["command"] && f["connect"])
+    fail(node, "external: give command (a process to start) or connect (one running), not both");
+  external::ExternalSpec spec;
+  if (f["timeout"]) {
+    spec.deadline = external::Millis(
+        duration(f["timeout"], "external.timeout", sim::millis(1), sim::seconds(3600)) / 1000);
+  }
+  if (f["command"]) {
+    external::ChildSpec child;
+    child.command = names(f["command"], "external.command");
+    if (child.command.empty())
+      fail(f["command"], "external.command: give the program and its arguments");
+    // Relative to the scenario file's folder, as the file's other paths.
+    std::filesystem::path cwd = std::filesystem::path(file_).parent_path();
+    if (f["cwd"]) cwd /= text(f["cwd"], "external.cwd");
+    child.cwd = cwd.empty() ? "." : cwd.lexically_normal().string();
+    if (f["env"]) {
+      if (!f["env"].IsMap()) fail(f["env"], "external.env: a mapping of NAME: value");
+      for (const auto& entry : f["env"]) {
+        const std::string key = text(entry.first, "external.env name");
+        if (key.empty() || key.find('=') != std::string::npos)
+          fail(entry.first, fmt::format("external.env: '{}' is not a variable name", key));
+        child.env.emplace_back(key, text(entry.second, "external.env." + key));
+      }
+    }
+    spec.child = std::move(child);
+  } else if (f["connect"]) {
+    if (f["cwd"] || f["env"]) fail(node, "external: cwd and env are for a command, not connect");
+    const std::string address = text(f["connect"], "external.connect");
+    const std::size_t colon = address.rfind(':');
+    const auto port =
+        colon == std::string::npos ? std::nullopt : parse_whole(address.substr(colon + 1));
+    if (!port || *port == 0 || *port > 65535 || colon == 0)
+      fail(f["connect"],
+           fmt::format("external.connect: '{}' is not HOST:PORT (127.0.0.1:7000)", address));
+    spec.tcp = external::Endpoint{address.substr(0, colon), static_cast<std::uint16_t>(*port)};
+  } else {
+    fail(node, "external: give command (a process to start) or connect (HOST:PORT of one running)");
+  }
+  auto domain = external::open_external(spec);
+  external_domain_ = domain->name();
+  auto registry = std::make_shared<model::Registry>(model::Registry::extending(*registry_));
+  try {
+    registry->add(std::move(domain));
+  } catch (const std::invalid_argument& e) {
+    // What the process declared is wrong: its fault, not the file's.
+    throw model::HarnessFailure(fmt::format("the external domain `{}` declared itself wrongly: {}",
+                                            external_domain_, e.what()));
+  }
+  s.external = registry;
+  registry_ = registry.get();
 }
 
 void Loader::bugs(const YAML::Node& node, Scenario& s) const {
@@ -472,7 +551,7 @@ void Loader::bugs(const YAML::Node& node, Scenario& s) const {
 
 void Loader::properties(const Fields& f, Scenario& s) const {
   const std::vector<std::string> known =
-      properties::property_names(*registry_.domain(s.spec.domain));
+      properties::property_names(*registry_->domain(s.spec.domain));
   const auto is_known = [&](const std::string& name) {
     return std::find(known.begin(), known.end(), name) != known.end();
   };
@@ -544,18 +623,18 @@ void Loader::projections(const YAML::Node& node, Scenario& s) const {
     fail(items, fmt::format("topology.projections lists {} projections; at most {} may run",
                             items.size(), kProjectionsMax));
   }
-  const model::Domain* domain = registry_.domain(s.spec.domain);
+  const model::Domain* domain = registry_->domain(s.spec.domain);
   std::set<std::string> taken;
   for (const YAML::Node& p : items) {
     const Fields f = open(p, schema::kProjectionSection, "a projection");
     ProjectionSpec spec;
     spec.name = text(f["name"], "a projection name", NameRule::kWord);
     spec.handler = text(f["handler"], "projection handler");
-    const auto found = registry_.handler(spec.handler);
+    const auto found = registry_->handler(spec.handler);
     if (!found) {
       fail(f["handler"], fmt::format("no projection handler '{}'{}; registered: {}", spec.handler,
-                                     did_you_mean(spec.handler, registry_.handler_names()),
-                                     fmt::join(registry_.handler_names(), ", ")));
+                                     did_you_mean(spec.handler, registry_->handler_names()),
+                                     fmt::join(registry_->handler_names(), ", ")));
     }
     if (found->domain != domain) {
       fail(f["handler"],
@@ -597,7 +676,7 @@ void Loader::workload(const YAML::Node& node, Scenario& s) const {
         std::max<sim::Micros>(1, static_cast<sim::Micros>(1e6 * clients / parsed.value()));
   }
   if (const YAML::Node mix = f["mix"]) {
-    const model::Domain* d = registry_.domain(s.spec.domain);
+    const model::Domain* d = registry_->domain(s.spec.domain);
     keys(mix, "workload.mix", d->work_kinds());
     s.spec.mix.clear();
     std::uint64_t total = 0;
@@ -864,7 +943,7 @@ model::PlannedWork Loader::repro_work(const YAML::Node& node, const Scenario& s,
                               sim::format_duration(p.at_us), sim::format_duration(chaos_us)));
   }
   p.kind = text(f["kind"], "kind");
-  const auto kinds = registry_.domain(s.spec.domain)->work_kinds();
+  const auto kinds = registry_->domain(s.spec.domain)->work_kinds();
   if (std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end())
     fail(f["kind"], fmt::format("the {} domain has no work '{}'", s.spec.domain, p.kind));
   p.seed = integer(f["seed"], "seed", 0, UINT64_MAX);
@@ -945,8 +1024,8 @@ sim::Result<std::string> read_regular_file(const std::string& file, std::size_t 
   }
   struct stat info {};
   if (::fstat(in.fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    return sim::Error{fmt::format("{}:1:1: this is {}, not {}", file, file_kind(info.st_mode),
-                                  what)};
+    return sim::Error{
+        fmt::format("{}:1:1: this is {}, not {}", file, file_kind(info.st_mode), what)};
   }
   std::string text;
   char buffer[65536];

@@ -9,6 +9,7 @@
 // clear error too.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct Expectation {
 
 struct Scenario {
   const model::Registry* registry = nullptr;  // the one it was loaded against
+  // With an `external:` key: the registry holding the external domain (and
+  // extending the caller's), which `registry` points to.
+  std::shared_ptr<const model::Registry> external;
   std::string file;                           // as given on the command line
   std::string name;
   std::string description;

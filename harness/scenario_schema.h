@@ -32,7 +32,8 @@ struct Section {
 inline constexpr Key kTop[] = {{"name", true}, {"description"}, {"domain", true}, {"seeds"},
                                {"duration"},   {"heal_max"},    {"topology"},     {"workload"},
                                {"faults"},     {"bugs"},        {"properties"},   {"expect"},
-                               {"repro"}};
+                               {"repro"},      {"external"}};
+inline constexpr Key kExternal[] = {{"command"}, {"connect"}, {"cwd"}, {"env"}, {"timeout"}};
 inline constexpr Key kTopology[] = {
     {"store"}, {"bus"}, {"projections"}, {"clients"}, {"snapshot_every"}};
 inline constexpr Key kStore[] = {
@@ -63,6 +64,7 @@ inline constexpr Key kReproWork[] = {
     {"client", true}, {"at", true}, {"kind", true}, {"seed", true}};
 
 inline constexpr Section kTopSection{"", kTop};
+inline constexpr Section kExternalSection{"external", kExternal};
 inline constexpr Section kTopologySection{"topology", kTopology};
 inline constexpr Section kStoreSection{"topology.store", kStore};
 inline constexpr Section kBusSection{"topology.bus", kBus};
@@ -84,7 +86,7 @@ inline constexpr Section kSections[] = {
     kTopSection,          kTopologySection, kStoreSection,   kBusSection,     kProjectionSection,
     kWorkloadSection,     kFaultsSection,   kNetworkSection, kCrashesSection, kDiskSection,
     kPartitionsSection,   kClogsSection,    kExpectSection,  kReproSection,   kReproFaultSection,
-    kReproMessageSection, kReproWorkSection};
+    kReproMessageSection, kReproWorkSection, kExternalSection};
 
 // `key` of `section`, checked at compile time where it can be: the writer
 // and the loader name keys through this, so a key missing from its table

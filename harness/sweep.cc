@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -44,9 +45,19 @@ void sweep(const SweepPlan& plan,
   std::atomic<std::uint64_t> end{total};  // lowered when a call says stop
   std::uint64_t done = 0;
   std::mutex done_mutex;
+  std::exception_ptr failed;  // the first exception a seed threw; the sweep stops
   auto worker = [&] {
     for (std::uint64_t i = next++; i < end.load(); i = next++) {
-      if (!run_seed(plan.seed(i), i)) {
+      bool go_on = true;
+      try {
+        go_on = run_seed(plan.seed(i), i);
+      } catch (...) {
+        const std::lock_guard lock(done_mutex);
+        if (!failed) failed = std::current_exception();
+        end = 0;
+        return;
+      }
+      if (!go_on) {
         std::uint64_t seen = end.load();
         while (i + 1 < seen && !end.compare_exchange_weak(seen, i + 1)) {
         }
@@ -61,6 +72,7 @@ void sweep(const SweepPlan& plan,
   for (std::uint64_t j = 1; j < std::min(jobs, total); ++j) threads.emplace_back(worker);
   worker();
   for (std::thread& t : threads) t.join();
+  if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace essim::harness

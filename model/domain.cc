@@ -17,6 +17,12 @@ Registry Registry::with_builtins() {
   return r;
 }
 
+Registry Registry::extending(const Registry& parent) {
+  Registry r;
+  r.parent_ = &parent;
+  return r;
+}
+
 const Registry& Registry::builtin() {
   static const Registry registry = with_builtins();
   return registry;
@@ -84,7 +90,7 @@ void Registry::add(std::unique_ptr<Domain> domain) {
   std::string name = domain->name();
   std::vector<ProjectionHandler> handlers = domain->projections();
   check_names(*domain, handlers);
-  if (domains_.contains(name)) refuse(name, "a domain of that name is registered already");
+  if (this->domain(name) != nullptr) refuse(name, "a domain of that name is registered already");
   std::vector<std::string> warnings =
       model::coverage_warnings(*domain, model::declared_coverage(*domain, handlers));
   domains_.emplace(std::move(name),
@@ -92,7 +98,7 @@ void Registry::add(std::unique_ptr<Domain> domain) {
 }
 
 std::vector<std::string> Registry::warnings(std::string_view name) const {
-  std::vector<std::string> out;
+  std::vector<std::string> out = parent_ != nullptr ? parent_->warnings(name) : std::vector<std::string>{};
   for (const auto& [domain, entry] : domains_) {
     if (name.empty() || name == domain)
       out.insert(out.end(), entry.warnings.begin(), entry.warnings.end());
@@ -102,14 +108,15 @@ std::vector<std::string> Registry::warnings(std::string_view name) const {
 
 const Domain* Registry::domain(std::string_view name) const {
   const auto it = domains_.find(name);
-  return it == domains_.end() ? nullptr : it->second.domain.get();
+  if (it != domains_.end()) return it->second.domain.get();
+  return parent_ != nullptr ? parent_->domain(name) : nullptr;
 }
 
 std::optional<Registry::Found> Registry::handler(std::string_view qualified_name) const {
   const std::size_t dot = qualified_name.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
   const auto it = domains_.find(qualified_name.substr(0, dot));
-  if (it == domains_.end()) return std::nullopt;
+  if (it == domains_.end()) return parent_ != nullptr ? parent_->handler(qualified_name) : std::nullopt;
   for (const ProjectionHandler& h : it->second.handlers) {
     if (h.name == qualified_name.substr(dot + 1)) return Found{it->second.domain.get(), &h};
   }
@@ -117,16 +124,19 @@ std::optional<Registry::Found> Registry::handler(std::string_view qualified_name
 }
 
 std::vector<std::string> Registry::domain_names() const {
-  std::vector<std::string> names;
+  std::vector<std::string> names = parent_ != nullptr ? parent_->domain_names() : std::vector<std::string>{};
   for (const auto& [name, entry] : domains_) names.push_back(name);
+  std::sort(names.begin(), names.end());
   return names;
 }
 
 std::vector<std::string> Registry::handler_names() const {
-  std::vector<std::string> names;
+  std::vector<std::string> names =
+      parent_ != nullptr ? parent_->handler_names() : std::vector<std::string>{};
   for (const auto& [name, entry] : domains_) {
     for (const ProjectionHandler& h : entry.handlers) names.push_back(name + "." + h.name);
   }
+  std::sort(names.begin(), names.end());
   return names;
 }
 

@@ -17,7 +17,16 @@ constexpr std::size_t kPayloadBytesShown = 16;
 }  // namespace
 
 std::string describe(const UserFailure& f) {
-  return fmt::format("{} threw {}: {}", f.doing, f.type, f.message);
+  std::string out = fmt::format("{} threw {}: {}", f.doing, f.type, f.message);
+  // The traceback under the message, each line marked as the process's.
+  std::string_view tb = f.traceback;
+  while (!tb.empty() && tb.back() == '\n') tb.remove_suffix(1);
+  for (std::size_t at = 0; at < tb.size();) {
+    const std::size_t end = std::min(tb.find('\n', at), tb.size());
+    out += fmt::format("\n        | {}", tb.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
 }
 
 UserCodeError::UserCodeError(UserFailure failure)
@@ -35,6 +44,11 @@ void rethrow_as_user_failure(std::string doing) {
   f.doing = std::move(doing);
   try {
     throw;
+  } catch (const ForeignError& e) {
+    f.type = e.type();
+    f.message = e.what();
+    f.foreign = true;
+    f.traceback = e.traceback();
   } catch (const std::exception& e) {
     f.type = demangled(typeid(e));
     f.message = e.what();
@@ -47,7 +61,15 @@ void rethrow_as_user_failure(std::string doing) {
   throw UserCodeError(std::move(f));
 }
 
-std::string describe_command(const Command& command) {
+std::string describe_command(const Command& command, const Domain* domain) {
+  if (domain != nullptr) {
+    std::string read;
+    try {
+      read = domain->describe_command_payload(command);
+    } catch (...) {  // evidence only: the bytes say it then
+    }
+    if (!read.empty()) return fmt::format("{} on {} ({})", command.kind, command.stream, read);
+  }
   std::string hex;
   for (std::size_t i = 0; i < command.payload.size() && i < kPayloadBytesShown; ++i) {
     hex += fmt::format("{:02x}", static_cast<unsigned>(command.payload[i]));
@@ -69,7 +91,7 @@ std::unique_ptr<AggregateState> call_initial(const Domain& domain) {
 
 sim::Result<std::vector<NewEvent>> call_decide(const Domain& domain, const AggregateState& state,
                                                const Command& command) {
-  return call_user([&] { return "deciding " + describe_command(command); },
+  return call_user([&] { return "deciding " + describe_command(command, &domain); },
                    [&] { return domain.decide_state(state, command); });
 }
 
@@ -170,7 +192,7 @@ void fail_stop_on_user_failure(sim::Env& env, UserFailures* sink, const UserCode
   f.node = env.self();
   f.at_us = env.now();
   env.note(notes::kUserCodeThrew, 0, 0);
-  env.log(describe(f));
+  env.log(f.foreign ? fmt::format("{} threw {}", f.doing, f.type) : describe(f));
   if (sink != nullptr) sink->record(f);
   env.fail_stop("user code threw");
 }

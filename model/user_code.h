@@ -36,6 +36,11 @@ struct UserFailure {
   std::string doing;    // "deciding deposit on acct-1 (payload: 3 bytes 0a0b0c)"
   std::string type;     // the exception's type, demangled: "std::out_of_range"
   std::string message;  // its what()
+  // Raised in an external domain's process: its traceback ("" if none).
+  // Neither it nor the message enters the trace (paths and addresses vary
+  // between machines and processes; the fingerprint must not).
+  bool foreign = false;
+  std::string traceback;
 };
 
 // "deciding ... threw std::out_of_range: vector::_M_range_check"
@@ -50,6 +55,29 @@ class UserCodeError : public std::exception {
  private:
   UserFailure failure_;
   std::string what_;
+};
+
+// A failure of the harness itself rather than of the code under test: an
+// external domain's process that will not start, died, hung or broke the
+// protocol (external/). It passes through every user-code boundary and ends
+// the run with exit 3.
+class HarnessFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An exception raised by user code in another language (an external
+// domain's process): its own type name, message and traceback.
+class ForeignError : public std::runtime_error {
+ public:
+  ForeignError(std::string type, const std::string& message, std::string traceback)
+      : std::runtime_error(message), type_(std::move(type)), traceback_(std::move(traceback)) {}
+  const std::string& type() const { return type_; }
+  const std::string& traceback() const { return traceback_; }
+
+ private:
+  std::string type_;
+  std::string traceback_;
 };
 
 // The readable name of a type ("std::out_of_range", not "St12out_of_range").
@@ -67,13 +95,16 @@ decltype(auto) call_user(const Doing& doing, F&& f) {
     return std::forward<F>(f)();
   } catch (const UserCodeError&) {
     throw;  // already has its context (an upcast inside an evolve, say)
+  } catch (const HarnessFailure&) {
+    throw;  // not the user's code: ends the run
   } catch (...) {
     rethrow_as_user_failure(doing());
   }
 }
 
-// A command's payload, for evidence: its size and first bytes in hex.
-std::string describe_command(const Command& command);
+// "withdraw on acct-1 (payload: ...)": as `domain` reads the payload when
+// it says, else its size and first bytes in hex.
+std::string describe_command(const Command& command, const Domain* domain = nullptr);
 
 Work call_generate(const Domain& domain, std::string_view kind, sim::Rng& rng);
 std::unique_ptr<AggregateState> call_initial(const Domain& domain);

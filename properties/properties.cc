@@ -294,7 +294,7 @@ class DecisionChecker {
       if (!explains(command)) continue;
       if (!model::call_model_accepts(model_, state, command)) {
         Violation& v = c_.add(fmt::format("{}: {} was accepted, but the model refuses it", stream,
-                                          model::describe_command(command)));
+                                          model::describe_command(command, run_.domain)));
         cite(v, "model state: " + state.to_json());
         for (const Event& e : commit->events) cite_event(v, "appended: ", run_, e);
         return;
@@ -327,7 +327,7 @@ class DecisionChecker {
       const bool accepted = h.type == HistoryEntry::Type::kOk;
       if (model::call_model_accepts(model_, state, h.command) == accepted) continue;
       Violation& v = c_.add(fmt::format("{}: {} was {} at version {}, but the model {} it", stream,
-                                        model::describe_command(h.command),
+                                        model::describe_command(h.command, run_.domain),
                                         accepted ? "accepted" : "refused (" + h.detail + ")",
                                         version, accepted ? "refuses" : "accepts"));
       cite(v, "model state: " + state.to_json());
@@ -485,6 +485,8 @@ std::vector<Violation> checked(std::string_view property,
                                const std::function<std::vector<Violation>()>& check) {
   try {
     return check();
+  } catch (const model::HarnessFailure&) {
+    throw;
   } catch (...) {
     return {checker_threw(property)};
   }

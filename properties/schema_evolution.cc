@@ -128,7 +128,7 @@ class Comparison {
       SchemaDifference d;
       d.summary = fmt::format("{}: {} at version {} is decided otherwise with {} {}", stream,
                               command.kind, f.version, writer_.type, side_);
-      d.evidence.push_back("command: " + model::describe_command(command));
+      d.evidence.push_back("command: " + model::describe_command(command, &domain_));
       d.evidence.push_back("as written: " + show_decision(as_written));
       d.evidence.push_back(fmt::format("via v{}: {}", writer_.version, show_decision(via_old)));
       d.evidence.push_back("state as written: " + f.as_written->describe());

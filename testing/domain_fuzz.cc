@@ -109,7 +109,7 @@ class Case {
       if (accepts != d.accepted) {
         Finding f{"decisions_match_model",
                   fmt::format("{}: {} was {} at version {}, but the model {} it", d.command.stream,
-                              model::describe_command(d.command),
+                              model::describe_command(d.command, &domain_),
                               d.accepted ? "accepted" : "refused (" + d.refusal + ")", d.version,
                               accepts ? "accepts" : "refuses")};
         f.evidence.push_back("model state: " + state.to_json());
@@ -239,7 +239,7 @@ class Case {
         return Finding{
             "snapshot_equivalence",
             where + " decides " + c->second->kind + " otherwise",
-            {"command: " + model::describe_command(*c->second),
+            {"command: " + model::describe_command(*c->second, &domain_),
              "on the state: " + (on_state.ok() ? "accepted" : on_state.error().message),
              "on the snapshot: " + (on_snapshot.ok() ? "accepted" : on_snapshot.error().message)}};
       }
@@ -336,7 +336,11 @@ std::vector<model::ProjectionHandler> handlers_of(const model::Domain& domain) {
 std::string describe(const DomainCounterexample& c) {
   std::string out = c.verdict + "\n";
   for (const std::string& line : c.evidence) out += "  " + line + "\n";
-  out += fmt::format("decisions ({} from {} work{}, in order):\n", c.decisions.size(), c.works,
+  // Events are listed under their decisions, indented ("  + ...").
+  const auto decisions =
+      std::count_if(c.decisions.begin(), c.decisions.end(),
+                    [](const std::string& line) { return !line.starts_with(" "); });
+  out += fmt::format("decisions ({} from {} work{}, in order):\n", decisions, c.works,
                      c.works == 1 ? "" : "s");
   for (const std::string& line : c.decisions) out += "  " + line + "\n";
   return out;

@@ -38,6 +38,10 @@ struct Command {
   Bytes payload;       // the domain's own encoding
 };
 
+// A decision that accepts a command with nothing to append (an idempotent
+// repeat, say) is answered from the state the client read, which may be
+// stale: no append checks it against the stream's latest version. Decide
+// "nothing to do" only from facts that cannot be undone.
 struct NewEvent {
   std::string type;
   std::uint32_t schema_version = 1;
@@ -46,8 +50,11 @@ struct NewEvent {
 
 // A process spanning aggregates: steps run in order; when one fails for good
 // (or times out), the compensations of the steps already done run in reverse
-// order. A saga may be planned step by step: when its listed steps are done,
-// Domain::next_step() sees what each returned and may add another.
+// order. A step done without a compensation is a pivot: the saga can then
+// only go forward, and a later step that is refused is retried (with
+// backoff) rather than undone. A saga may be planned step by step: when its
+// listed steps are done, Domain::next_step() sees what each returned and may
+// add another.
 struct SagaStep {
   Command action;
   std::optional<Command> compensation;
@@ -239,6 +246,8 @@ class Domain {
   // A short human reading of an event's payload, for evidence ("" by default:
   // evidence then shows its size and first bytes).
   virtual std::string describe_payload(const Event& /*event*/) const { return {}; }
+  // The same for a command's payload.
+  virtual std::string describe_command_payload(const Command& /*command*/) const { return {}; }
 };
 
 // The domains a runner knows: essim's built-in ones and the user's.
@@ -248,6 +257,9 @@ class Registry {
   static const Registry& builtin();
   // A new registry holding the built-in domains, to add one's own to.
   static Registry with_builtins();
+  // A new, empty registry that also finds everything `parent` holds (which
+  // must outlive it): a scenario's external domain is added to one.
+  static Registry extending(const Registry& parent);
 
   // Adds `domain`. Checks what can be checked before a run (a name, no
   // domain twice, handler and rule names unique and well formed) and throws
@@ -277,6 +289,7 @@ class Registry {
     std::vector<std::string> warnings;
   };
   std::map<std::string, Entry, std::less<>> domains_;
+  const Registry* parent_ = nullptr;
 };
 
 }  // namespace essim

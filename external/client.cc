@@ -1,0 +1,94 @@
+#include "external/client.h"
+
+#include <fmt/format.h>
+
+#include "model/user_code.h"
+
+namespace essim::external {
+
+namespace {
+
+constexpr std::size_t kLineShown = 200;
+
+std::string shown(const std::string& line) {
+  if (line.size() <= kLineShown) return line;
+  return line.substr(0, kLineShown) + fmt::format("... ({} bytes)", line.size());
+}
+
+}  // namespace
+
+Json Client::request(const std::string& call, Json args) {
+  args["id"] = next_id_++;
+  args["call"] = call;
+  return args;
+}
+
+Json Client::result(const Json& response, std::uint64_t id, const std::string& call) {
+  const auto fail = [&](const std::string& what) {
+    throw model::HarnessFailure(
+        fmt::format("the external domain {} answered `{}` {}", name(), call, what));
+  };
+  if (!response.is_object())
+    fail("with something that is not an object: " + shown(response.dump()));
+  const auto got = response.find("id");
+  if (got == response.end() || !got->is_number_unsigned() || got->get<std::uint64_t>() != id)
+    fail(fmt::format("without its id {}: {}", id, shown(response.dump())));
+  if (const auto ok = response.find("ok"); ok != response.end()) return *ok;
+  if (const auto error = response.find("error"); error != response.end()) {
+    const auto text = [&](const char* key) {
+      const auto it = error->find(key);
+      return it != error->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (!error->is_object()) fail("with an error that is not an object");
+    throw model::ForeignError(text("type").empty() ? "an exception" : text("type"), text("message"),
+                              text("traceback"));
+  }
+  if (const auto p = response.find("protocol_error"); p != response.end()) {
+    throw model::HarnessFailure(fmt::format("the external domain {} refused `{}`: {}", name(), call,
+                                            p->is_string() ? p->get<std::string>() : p->dump()));
+  }
+  fail("with neither ok, error nor protocol_error: " + shown(response.dump()));
+  return {};
+}
+
+Json Client::call(const std::string& call, Json args) {
+  const std::uint64_t id = next_id_;
+  const std::string line = channel_->exchange(request(call, std::move(args)).dump(), call);
+  auto response = parse_line(line);
+  if (!response.ok()) {
+    throw model::HarnessFailure(
+        fmt::format("the external domain {} answered `{}` with a line "
+                    "that is {}: {}",
+                    name(), call, response.error().message, shown(line)));
+  }
+  return result(response.value(), id, call);
+}
+
+std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>& calls) {
+  if (calls.size() == 1) return {call(calls[0].first, calls[0].second)};
+  const std::uint64_t first = next_id_;
+  Json requests = Json::array();
+  for (const auto& [name, args] : calls) requests.push_back(request(name, args));
+  const std::string what = fmt::format("a batch of {} `{}`", calls.size(), calls.front().first);
+  const std::string line = channel_->exchange(requests.dump(), what);
+  auto responses = parse_line(line);
+  if (!responses.ok()) {
+    throw model::HarnessFailure(
+        fmt::format("the external domain {} answered {} with a line that "
+                    "is {}: {}",
+                    name(), what, responses.error().message, shown(line)));
+  }
+  if (!responses.value().is_array() || responses.value().size() != calls.size()) {
+    throw model::HarnessFailure(
+        fmt::format("the external domain {} answered {} with something "
+                    "other than {} answers in an array: {}",
+                    name(), what, calls.size(), shown(line)));
+  }
+  std::vector<Json> results;
+  results.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    results.push_back(result(responses.value()[i], first + i, calls[i].first));
+  return results;
+}
+
+}  // namespace essim::external

@@ -1,0 +1,660 @@
+#include "external/domain.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "external/client.h"
+#include "external/json.h"
+#include "model/codec.h"
+#include "model/user_code.h"
+
+namespace essim::external {
+
+namespace {
+
+using model::HarnessFailure;
+
+// ---- values across the boundary ----
+
+// A value the process sent, or a harness failure naming it.
+Value value_of(const Json& json, const std::string& what) {
+  auto v = to_value(json, what);
+  if (!v.ok()) throw HarnessFailure("the external domain sent " + v.error().message);
+  return std::move(v).value();
+}
+
+Bytes bytes_of(const Value& value) {
+  Bytes out;
+  Writer w(out);
+  encode(w, value);
+  return out;
+}
+
+// A payload essim holds (the Value codec's bytes) as JSON. Throws BadPayload.
+Json payload_json(ByteView payload, std::string_view what) {
+  Reader r(payload);
+  auto v = decode_value(r);
+  if (!v.ok() || r.remaining() != 0)
+    throw BadPayload(
+        fmt::format("{}: the payload is not a value essim wrote ({} bytes)", what, payload.size()));
+  return to_json(v.value());
+}
+
+Json event_json(const Event& e) {
+  return Json{{"id", to_string(e.id)},
+              {"stream", e.stream},
+              {"version", e.version},
+              {"position", e.position},
+              {"type", e.type},
+              {"schema_version", e.schema_version},
+              {"payload", payload_json(e.payload, e.type)}};
+}
+
+Json command_json(const Command& c) {
+  return Json{{"kind", c.kind}, {"stream", c.stream}, {"payload", payload_json(c.payload, c.kind)}};
+}
+
+const Json& member(const Json& object, const char* key, const std::string& what) {
+  if (!object.is_object()) throw HarnessFailure(fmt::format("{}: not an object", what));
+  const auto it = object.find(key);
+  if (it == object.end()) throw HarnessFailure(fmt::format("{}: no \"{}\"", what, key));
+  return *it;
+}
+
+std::string string_of(const Json& json, const std::string& what) {
+  if (!json.is_string())
+    throw HarnessFailure(fmt::format("{}: not a string: {}", what, json.dump()));
+  return json.get<std::string>();
+}
+
+Command command_of(const Json& json, const std::string& what) {
+  Command c;
+  c.kind = string_of(member(json, "kind", what), what + ".kind");
+  c.stream = string_of(member(json, "stream", what), what + ".stream");
+  const auto payload = json.find("payload");
+  c.payload = bytes_of(payload == json.end() ? Value() : value_of(*payload, what + ".payload"));
+  return c;
+}
+
+std::vector<NewEvent> new_events_of(const Json& json, const std::string& what) {
+  if (!json.is_array()) throw HarnessFailure(fmt::format("{}: not a list of events", what));
+  std::vector<NewEvent> out;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const std::string at = fmt::format("{}[{}]", what, i);
+    NewEvent n;
+    n.type = string_of(member(json[i], "type", at), at + ".type");
+    const Json& version = member(json[i], "schema_version", at);
+    if (!version.is_number_unsigned() || version.get<std::uint64_t>() == 0 ||
+        version.get<std::uint64_t>() > UINT32_MAX)
+      throw HarnessFailure(fmt::format("{}.schema_version: not a version from 1", at));
+    n.schema_version = version.get<std::uint32_t>();
+    const auto payload = json[i].find("payload");
+    n.payload = bytes_of(payload == json[i].end() ? Value() : value_of(*payload, at + ".payload"));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+Json new_events_json(const std::vector<NewEvent>& events) {
+  Json out = Json::array();
+  for (const NewEvent& n : events) {
+    out.push_back({{"type", n.type},
+                   {"schema_version", n.schema_version},
+                   {"payload", payload_json(n.payload, n.type)}});
+  }
+  return out;
+}
+
+// ---- the handshake ----
+
+struct HandlerDecl {
+  std::string name;
+  std::string description;
+  std::vector<std::string> handles;
+  std::vector<std::string> ignores;
+  bool reads_all = false;
+  bool reference = false;
+};
+
+struct RuleDecl {
+  std::string name;
+  std::string description;
+  std::string about;  // the stream prefix, or the handler
+  bool flag = false;  // at_end, or at_checkpoints
+};
+
+struct Declaration {
+  std::string name;
+  std::string description;
+  std::vector<std::string> types;
+  std::map<std::string, std::uint32_t, std::less<>> latest;
+  std::vector<std::pair<std::string, std::uint32_t>> old_writers;
+  std::vector<std::string> evolve_handles;
+  std::vector<std::string> evolve_ignores;
+  std::vector<HandlerDecl> handlers;
+  std::vector<RuleDecl> invariants;
+  std::vector<RuleDecl> log_invariants;
+  std::vector<RuleDecl> read_model_invariants;
+  std::vector<model::WorkWeight> work;
+  std::optional<std::vector<std::string>> model_kinds;
+  bool sagas = false;
+};
+
+// Reads the handshake's result strictly: each mistake named by its path.
+class HelloReader {
+ public:
+  explicit HelloReader(std::string process) : process_(std::move(process)) {}
+
+  Declaration read(const Json& hello) {
+    object(hello, "the handshake");
+    const Json& protocol = need(hello, "protocol", "the handshake");
+    if (!protocol.is_number_integer() || protocol.get<std::int64_t>() != kProtocolVersion)
+      fail(fmt::format("it speaks protocol {}; this essim speaks protocol {}", protocol.dump(),
+                       kProtocolVersion));
+    Declaration d;
+    d.name = text(need(hello, "domain", "the handshake"), "domain");
+    d.description = optional_text(hello, "description", "description");
+    for (const Json& e : list(hello, "events", true)) {
+      const std::string type = text(need(e, "type", "an event"), "events[].type");
+      const std::uint32_t latest = version(need(e, "version", type), type + ".version");
+      if (!d.latest.emplace(type, latest).second) fail("the event " + type + " is declared twice");
+      d.types.push_back(type);
+      for (const Json& v : list(e, "old_writers", false)) {
+        const std::uint32_t old = version(v, type + ".old_writers[]");
+        if (old >= latest)
+          fail(fmt::format("{} has an old writer for v{}, which is not older than v{}", type, old,
+                           latest));
+        d.old_writers.emplace_back(type, old);
+      }
+    }
+    if (const auto evolve = hello.find("evolve"); evolve != hello.end()) {
+      object(*evolve, "evolve");
+      d.evolve_handles = texts(*evolve, "handles", "evolve.handles");
+      d.evolve_ignores = texts(*evolve, "ignores", "evolve.ignores");
+    }
+    for (const Json& h : list(hello, "handlers", false)) {
+      HandlerDecl handler;
+      handler.name = text(need(h, "name", "a handler"), "handlers[].name");
+      const std::string at = "handler " + handler.name;
+      handler.description = optional_text(h, "description", at + ".description");
+      handler.handles = texts(h, "handles", at + ".handles");
+      handler.ignores = texts(h, "ignores", at + ".ignores");
+      const std::string reads = h.contains("reads") ? text(h["reads"], at + ".reads") : "keys";
+      if (reads != "keys" && reads != "all")
+        fail(fmt::format("{}.reads is \"{}\"; it is \"keys\" or \"all\"", at, reads));
+      handler.reads_all = reads == "all";
+      handler.reference = flag(h, "reference", at + ".reference");
+      d.handlers.push_back(std::move(handler));
+    }
+    for (const Json& r : list(hello, "invariants", false)) {
+      RuleDecl rule = named(r, "invariants[]");
+      rule.about = optional_text(r, "stream_prefix", rule.name + ".stream_prefix");
+      d.invariants.push_back(std::move(rule));
+    }
+    for (const Json& r : list(hello, "log_invariants", false)) {
+      RuleDecl rule = named(r, "log_invariants[]");
+      rule.flag = flag(r, "at_end", rule.name + ".at_end");
+      d.log_invariants.push_back(std::move(rule));
+    }
+    for (const Json& r : list(hello, "read_model_invariants", false)) {
+      RuleDecl rule = named(r, "read_model_invariants[]");
+      rule.about = text(need(r, "handler", rule.name), rule.name + ".handler");
+      rule.flag = flag(r, "at_checkpoints", rule.name + ".at_checkpoints");
+      d.read_model_invariants.push_back(std::move(rule));
+    }
+    for (const Json& w : list(hello, "work", true)) {
+      const std::string kind = text(need(w, "kind", "a kind of work"), "work[].kind");
+      const Json& weight = need(w, "weight", kind);
+      if (!weight.is_number_unsigned() || weight.get<std::uint64_t>() > 1'000'000)
+        fail(fmt::format("the weight of {} is {}; it is a whole number from 0 to 1000000", kind,
+                         weight.dump()));
+      d.work.push_back({kind, weight.get<std::uint32_t>()});
+    }
+    if (d.work.empty()) fail("it declares no kind of work (\"work\")");
+    if (const auto m = hello.find("decision_model"); m != hello.end() && !m->is_null()) {
+      object(*m, "decision_model");
+      d.model_kinds = texts(*m, "kinds", "decision_model.kinds");
+    }
+    d.sagas = flag(hello, "sagas", "sagas");
+    return d;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw HarnessFailure(
+        fmt::format("the external domain {} declared itself wrongly: {}", process_, what));
+  }
+  void object(const Json& j, const std::string& what) const {
+    if (!j.is_object()) fail(what + " is not an object");
+  }
+  const Json& need(const Json& j, const char* key, const std::string& what) const {
+    object(j, what);
+    const auto it = j.find(key);
+    if (it == j.end()) fail(fmt::format("{} has no \"{}\"", what, key));
+    return *it;
+  }
+  std::string text(const Json& j, const std::string& what) const {
+    if (!j.is_string()) fail(fmt::format("{} is {}, not a string", what, j.dump()));
+    return j.get<std::string>();
+  }
+  std::string optional_text(const Json& j, const char* key, const std::string& what) const {
+    const auto it = j.find(key);
+    return it == j.end() || it->is_null() ? std::string() : text(*it, what);
+  }
+  bool flag(const Json& j, const char* key, const std::string& what) const {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return false;
+    if (!it->is_boolean()) fail(fmt::format("{} is {}, not true or false", what, it->dump()));
+    return it->get<bool>();
+  }
+  std::uint32_t version(const Json& j, const std::string& what) const {
+    if (!j.is_number_unsigned() || j.get<std::uint64_t>() == 0 ||
+        j.get<std::uint64_t>() > UINT32_MAX)
+      fail(fmt::format("{} is {}, not a schema version from 1", what, j.dump()));
+    return j.get<std::uint32_t>();
+  }
+  std::vector<Json> list(const Json& j, const char* key, bool required) const {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+      if (required) fail(fmt::format("the handshake has no \"{}\"", key));
+      return {};
+    }
+    if (!it->is_array()) fail(fmt::format("\"{}\" is not a list", key));
+    return it->get<std::vector<Json>>();
+  }
+  std::vector<std::string> texts(const Json& j, const char* key, const std::string& what) const {
+    std::vector<std::string> out;
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return out;
+    if (!it->is_array()) fail(what + " is not a list of names");
+    for (const Json& item : *it) out.push_back(text(item, what + "[]"));
+    return out;
+  }
+  RuleDecl named(const Json& j, const std::string& what) const {
+    RuleDecl rule;
+    rule.name = text(need(j, "name", what), what + ".name");
+    rule.description = optional_text(j, "description", rule.name + ".description");
+    return rule;
+  }
+
+  std::string process_;
+};
+
+// ---- states ----
+
+class ValueState final : public model::AggregateState {
+ public:
+  explicit ValueState(Value value) : value_(std::move(value)) {}
+  std::unique_ptr<AggregateState> clone() const override {
+    return std::make_unique<ValueState>(value_);
+  }
+  void encode(Bytes& out) const override {
+    Writer w(out);
+    essim::encode(w, value_);
+  }
+  bool equals(const AggregateState& other) const override {
+    const auto* o = dynamic_cast<const ValueState*>(&other);
+    return o != nullptr && o->value_ == value_;
+  }
+  std::string describe() const override { return value_.to_json(); }
+  const Value& value() const { return value_; }
+  Value& value() { return value_; }
+
+ private:
+  Value value_;
+};
+
+const Value& state_value(const model::AggregateState& state) {
+  return dynamic_cast<const ValueState&>(state).value();
+}
+
+std::unique_ptr<Channel> open_channel(const ExternalSpec& spec) {
+  if (spec.child) return start_child(*spec.child, spec.deadline);
+  return connect_tcp(*spec.tcp, spec.deadline);
+}
+
+// Read-model handles: a few per process. Any may be stale (apply verifies).
+constexpr std::uintptr_t kHandles = 64;
+
+std::atomic<std::uint64_t> next_domain_id{1};
+
+// Each thread's processes, by domain id.
+thread_local std::map<std::uint64_t, std::unique_ptr<Client>> t_clients;  // NOLINT
+
+class ExternalDomain final : public model::Domain {
+ public:
+  ExternalDomain(ExternalSpec spec, std::unique_ptr<Client> first, const Json& hello)
+      : spec_(std::move(spec)),
+        id_(next_domain_id++),
+        hello_(hello.dump()),
+        d_(HelloReader(first->name()).read(hello)) {
+    t_clients[id_] = std::move(first);
+    initial_ = value_of(call("initial", Json::object()), "the initial state");
+  }
+
+  std::string name() const override { return d_.name; }
+  std::string description() const override { return d_.description; }
+  std::vector<std::string> work_kinds() const override {
+    std::vector<std::string> kinds;
+    for (const model::WorkWeight& w : d_.work) kinds.push_back(w.kind);
+    return kinds;
+  }
+  std::vector<model::WorkWeight> mix() const override { return d_.work; }
+  std::vector<std::string> event_types() const override { return d_.types; }
+  std::vector<std::string> evolve_handles() const override { return d_.evolve_handles; }
+  std::vector<std::string> evolve_ignores() const override { return d_.evolve_ignores; }
+
+  Work generate(std::string_view kind, Rng& rng) const override {
+    Json words = Json::array();
+    for (int i = 0; i < 2; ++i) {
+      const std::uint64_t w = rng.next();
+      words.push_back(w >> 32);
+      words.push_back(w & 0xffffffffU);
+    }
+    const Json work = call("generate", {{"kind", kind}, {"words", words}});
+    const std::string what = fmt::format("generate({})", kind);
+    if (work.is_object() && work.contains("command"))
+      return command_of(work["command"], what + ".command");
+    if (!work.is_object() || !work.contains("saga"))
+      throw HarnessFailure(fmt::format("{} answered {}: not {{\"command\"}} or {{\"saga\"}}", what,
+                                       work.dump().substr(0, 200)));
+    const Json& s = work["saga"];
+    Saga saga;
+    saga.id = string_of(member(s, "id", what + ".saga"), what + ".saga.id");
+    const Json& steps = member(s, "steps", what + ".saga");
+    if (!steps.is_array() || steps.empty() || steps.size() > kSagaStepsMax)
+      throw HarnessFailure(
+          fmt::format("{}.saga.steps: not a list of 1 to {} steps", what, kSagaStepsMax));
+    for (const Json& step : steps) saga.steps.push_back(step_of(step, what + ".saga.steps[]"));
+    return saga;
+  }
+
+  std::optional<SagaStep> next_step(const Saga& saga,
+                                    const std::vector<StepOutcome>& done) const override {
+    if (!d_.sagas) return std::nullopt;
+    Json steps = Json::array();
+    for (const SagaStep& s : saga.steps) {
+      steps.push_back({{"action", command_json(s.action)},
+                       {"compensation", s.compensation ? command_json(*s.compensation) : Json()}});
+    }
+    Json outcomes = Json::array();
+    for (const StepOutcome& o : done) outcomes.push_back({{"events", new_events_json(o.events)}});
+    const Json next =
+        call("next_step", {{"saga", {{"id", saga.id}, {"steps", steps}}}, {"done", outcomes}});
+    if (next.is_null()) return std::nullopt;
+    return step_of(next, "next_step");
+  }
+
+  std::unique_ptr<model::AggregateState> initial_state() const override {
+    return std::make_unique<ValueState>(initial_);
+  }
+
+  void evolve_state(model::AggregateState& state, const Event& event) const override {
+    Value& v = dynamic_cast<ValueState&>(state).value();
+    v = value_of(call("evolve", {{"state", to_json(v)}, {"event", event_json(event)}}),
+                 "evolve's state");
+  }
+
+  Result<std::vector<NewEvent>> decide_state(const model::AggregateState& state,
+                                             const Command& command) const override {
+    const Json decided = call(
+        "decide", {{"state", to_json(state_value(state))}, {"command", command_json(command)}});
+    if (decided.is_object() && decided.contains("refused")) {
+      const Json& why = decided["refused"];
+      return Error{why.is_string() ? why.get<std::string>() : why.dump()};
+    }
+    return new_events_of(member(decided, "events", "decide's answer"), "decide's events");
+  }
+
+  Result<std::unique_ptr<model::AggregateState>> decode_state(ByteView bytes) const override {
+    Reader r(bytes);
+    auto v = decode_value(r);
+    if (!v.ok()) return v.error();
+    if (r.remaining() != 0) return Error{"bytes after the state's value"};
+    return std::unique_ptr<model::AggregateState>(std::make_unique<ValueState>(v.value()));
+  }
+
+  bool needs_upcast(const Event& event) const override {
+    const auto it = d_.latest.find(event.type);
+    return it != d_.latest.end() && event.schema_version < it->second;
+  }
+
+  void upcast(Event& event) const override {
+    const Json up = call("upcast", {{"event", event_json(event)}});
+    const Json& version = member(up, "schema_version", "upcast's answer");
+    const std::uint32_t latest = d_.latest.find(event.type)->second;
+    if (!version.is_number_unsigned() || version.get<std::uint64_t>() != latest)
+      throw HarnessFailure(fmt::format("upcast of {} v{} answered schema_version {}, not v{}",
+                                       event.type, event.schema_version, version.dump(), latest));
+    event.payload =
+        bytes_of(value_of(member(up, "payload", "upcast's answer"), "upcast's payload"));
+    event.schema_version = latest;
+  }
+
+  std::vector<OldWriter> old_writers() const override {
+    std::vector<OldWriter> out;
+    for (const auto& [type, version] : d_.old_writers) {
+      out.push_back(
+          {type, version, [this, v = version](const Event& latest) -> std::optional<Bytes> {
+             const Json payload = call("write_as", {{"version", v}, {"event", event_json(latest)}});
+             if (payload.is_null()) return std::nullopt;
+             return bytes_of(value_of(payload, "write_as's payload"));
+           }});
+    }
+    return out;
+  }
+
+  std::optional<DecisionModel> decision_model() const override {
+    if (!d_.model_kinds) return std::nullopt;
+    DecisionModel m;
+    m.kinds = *d_.model_kinds;
+    m.accepts = [this](const Value& state, const Command& c) {
+      const Json accepted =
+          call("model_accepts", {{"state", to_json(state)}, {"command", command_json(c)}});
+      if (!accepted.is_boolean()) throw HarnessFailure("model_accepts answered " + accepted.dump());
+      return accepted.get<bool>();
+    };
+    m.apply = [this](Value& state, const Command& c) {
+      state =
+          value_of(call("model_apply", {{"state", to_json(state)}, {"command", command_json(c)}}),
+                   "model_apply's state");
+    };
+    return m;
+  }
+
+  std::vector<ProjectionHandler> projections() const override {
+    std::vector<ProjectionHandler> out;
+    for (const HandlerDecl& h : d_.handlers) {
+      ProjectionHandler p;
+      p.name = h.name;
+      p.description = h.description;
+      p.handles = h.handles;
+      p.ignores = h.ignores;
+      p.apply = [this, name = h.name, all = h.reads_all](ReadModel& model, const Event& e) {
+        apply(name, all, model, e);
+      };
+      if (h.reference) {
+        p.reference = [this, name = h.name](const std::vector<Event>& log) {
+          Json events = Json::array();
+          for (const Event& e : log) events.push_back(event_json(e));
+          const Value m = value_of(call("reference", {{"handler", name}, {"log", events}}),
+                                   "reference " + name);
+          if (!m.is_map()) throw HarnessFailure("reference " + name + " is not an object");
+          return m.as_map();
+        };
+      }
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  std::vector<Invariant> invariants() const override {
+    std::vector<Invariant> out;
+    for (const RuleDecl& r : d_.invariants) {
+      out.push_back({r.name, r.description, r.about,
+                     [this, name = r.name](const model::AggregateState& state) {
+                       const Json holds = call(
+                           "invariant", {{"name", name}, {"state", to_json(state_value(state))}});
+                       if (!holds.is_boolean())
+                         throw HarnessFailure("invariant " + name + " answered " + holds.dump());
+                       return holds.get<bool>();
+                     }});
+    }
+    return out;
+  }
+
+  std::vector<LogInvariant> log_invariants() const override {
+    std::vector<LogInvariant> out;
+    for (const RuleDecl& r : d_.log_invariants) {
+      LogInvariant rule{
+          r.name,
+          r.description,
+          [this, name = r.name](Value& memory, const Event& e) {
+            const Json got =
+                call("log_step",
+                     {{"name", name}, {"memory", to_json(memory)}, {"event", event_json(e)}});
+            memory = value_of(member(got, "memory", "log_step " + name), "log_step's memory");
+            const auto broken = got.find("broken");
+            return broken == got.end() || broken->is_null()
+                       ? std::string()
+                       : string_of(*broken, "log_step's broken");
+          },
+          {}};
+      if (r.flag) {
+        rule.at_end = [this, name = r.name](const Value& memory) {
+          return string_of(call("log_end", {{"name", name}, {"memory", to_json(memory)}}),
+                           "log_end " + name);
+        };
+      }
+      out.push_back(std::move(rule));
+    }
+    return out;
+  }
+
+  std::vector<ReadModelInvariant> read_model_invariants() const override {
+    std::vector<ReadModelInvariant> out;
+    for (const RuleDecl& r : d_.read_model_invariants) {
+      out.push_back(
+          {r.name, r.description, r.about, r.flag, [this, name = r.name](const ReadModel& model) {
+             return string_of(
+                 call("read_model_check", {{"name", name}, {"model", to_json(Value(model))}}),
+                 "read_model_check " + name);
+           }});
+    }
+    return out;
+  }
+
+  std::string describe_payload(const Event& event) const override {
+    return payload_json(event.payload, event.type).dump();
+  }
+  std::string describe_command_payload(const Command& command) const override {
+    return payload_json(command.payload, command.kind).dump();
+  }
+
+ private:
+  SagaStep step_of(const Json& json, const std::string& what) const {
+    SagaStep step;
+    step.action = command_of(member(json, "action", what), what + ".action");
+    const auto compensation = json.find("compensation");
+    if (compensation != json.end() && !compensation->is_null())
+      step.compensation = command_of(*compensation, what + ".compensation");
+    return step;
+  }
+
+  // This thread's process: started and shaken hands with on first use.
+  Client& client() const {
+    const auto it = t_clients.find(id_);
+    if (it != t_clients.end()) return *it->second;
+    auto client = std::make_unique<Client>(open_channel(spec_));
+    const Json hello = client->call("hello", {{"protocol", kProtocolVersion}});
+    if (hello.dump() != hello_)
+      throw HarnessFailure(
+          fmt::format("the external domain {} declared another domain than the "
+                      "first process did",
+                      client->name()));
+    return *(t_clients[id_] = std::move(client));
+  }
+
+  Json call(const std::string& name, Json args) const {
+    Client& c = client();
+    try {
+      return c.call(name, std::move(args));
+    } catch (const HarnessFailure&) {
+      t_clients.erase(id_);  // started again on next use
+      throw;
+    }
+  }
+
+  // One event through a handler whose read model the process caches.
+  void apply(const std::string& handler, bool reads_all, ReadModel& model, const Event& e) const {
+    const auto handle = static_cast<std::int64_t>(
+        (reinterpret_cast<std::uintptr_t>(&model) / alignof(ReadModel)) % kHandles);
+    const Json args{{"handler", handler}, {"model", handle}, {"event", event_json(e)}};
+    const auto load = [&] {
+      call("load", {{"handler", handler}, {"model", handle}, {"value", to_json(Value(model))}});
+    };
+    if (reads_all) load();
+    Json changes = call("apply", args);
+    if (!saw_the_same(changes, model, handler)) {
+      load();
+      changes = call("apply", args);
+      if (!saw_the_same(changes, model, handler))
+        throw HarnessFailure(
+            fmt::format("handler {} read other values than the read model it "
+                        "was loaded with just before",
+                        handler));
+    }
+    if (const auto writes = changes.find("writes"); writes != changes.end() && !writes->is_null()) {
+      if (!writes->is_object()) throw HarnessFailure("apply's writes: not an object");
+      for (const auto& [key, value] : writes->items())
+        model[key] = value_of(value, fmt::format("{}'s write of \"{}\"", handler, key));
+    }
+    if (const auto deletes = changes.find("deletes");
+        deletes != changes.end() && !deletes->is_null()) {
+      if (!deletes->is_array()) throw HarnessFailure("apply's deletes: not a list");
+      for (const Json& key : *deletes) model.erase(string_of(key, "apply's deletes[]"));
+    }
+  }
+
+  // Whether what the handler read is what `model` holds.
+  static bool saw_the_same(const Json& changes, const ReadModel& model,
+                           const std::string& handler) {
+    if (!changes.is_object()) throw HarnessFailure("apply of " + handler + ": not an object");
+    if (const auto reads = changes.find("reads"); reads != changes.end() && !reads->is_null()) {
+      if (!reads->is_object()) throw HarnessFailure("apply's reads: not an object");
+      for (const auto& [key, value] : reads->items()) {
+        const auto it = model.find(key);
+        if (it == model.end() || it->second != value_of(value, "apply's reads")) return false;
+      }
+    }
+    if (const auto absent = changes.find("absent"); absent != changes.end() && !absent->is_null()) {
+      if (!absent->is_array()) throw HarnessFailure("apply's absent: not a list");
+      for (const Json& key : *absent) {
+        if (model.contains(string_of(key, "apply's absent[]"))) return false;
+      }
+    }
+    return true;
+  }
+
+  ExternalSpec spec_;
+  std::uint64_t id_;
+  std::string hello_;
+  Declaration d_;
+  Value initial_;
+};
+
+}  // namespace
+
+std::unique_ptr<model::Domain> open_external(const ExternalSpec& spec) {
+  auto client = std::make_unique<Client>(open_channel(spec));
+  const Json hello = client->call("hello", {{"protocol", kProtocolVersion}});
+  return std::make_unique<ExternalDomain>(spec, std::move(client), hello);
+}
+
+}  // namespace essim::external
