@@ -432,7 +432,7 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
   const harness::ShrinkResult r = harness::shrink(scenario, a.seed, options);
   if (interactive) fmt::print(stderr, "\r\033[K");
   if (!r.reproduced) return cannot_shrink(scenario, a.seed, r, a.program);
-  if (!write_file(output, harness::write_repro(scenario, a.seed, r, a.program), "shrink"))
+  if (!write_file(output, harness::write_repro(scenario, a.seed, r, a.program, output), "shrink"))
     return kExitInternal;
   fmt::print("{} seed {}: {} still fails after shrinking{}\n", scenario.name, a.seed, r.property,
              r.finished ? "" : " (stopped by --max-time; the repro is the smallest found so far)");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <utility>
 
 #include <fmt/format.h>
@@ -327,10 +328,19 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
 }
 
 std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& r,
-                        std::string_view program) {
+                        std::string_view program, const std::string& output) {
   // The text loaded, not a second read of the file: it may have changed, or
   // be a pipe that gives its bytes once.
   YAML::Node root = YAML::Load(scenario.source);
+  if (root["external"] && root["external"]["command"]) {
+    namespace fs = std::filesystem;
+    fs::path ran = fs::path(scenario.file).parent_path();
+    if (root["external"]["cwd"]) ran /= root["external"]["cwd"].as<std::string>();
+    const fs::path from = fs::absolute(fs::path(output).parent_path());
+    const fs::path cwd = fs::absolute(ran).lexically_normal().lexically_relative(from);
+    root["external"]["cwd"] = cwd.empty() ? fs::absolute(ran).lexically_normal().string()
+                                          : cwd.string();
+  }
   const std::vector<std::string> names = node_names(scenario.spec);
   auto name = [&](sim::NodeId id) { return id < names.size() ? names[id] : std::to_string(id); };
   // The name must stay within the loader's limit: shorten the original's, on

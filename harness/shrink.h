@@ -53,8 +53,10 @@ std::vector<std::string> node_names(const ClusterSpec& spec);
 // A scenario file that replays `result.shrunk` for `seed`: the original
 // scenario's keys, with a `repro:` section holding every remaining decision
 // by node name, and `expect` set to the property that fails. Its header
-// names `program`, the runner that replays it.
+// names `program`, the runner that replays it. An external domain's
+// command runs where it ran: its `cwd` is rewritten relative to `output`,
+// the file the repro is written to.
 std::string write_repro(const Scenario& scenario, std::uint64_t seed, const ShrinkResult& result,
-                        std::string_view program);
+                        std::string_view program, const std::string& output);
 
 }  // namespace essim::harness
