@@ -321,6 +321,8 @@ std::unique_ptr<Channel> open_channel(const ExternalSpec& spec) {
 
 // Read-model handles: a few per process. Any may be stale (apply verifies).
 constexpr std::uintptr_t kHandles = 64;
+// Requests in one line at most, when essim batches.
+constexpr std::size_t kBatchMax = 512;
 
 std::atomic<std::uint64_t> next_domain_id{1};
 
@@ -479,6 +481,10 @@ class ExternalDomain final : public model::Domain {
       p.apply = [this, name = h.name, all = h.reads_all](ReadModel& model, const Event& e) {
         apply(name, all, model, e);
       };
+      p.apply_all = [this, name = h.name, all = h.reads_all](ReadModel& model,
+                                                             const std::vector<Event>& events) {
+        apply_all(name, all, model, events);
+      };
       if (h.reference) {
         p.reference = [this, name = h.name](const std::vector<Event>& log) {
           Json events = Json::array();
@@ -593,11 +599,10 @@ class ExternalDomain final : public model::Domain {
 
   // One event through a handler whose read model the process caches.
   void apply(const std::string& handler, bool reads_all, ReadModel& model, const Event& e) const {
-    const auto handle = static_cast<std::int64_t>(
-        (reinterpret_cast<std::uintptr_t>(&model) / alignof(ReadModel)) % kHandles);
-    const Json args{{"handler", handler}, {"model", handle}, {"event", event_json(e)}};
+    const std::int64_t h = handle(model);
+    const Json args{{"handler", handler}, {"model", h}, {"event", event_json(e)}};
     const auto load = [&] {
-      call("load", {{"handler", handler}, {"model", handle}, {"value", to_json(Value(model))}});
+      call("load", {{"handler", handler}, {"model", h}, {"value", to_json(Value(model))}});
     };
     if (reads_all) load();
     Json changes = call("apply", args);
@@ -610,6 +615,60 @@ class ExternalDomain final : public model::Domain {
                         "was loaded with just before",
                         handler));
     }
+    write(changes, model, handler);
+  }
+
+  // Events through a handler in batches: each answer is checked against
+  // the read model as the answers before it left it; at the first that read
+  // something else, the process gets the read model and the rest again.
+  void apply_all(const std::string& handler, bool reads_all, ReadModel& model,
+                 const std::vector<Event>& events) const {
+    const std::int64_t h = handle(model);
+    bool loaded = false;
+    for (std::size_t from = 0; from < events.size();) {
+      std::vector<std::pair<std::string, Json>> calls;
+      if (reads_all || loaded) {
+        calls.emplace_back(
+            "load", Json{{"handler", handler}, {"model", h}, {"value", to_json(Value(model))}});
+      }
+      const std::size_t to = std::min(events.size(), from + kBatchMax);
+      for (std::size_t i = from; i < to; ++i) {
+        calls.emplace_back(
+            "apply", Json{{"handler", handler}, {"model", h}, {"event", event_json(events[i])}});
+      }
+      const std::vector<Json> answers = batch(calls);
+      const std::size_t skip = calls.size() - (to - from);  // the load's answer
+      std::size_t done = from;
+      for (std::size_t i = skip; i < answers.size(); ++i, ++done) {
+        if (!saw_the_same(answers[i], model, handler)) break;
+        write(answers[i], model, handler);
+      }
+      if (done == from && (reads_all || loaded))
+        throw HarnessFailure(
+            fmt::format("handler {} read other values than the read model it "
+                        "was loaded with just before",
+                        handler));
+      loaded = done < to;  // parted: send the read model with the rest
+      from = done;
+    }
+  }
+
+  std::int64_t handle(const ReadModel& model) const {
+    return static_cast<std::int64_t>(
+        (reinterpret_cast<std::uintptr_t>(&model) / alignof(ReadModel)) % kHandles);
+  }
+
+  std::vector<Json> batch(const std::vector<std::pair<std::string, Json>>& calls) const {
+    Client& c = client();
+    try {
+      return c.batch(calls);
+    } catch (const HarnessFailure&) {
+      t_clients.erase(id_);
+      throw;
+    }
+  }
+
+  static void write(const Json& changes, ReadModel& model, const std::string& handler) {
     if (const auto writes = changes.find("writes"); writes != changes.end() && !writes->is_null()) {
       if (!writes->is_object()) throw HarnessFailure("apply's writes: not an object");
       for (const auto& [key, value] : writes->items())

@@ -112,6 +112,20 @@ void call_handler(const ProjectionHandler& handler, ReadModel& model, const Even
       [&] { handler.apply(model, event); });
 }
 
+void call_handler_all(const ProjectionHandler& handler, ReadModel& model,
+                      const std::vector<Event>& events) {
+  if (!handler.apply_all) {
+    for (const Event& e : events) call_handler(handler, model, e);
+    return;
+  }
+  call_user(
+      [&] {
+        return fmt::format("applying {} event(s) in handler {} (from {})", events.size(),
+                           handler.name, events.empty() ? "none" : describe(events.front()));
+      },
+      [&] { handler.apply_all(model, events); });
+}
+
 ReadModel call_reference(const ProjectionHandler& handler, const std::vector<Event>& log) {
   return call_user(
       [&] {

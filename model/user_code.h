@@ -115,6 +115,9 @@ void call_evolve(const Domain& domain, AggregateState& state, const Event& event
 sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& domain, ByteView bytes,
                                                                std::string_view stream);
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event);
+// Every event of `events` in order: in one call when the handler has apply_all.
+void call_handler_all(const ProjectionHandler& handler, ReadModel& model,
+                      const std::vector<Event>& events);
 // REQUIRES: handler.reference is set.
 ReadModel call_reference(const ProjectionHandler& handler, const std::vector<Event>& log);
 bool call_holds(const Invariant& invariant, const AggregateState& state, const Event& after);

@@ -183,7 +183,7 @@ std::vector<Event> upcast_log(const RunView& run) {
 model::ReadModel clean_replay(const std::vector<Event>& log,
                               const model::ProjectionHandler& handler) {
   model::ReadModel model;
-  for (const Event& e : log) model::call_handler(handler, model, e);
+  model::call_handler_all(handler, model, log);
   return model;
 }
 

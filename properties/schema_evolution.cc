@@ -99,8 +99,8 @@ class Comparison {
                                              const model::ProjectionHandler& handler) {
     ReadModel as_written;
     ReadModel via_old;
-    for (const Event& e : log) model::call_handler(handler, as_written, e);
-    for (const Event& e : other_) model::call_handler(handler, via_old, e);
+    model::call_handler_all(handler, as_written, log);
+    model::call_handler_all(handler, via_old, other_);
     if (as_written == via_old) return std::nullopt;
     SchemaDifference d;
     d.summary = fmt::format("handler {}: the log with {} {} gives another read model", handler.name,

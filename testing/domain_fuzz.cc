@@ -141,15 +141,13 @@ class Case {
     const std::vector<model::ReadModelInvariant> rules = domain_.read_model_invariants();
     for (const model::ProjectionHandler& h : handlers_) {
       ReadModel m;
-      for (const Event& e : latest_) {
-        model::call_handler(h, m, e);
-        for (const model::ReadModelInvariant& rule : rules) {
-          if (rule.handler != h.name || !rule.at_checkpoints) continue;
-          const std::string broken = model::call_read_model_check(rule, m);
-          if (!broken.empty())
-            return Finding{
-                rule.name, fmt::format("{}: {}", h.name, broken), {"after: " + show(domain_, e)}};
-        }
+      const bool per_event = std::any_of(rules.begin(), rules.end(), [&](const auto& rule) {
+        return rule.handler == h.name && rule.at_checkpoints;
+      });
+      if (per_event) {
+        if (auto f = apply_checking(h, rules, m)) return f;
+      } else {
+        model::call_handler_all(h, m, latest_);
       }
       for (const model::ReadModelInvariant& rule : rules) {
         if (rule.handler != h.name || rule.at_checkpoints) continue;
@@ -166,6 +164,23 @@ class Case {
                             h.name)};
       add_lines(f.evidence, describe_difference(reference, m, 6));
       return f;
+    }
+    return std::nullopt;
+  }
+
+  // `h` over the history event by event, its read-model rules checked after each.
+  std::optional<Finding> apply_checking(const model::ProjectionHandler& h,
+                                        const std::vector<model::ReadModelInvariant>& rules,
+                                        ReadModel& m) {
+    for (const Event& e : latest_) {
+      model::call_handler(h, m, e);
+      for (const model::ReadModelInvariant& rule : rules) {
+        if (rule.handler != h.name || !rule.at_checkpoints) continue;
+        const std::string broken = model::call_read_model_check(rule, m);
+        if (!broken.empty())
+          return Finding{
+              rule.name, fmt::format("{}: {}", h.name, broken), {"after: " + show(domain_, e)}};
+      }
     }
     return std::nullopt;
   }

@@ -28,8 +28,11 @@ std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t se
 model::ReadModel apply_in_order(const model::Domain& domain,
                                 const model::ProjectionHandler& handler,
                                 const std::vector<Event>& history) {
+  std::vector<Event> log;
+  log.reserve(history.size());
+  for (const Event& e : history) log.push_back(model::upcasted(domain, e));
   model::ReadModel m;
-  for (const Event& e : history) model::call_handler(handler, m, model::upcasted(domain, e));
+  model::call_handler_all(handler, m, log);
   return m;
 }
 

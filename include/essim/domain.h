@@ -112,6 +112,10 @@ struct ProjectionHandler {
   // Optional. When set, `replay_matches_projection` and `essim fuzz` also
   // compare the handler's read model with the reference's.
   ReferenceFn reference{};
+  // Optional: `apply` on each of `events` in turn, in one call. essim uses it
+  // where it replays a whole log (clean replays, fuzzing); worth giving when
+  // one call costs more than one event (an external domain's process).
+  std::function<void(ReadModel& model, const std::vector<Event>& events)> apply_all{};
   // Optional (exhaustiveness): the event types `apply` handles, and those it
   // ignores on purpose. Once either is given, every type the domain emits
   // (Domain::event_types()) should be in one of them: `list` and `validate`
