@@ -712,8 +712,14 @@ class ExternalDomain final : public model::Domain {
 
 std::unique_ptr<model::Domain> open_external(const ExternalSpec& spec) {
   auto client = std::make_unique<Client>(open_channel(spec));
-  const Json hello = client->call("hello", {{"protocol", kProtocolVersion}});
-  return std::make_unique<ExternalDomain>(spec, std::move(client), hello);
+  const std::string name = client->name();
+  try {
+    const Json hello = client->call("hello", {{"protocol", kProtocolVersion}});
+    return std::make_unique<ExternalDomain>(spec, std::move(client), hello);
+  } catch (const model::ForeignError& e) {  // the domain cannot be set up
+    throw HarnessFailure(fmt::format("the external domain {} raised {} while shaking hands: {}\n{}",
+                                     name, e.type(), e.what(), e.traceback()));
+  }
 }
 
 }  // namespace essim::external

@@ -11,8 +11,9 @@ ESSIM_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libyaml-cpp-dev libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev
 )
-# Only the tests need these: the viewer is checked in a real headless Chromium.
-ESSIM_TEST_PACKAGES=(chromium)
+# Only the tests need these: the viewer is checked in a real headless Chromium;
+# the Python SDK, the Python bank and the Node.js counter run as external domains.
+ESSIM_TEST_PACKAGES=(chromium python3 nodejs)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
