@@ -53,7 +53,9 @@ Json Client::result(const Json& response, std::uint64_t id, const std::string& c
 
 Json Client::call(const std::string& call, Json args) {
   const std::uint64_t id = next_id_;
-  const std::string line = channel_->exchange(request(call, std::move(args)).dump(), call);
+  // Strings that are not UTF-8 (which JSON cannot carry) go as U+FFFD.
+  const std::string line = channel_->exchange(
+      request(call, std::move(args)).dump(-1, ' ', false, Json::error_handler_t::replace), call);
   auto response = parse_line(line);
   if (!response.ok()) {
     throw model::HarnessFailure(
@@ -70,7 +72,8 @@ std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>&
   Json requests = Json::array();
   for (const auto& [name, args] : calls) requests.push_back(request(name, args));
   const std::string what = fmt::format("a batch of {} `{}`", calls.size(), calls.front().first);
-  const std::string line = channel_->exchange(requests.dump(), what);
+  const std::string line =
+      channel_->exchange(requests.dump(-1, ' ', false, Json::error_handler_t::replace), what);
   auto responses = parse_line(line);
   if (!responses.ok()) {
     throw model::HarnessFailure(
