@@ -174,17 +174,17 @@ class ChildChannel final : public Channel {
     std::string what;
     switch (got.status) {
       case Exchanged::Status::kTimeout:
-        what = fmt::format("did not answer `{}` within {} (external.timeout)", call,
-                           seconds(deadline_));
+        what =
+            fmt::format("did not answer {} within {} (external.timeout)", call, seconds(deadline_));
         break;
       case Exchanged::Status::kTooLong:
-        what = fmt::format("answered `{}` with a line longer than {} bytes", call, kLineBytesMax);
+        what = fmt::format("answered {} with a line longer than {} bytes", call, kLineBytesMax);
         break;
       case Exchanged::Status::kClosed:
-        what = fmt::format("closed its output during `{}`", call);
+        what = fmt::format("closed its output during {}", call);
         break;
       default:
-        what = fmt::format("failed during `{}`: {}", call, got.error);
+        what = fmt::format("failed during {}: {}", call, got.error);
     }
     const std::string status = stop();
     harness_failure(fmt::format("the external domain {} {}{}{}", name(), what,
@@ -311,19 +311,19 @@ class TcpChannel final : public Channel {
     socket_.close(ignored);
     switch (got.status) {
       case Exchanged::Status::kTimeout:
-        harness_failure(fmt::format("the external domain at {} did not answer `{}` within {}",
-                                    name_, call, seconds(deadline_)));
+        harness_failure(fmt::format("the external domain at {} did not answer {} within {}", name_,
+                                    call, seconds(deadline_)));
       case Exchanged::Status::kClosed:
-        harness_failure(fmt::format("the external domain at {} closed the connection during `{}`",
-                                    name_, call));
+        harness_failure(
+            fmt::format("the external domain at {} closed the connection during {}", name_, call));
       case Exchanged::Status::kTooLong:
         harness_failure(
-            fmt::format("the external domain at {} answered `{}` with a line longer "
+            fmt::format("the external domain at {} answered {} with a line longer "
                         "than {} bytes",
                         name_, call, kLineBytesMax));
       default:
         harness_failure(
-            fmt::format("the connection to {} failed during `{}`: {}", name_, call, got.error));
+            fmt::format("the connection to {} failed during {}: {}", name_, call, got.error));
     }
   }
 

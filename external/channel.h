@@ -32,7 +32,7 @@ class Channel {
  public:
   virtual ~Channel() = default;
   // Sends `line` (without its newline) and returns the next line received.
-  // Throws model::HarnessFailure naming `call` when no line comes within the
+  // Throws model::HarnessFailure naming `call` ("`apply`", as shown) when no line comes within the
   // deadline (the process is then stopped), or the peer closed or failed.
   virtual std::string exchange(const std::string& line, const std::string& call) = 0;
   // "python3 bank.py (pid 123)", "127.0.0.1:7000": for messages.

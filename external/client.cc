@@ -55,7 +55,8 @@ Json Client::call(const std::string& call, Json args) {
   const std::uint64_t id = next_id_;
   // Strings that are not UTF-8 (which JSON cannot carry) go as U+FFFD.
   const std::string line = channel_->exchange(
-      request(call, std::move(args)).dump(-1, ' ', false, Json::error_handler_t::replace), call);
+      request(call, std::move(args)).dump(-1, ' ', false, Json::error_handler_t::replace),
+      "`" + call + "`");
   auto response = parse_line(line);
   if (!response.ok()) {
     throw model::HarnessFailure(
@@ -71,7 +72,8 @@ std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>&
   const std::uint64_t first = next_id_;
   Json requests = Json::array();
   for (const auto& [name, args] : calls) requests.push_back(request(name, args));
-  const std::string what = fmt::format("a batch of {} `{}`", calls.size(), calls.front().first);
+  const std::string what =
+      fmt::format("a batch of {} calls from `{}`", calls.size(), calls.front().first);
   const std::string line =
       channel_->exchange(requests.dump(-1, ' ', false, Json::error_handler_t::replace), what);
   auto responses = parse_line(line);

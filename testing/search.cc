@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/detail/Configuration.h>
 
+#include "model/user_code.h"
 #include "sim/assert.h"
 #include "sim/result.h"
 
@@ -97,10 +99,25 @@ SearchOutcome search(const std::string& id, const FuzzRun& run, const std::funct
   params.seed = run.seed;
   params.maxSuccess = run.runs;
   const auto started = Clock::now();
-  const rc::detail::TestResult result = rc::detail::checkProperty(
-      rc::detail::toProperty([&] { body(); }), rc::detail::TestMetadata{id, id}, params, listener,
-      reproduce.value());
+  // A harness failure (an external domain's process died, say) ends the
+  // search: later cases are discarded at once, and it is thrown on.
+  std::exception_ptr harness;
+  const auto guarded = [&] {
+    if (harness) {
+      throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard, "the harness failed");
+    }
+    try {
+      body();
+    } catch (const model::HarnessFailure&) {
+      harness = std::current_exception();
+      throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard, "the harness failed");
+    }
+  };
+  const rc::detail::TestResult result =
+      rc::detail::checkProperty(rc::detail::toProperty(guarded), rc::detail::TestMetadata{id, id},
+                                params, listener, reproduce.value());
   const auto finished = Clock::now();
+  if (harness) std::rethrow_exception(harness);
   out.stats.seconds = seconds(finished - started);
   const auto found_at = listener.found_at().value_or(finished);
   out.stats.seconds_to_find = seconds(found_at - started);
