@@ -38,10 +38,6 @@ struct Command {
   Bytes payload;       // the domain's own encoding
 };
 
-// A decision that accepts a command with nothing to append (an idempotent
-// repeat, say) is answered from the state the client read, which may be
-// stale: no append checks it against the stream's latest version. Decide
-// "nothing to do" only from facts that cannot be undone.
 struct NewEvent {
   std::string type;
   std::uint32_t schema_version = 1;
@@ -215,6 +211,11 @@ class Domain {
   }
 
   // The decider over untyped states (TypedDomain implements these).
+  //
+  // A decision that accepts a command with nothing to append (an idempotent
+  // repeat, say) is answered from the state the client read, which may be
+  // stale: no append checks it against the stream's latest version. Decide
+  // "nothing to do" only from facts that cannot be undone.
   virtual std::unique_ptr<AggregateState> initial_state() const = 0;
   virtual void evolve_state(AggregateState& state, const Event& event) const = 0;
   virtual Result<std::vector<NewEvent>> decide_state(const AggregateState& state,
