@@ -166,7 +166,9 @@ int print_determinism_summary(std::uint64_t nondeterministic, std::uint64_t unch
         "determinism: {} seed(s) ran differently the second time (see above). The code under "
         "test or essim depends on something the seed does not fix: a wall clock, "
         "std::random_device, a container keyed or ordered by pointers, static or global state "
-        "kept between runs, iteration over an unordered container, threads; see README, "
+        "kept between runs, iteration over an unordered container, threads; in an external "
+        "domain, random, time, uuid4, module globals, or the order of a set of strings; see "
+        "README, "
         "'Determinism checks'\n",
         nondeterministic);
   }

@@ -282,9 +282,16 @@ int fuzz_command(FuzzArgs a, const model::Registry& registry) {
   }
   const auto found = registry.handler(a.handler);
   if (!found) {
-    fmt::print(stderr, "{} fuzz: no domain or projection handler '{}'; domains: {}; handlers: {}\n",
-               a.program, a.handler, fmt::join(registry.domain_names(), ", "),
-               fmt::join(registry.handler_names(), ", "));
+    std::vector<std::string> names = registry.domain_names();
+    for (std::string& h : registry.handler_names()) names.push_back(std::move(h));
+    const std::string guess = harness::nearest(a.handler, names);
+    fmt::print(
+        stderr, "{} fuzz: no domain or projection handler '{}'{}; domains: {}; handlers: {}{}\n",
+        a.program, a.handler, guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+        fmt::join(registry.domain_names(), ", "), fmt::join(registry.handler_names(), ", "),
+        a.scenario.empty() ? "\n  (an external domain? give --scenario FILE, a scenario that "
+                             "starts it)"
+                           : "");
     return kExitUsage;
   }
   const auto settings = fuzz_settings(a, *found->domain);

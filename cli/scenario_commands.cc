@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -457,15 +458,15 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
 int validate_command(const std::vector<std::string>& files, const model::Registry& registry) {
   std::vector<harness::Scenario> scenarios;
   const bool ok = load_all(files, registry, scenarios);
-  std::set<std::string> domains;
+  std::map<std::string, const model::Registry*> domains;  // each with where it is registered
   for (const harness::Scenario& sc : scenarios) {
     fmt::print("ok: {}: {} ({} domain, {} seeds, expect {})\n", sc.file, sc.name, sc.spec.domain,
                harness::default_seed_count(sc), expectation(sc));
-    domains.insert(sc.spec.domain);
+    domains.emplace(sc.spec.domain, sc.registry != nullptr ? sc.registry : &registry);
   }
   // Warnings do not make a scenario invalid: the exit code stays.
-  for (const std::string& domain : domains) {
-    for (const std::string& w : registry.warnings(domain)) fmt::print("warning: {}\n", w);
+  for (const auto& [domain, where] : domains) {
+    for (const std::string& w : where->warnings(domain)) fmt::print("warning: {}\n", w);
   }
   return ok ? kExitOk : kExitUsage;
 }

@@ -156,7 +156,7 @@ class ChildChannel final : public Channel {
       ::close(err[0]);
       pid_ = -1;
       harness_failure(fmt::format("cannot start the external domain `{}`{}: {}", command_,
-                                  spec.cwd.empty() ? "" : " in " + spec.cwd,
+                                  spec.cwd.empty() || spec.cwd == "." ? "" : " in " + spec.cwd,
                                   std::strerror(spawned)));
     }
     to_child_.assign(in[1]);

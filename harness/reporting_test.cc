@@ -92,8 +92,9 @@ TEST(Merge, RefusesReportsThatCannotBe) {
             std::string::npos);
   EXPECT_NE(tamper([](auto& r) { r.sweep.shards = {5}; }).find("names shard 5 of 1"),
             std::string::npos);
-  EXPECT_NE(tamper([](auto& r) { r.expected_violation = "money_conserved"; })
-                .find("sweep.id does not match"),
+  EXPECT_NE(tamper([](auto& r) {
+              r.expected_violation = "money_conserved";
+            }).find("sweep.id does not match"),
             std::string::npos);
   EXPECT_EQ(tamper([](auto&) {}), "");
 }

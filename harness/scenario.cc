@@ -521,7 +521,13 @@ void Loader::external(const YAML::Node& node, Scenario& s) {
   } else {
     fail(node, "external: give command (a process to start) or connect (HOST:PORT of one running)");
   }
-  auto domain = external::open_external(spec);
+  std::unique_ptr<model::Domain> domain;
+  try {
+    domain = external::open_external(spec);
+  } catch (const model::HarnessFailure& e) {  // still exit 3, but say where it was asked for
+    throw model::HarnessFailure(
+        fmt::format("{}:{}:{}: {}", file_, node.Mark().line + 1, node.Mark().column + 1, e.what()));
+  }
   external_domain_ = domain->name();
   auto registry = std::make_shared<model::Registry>(model::Registry::extending(*registry_));
   try {

@@ -338,8 +338,8 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
     if (root["external"]["cwd"]) ran /= root["external"]["cwd"].as<std::string>();
     const fs::path from = fs::absolute(fs::path(output).parent_path());
     const fs::path cwd = fs::absolute(ran).lexically_normal().lexically_relative(from);
-    root["external"]["cwd"] = cwd.empty() ? fs::absolute(ran).lexically_normal().string()
-                                          : cwd.string();
+    root["external"]["cwd"] =
+        cwd.empty() ? fs::absolute(ran).lexically_normal().string() : cwd.string();
   }
   const std::vector<std::string> names = node_names(scenario.spec);
   auto name = [&](sim::NodeId id) { return id < names.size() ? names[id] : std::to_string(id); };

@@ -515,14 +515,14 @@ std::vector<Violation> check_log_invariant(const RunView& run, const model::LogI
   for (const Event* e : index(*run.log).in_log_order) {
     const std::string broken = model::call_log_step(rule, memory, model::upcasted(*run.domain, *e));
     if (broken.empty()) continue;
-    Violation& v = c.add(fmt::format("{}: {}", rule.name, broken));
+    Violation& v = c.add(broken);
     cite_event(v, "at: ", run, *e);
     return c.out;
   }
   // What settles only at the end (a transfer in flight is not yet a leak).
   if (!rule.at_end || !run.quiet) return c.out;
   const std::string broken = model::call_log_end(rule, memory);
-  if (!broken.empty()) c.add(fmt::format("{}: {}", rule.name, broken));
+  if (!broken.empty()) c.add(broken);
   return c.out;
 }
 

@@ -329,6 +329,10 @@ void check_case(const model::Domain& domain, const std::vector<model::Projection
     found = Finding{"user_code_does_not_throw", model::describe(e.failure())};
   }
   if (tally != nullptr) tally->events += builder.history().size();
+  if (!found && builder.history().empty()) {
+    throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard,
+                                 "the domain refused every command of the sequence");
+  }
   if (!found) return;
   DomainCounterexample c;
   c.property = found->property;
@@ -394,7 +398,9 @@ DomainOutcome fuzz_domain(const model::Domain& domain, const DomainSettings& set
   }
   SearchOutcome found = search(
       id, run, [&] { check_case(domain, handlers, settings, &tally); },
-      [&] { return tally.failure.has_value(); }, "had nothing to check");
+      [&] { return tally.failure.has_value(); },
+      "had no event (the domain refused every command drawn): the mix or the works per sequence "
+      "leave too little to decide");
   out.kind = found.verdict;
   out.reproduce = std::move(found.reproduce);
   out.message = std::move(found.message);

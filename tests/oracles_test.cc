@@ -442,7 +442,9 @@ TEST_P(FuzzDomainFinds, TheBugShrunkAndReproducible) {
   ASSERT_EQ(outcome.kind, fuzzing::Verdict::kFailed);
   ASSERT_TRUE(outcome.counterexample.has_value());
   const std::string text = fuzzing::describe(*outcome.counterexample);
-  EXPECT_EQ(outcome.counterexample->property, c.property) << text;
+  if (!c.property.empty()) {
+    EXPECT_EQ(outcome.counterexample->property, c.property) << text;
+  }
   EXPECT_NE(text.find(c.says), std::string::npos) << text;
   // Shrunk: a few pieces of work, each decision listed with its events.
   EXPECT_LE(outcome.counterexample->works, 6U) << text;
@@ -471,9 +473,9 @@ INSTANTIATE_TEST_SUITE_P(
         Caught{Bug::kUpcasterForgetsCents, "upcast_equivalence",
                "Deposited written at v1 by the old writer and upcast leaves another state"},
         Caught{Bug::kSnapshotForgetsOpen, "snapshot_equivalence", "decodes to another state"},
-        // The static skips a deposit its wallet never saw twice: decisions part.
-        Caught{Bug::kEvolveWithStaticCache, "decisions_match_model", "but the model accepts it",
-               false}));
+        // The static skips a deposit its wallet never saw twice: decisions or
+        // snapshots part, depending on what ran before in this process.
+        Caught{Bug::kEvolveWithStaticCache, "", "wallet-", false}));
 
 // A domain whose evolve numbers events from a static counter: its states
 // differ on every replay, which only replaying again shows.

@@ -46,7 +46,11 @@ struct NewEvent {
 
 // A process spanning aggregates: steps run in order; when one fails for good
 // (or times out), the compensations of the steps already done run in reverse
-// order. A step done without a compensation is a pivot: the saga can then
+// order. A saga is journaled on its client's disk: after the client
+// crashes it resumes, and the step that was in flight is decided again, on
+// a state that may already hold that step's events. Make steps idempotent
+// (a repeat accepted with nothing to append, known by an id the step
+// carries). A step done without a compensation is a pivot: the saga can then
 // only go forward, and a later step that is refused is retried (with
 // backoff) rather than undone. A saga may be planned step by step: when its
 // listed steps are done, Domain::next_step() sees what each returned and may
