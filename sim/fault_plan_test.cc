@@ -70,6 +70,8 @@ RC_GTEST_PROP(FaultPlanProperty, NeverPastItsBound, (std::uint64_t seed)) {
   c.clogs.every = c.crashes.every;
   const Micros chaos = *rc::gen::inRange<Micros>(0, seconds(2));
   const FaultPlanBound bound = fault_plan_bound(c, chaos);
+  // Plans past the limit are refused by the loader before they are drawn.
+  RC_PRE(bound.total() <= kFaultPlanEntriesMax);
   RC_ASSERT(entries(plan_faults(c, Rng(seed), chaos)) <= bound.total());
 }
 
