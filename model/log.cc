@@ -1,5 +1,7 @@
 #include "model/log.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "model/codec.h"
@@ -90,6 +92,21 @@ LogScan scan_log(ByteView log) {
     scan.valid_bytes = at;
   }
   return scan;
+}
+
+std::optional<Bytes> read_reliably(sim::Storage& disk, std::string_view file,
+                                   const std::function<bool(ByteView)>& trusted) {
+  if (!disk.exists(file)) return Bytes{};
+  std::vector<Bytes> reads;
+  for (int attempt = 0; attempt < kRecoveryReads; ++attempt) {
+    auto read = disk.read_all(file);
+    if (!read.ok()) continue;
+    if (trusted && trusted(read.value())) return std::move(read).value();
+    const auto same = std::count(reads.begin(), reads.end(), read.value());
+    if (same + 1 >= kAgreeingReads) return std::move(read).value();
+    reads.push_back(std::move(read).value());
+  }
+  return std::nullopt;
 }
 
 }  // namespace essim::model

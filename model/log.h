@@ -9,10 +9,13 @@
 // record with a good one after it), which must never be served past.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/event.h"
+#include "sim/storage.h"
 
 namespace essim::model {
 
@@ -36,5 +39,17 @@ std::string_view to_string(LogScan::Status status);
 
 // Reads every valid record of `log`, stopping at the first bad one.
 LogScan scan_log(ByteView log);
+
+// The whole of `file` as recovery may trust it: read until a read passes
+// `trusted` (its checksums, say) or kAgreeingReads reads agree (a read can be
+// corrupted in flight, the file itself not; two reads flipping the same bit
+// of a small file are not rare enough), at most kRecoveryReads times; nullopt
+// when neither happened, and recovery must not act on what it read (the
+// caller fail-stops and tries again after its restart). Empty when the file
+// is missing.
+inline constexpr int kAgreeingReads = 3;
+inline constexpr int kRecoveryReads = 7;
+std::optional<Bytes> read_reliably(sim::Storage& disk, std::string_view file,
+                                   const std::function<bool(ByteView)>& trusted = {});
 
 }  // namespace essim::model

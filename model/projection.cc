@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/log.h"
 #include "model/trace_notes.h"
 #include "sim/assert.h"
 
@@ -29,6 +30,19 @@ std::optional<Dedup> dedup_by_name(std::string_view name) {
   return std::nullopt;
 }
 
+bool SeenIds::contains(const EventId& id) const {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+void SeenIds::add(const EventId& id) {
+  if (ids.size() < kSeenIdsPerStream) {
+    ids.push_back(id);
+    return;
+  }
+  ids[next] = id;
+  next = static_cast<std::uint32_t>((next + 1) % kSeenIdsPerStream);
+}
+
 namespace {
 
 void write_checkpoint(Writer& w, const ProjectionState& s) {
@@ -38,7 +52,12 @@ void write_checkpoint(Writer& w, const ProjectionState& s) {
     w.varint(version);
   }
   w.varint(s.seen.size());
-  for (const EventId& id : s.seen) w.id(id);
+  for (const auto& [stream, seen] : s.seen) {
+    w.string(stream);
+    w.varint(seen.ids.size());
+    for (const EventId& id : seen.ids) w.id(id);
+    w.varint(seen.next);
+  }
   w.varint(s.events_applied);
 }
 
@@ -48,9 +67,30 @@ void read_checkpoint(Reader& r, ProjectionState& s) {
     std::string stream = r.string();
     s.applied[stream] = r.varint();
   }
-  const std::size_t seen = r.count(16);
-  for (std::size_t i = 0; i < seen && r.ok(); ++i) s.seen.insert(r.id());
+  const std::size_t seen_streams = r.count(3);
+  for (std::size_t i = 0; i < seen_streams && r.ok(); ++i) {
+    std::string stream = r.string();
+    SeenIds seen;
+    const std::size_t ids = r.count(16);
+    if (ids > kSeenIdsPerStream) r.fail("more seen ids for a stream than it keeps");
+    for (std::size_t k = 0; k < ids && r.ok(); ++k) seen.ids.push_back(r.id());
+    const std::uint64_t next = r.varint();
+    if (next >= kSeenIdsPerStream || (next != 0 && ids < kSeenIdsPerStream))
+      r.fail("a seen-id ring position out of range");
+    seen.next = static_cast<std::uint32_t>(next);
+    if (r.ok()) s.seen[stream] = std::move(seen);
+  }
   s.events_applied = r.varint();
+}
+
+void read_state(Reader& r, ProjectionState& s) {
+  auto model = essim::decode_read_model(r);
+  if (!model) {
+    r.fail(model.error().message);
+    return;
+  }
+  s.model = std::move(model).value();
+  read_checkpoint(r, s);
 }
 
 }  // namespace
@@ -64,10 +104,7 @@ void encode_projection_state(const ProjectionState& state, Bytes& out) {
 sim::Result<ProjectionState> decode_projection_state(ByteView bytes) {
   Reader r(bytes);
   ProjectionState s;
-  auto model = essim::decode_read_model(r);
-  if (!model) return sim::Error{"bad projection state: " + model.error().message};
-  s.model = std::move(model).value();
-  read_checkpoint(r, s);
+  read_state(r, s);
   if (r.ok() && !r.at_end()) r.fail("trailing bytes");
   if (!r.ok()) return sim::Error{"bad projection state: " + r.error()};
   return s;
@@ -85,25 +122,14 @@ std::size_t ProjectionNode::waiting() const {
   return n;
 }
 
-void ProjectionNode::load(sim::Env& env) {
+bool ProjectionNode::journaled() const {
+  return !config_.bugs.has(Bug::kCheckpointBeforeReadModel) &&
+         !config_.bugs.has(Bug::kReadModelWithoutCheckpoint);
+}
+
+bool ProjectionNode::load(sim::Env& env) {
+  if (journaled()) return load_journaled(env);
   auto& disk = env.storage();
-  const bool split = config_.bugs.has(Bug::kCheckpointBeforeReadModel) ||
-                     config_.bugs.has(Bug::kReadModelWithoutCheckpoint);
-  if (!split) {
-    if (!disk.exists(kProjectionStateFile)) return;
-    auto bytes = disk.read_all(kProjectionStateFile);
-    auto state = bytes.ok() ? decode_projection_state(bytes.value())
-                            : sim::Result<ProjectionState>(bytes.error());
-    if (state.ok()) {
-      state_ = std::move(state).value();
-    } else {
-      // Never serve a read model we cannot trust: start over, the bus
-      // redelivers from our acknowledged position only, so report it loudly.
-      env.note(notes::kProjectionStateUnreadable, 0, 0);
-      env.log("projection: " + state.error().message);
-    }
-    return;
-  }
   if (disk.exists(kProjectionModelFile)) {
     auto bytes = disk.read_all(kProjectionModelFile);
     if (bytes.ok()) {
@@ -124,10 +150,97 @@ void ProjectionNode::load(sim::Env& env) {
       }
     }
   }
+  return true;
+}
+
+bool ProjectionNode::load_journaled(sim::Env& env) {
+  auto& disk = env.storage();
+  // Never serve a read model we cannot trust: start over (the next flush
+  // writes a whole state file), and report it loudly, since the bus
+  // redelivers only from our acknowledged position.
+  const auto start_over = [&](const std::string& why) {
+    env.note(notes::kProjectionStateUnreadable, 0, 0);
+    env.log("projection: " + why);
+    state_ = {};
+    compact_next_ = true;
+    return drop_journal(env);
+  };
+  // Both files are CRC-checked records: a clean read is trusted at once.
+  const auto read = [&](std::string_view file) {
+    const auto clean = [](ByteView b) { return scan_log(b).status == LogScan::Status::kClean; };
+    std::optional<Bytes> bytes = read_reliably(disk, file, clean);
+    if (!bytes) env.fail_stop(fmt::format("recovery: no two reads of {} agreed", file));
+    return bytes;
+  };
+  if (disk.exists(kProjectionStateFile)) {
+    const std::optional<Bytes> state_file = read(kProjectionStateFile);
+    if (!state_file) return false;
+    const Bytes& bytes = *state_file;
+    const LogScan scan = scan_log(bytes);
+    if (scan.status != LogScan::Status::kClean || scan.bodies.size() != 1) {
+      return start_over(fmt::format("bad projection state: {}",
+                                    scan.problem.empty() ? "not one record" : scan.problem));
+    }
+    Reader r(scan.bodies.front());
+    const std::uint64_t generation = r.varint();
+    ProjectionState state;
+    read_state(r, state);
+    if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+    if (!r.ok()) return start_over("bad projection state: " + r.error());
+    state_ = std::move(state);
+    generation_ = generation;
+    state_bytes_ = bytes.size();
+  }
+  if (!disk.exists(kProjectionJournalFile)) return true;
+  const std::optional<Bytes> journal_file = read(kProjectionJournalFile);
+  if (!journal_file) return false;
+  const Bytes& journal = *journal_file;
+  const LogScan scan = scan_log(journal);
+  Event event;
+  for (std::size_t i = 0; i < scan.bodies.size(); ++i) {
+    Reader r(scan.bodies[i]);
+    const std::uint64_t generation = r.varint();
+    if (r.ok() && generation != generation_ && i == 0) {
+      // Folded into the state file already: a crash came between writing
+      // that file and emptying the journal.
+      return drop_journal(env);
+    }
+    if (!r.ok() || generation != generation_) {
+      return start_over(fmt::format("journal record {} is of generation {}, the state file of {}",
+                                    i, generation, generation_));
+    }
+    while (r.ok() && !r.at_end()) {
+      r.event_into(event);
+      if (r.ok()) (void)apply_event(state_, *config_.handler, config_.dedup, event);
+    }
+    if (!r.ok()) return start_over(fmt::format("journal record {} is unreadable: {}", i, r.error()));
+  }
+  journal_bytes_ = scan.valid_bytes;
+  journal_hash_ = scan.last_hash;
+  if (scan.status == LogScan::Status::kClean) return true;
+  if (scan.status == LogScan::Status::kCorrupt) {
+    // What follows the bad record was acknowledged and is lost to us.
+    env.note(notes::kProjectionStateUnreadable, scan.valid_bytes, journal.size());
+    env.log("projection: the journal is corrupt: " + scan.problem);
+  }
+  // A torn tail was never acknowledged; either way, appends go on from the
+  // valid prefix.
+  return env.ok_or_fail_stop(disk.truncate(kProjectionJournalFile, scan.valid_bytes)) &&
+         env.ok_or_fail_stop(disk.sync(kProjectionJournalFile));
+}
+
+bool ProjectionNode::drop_journal(sim::Env& env) {
+  journal_bytes_ = 0;
+  journal_hash_ = 0;
+  if (!env.storage().exists(kProjectionJournalFile)) return true;
+  return env.ok_or_fail_stop(env.storage().truncate(kProjectionJournalFile, 0)) &&
+         env.ok_or_fail_stop(env.storage().sync(kProjectionJournalFile));
 }
 
 void ProjectionNode::on_start(sim::Env& env) {
-  load(env);
+  // Applying the journal again runs the handler: a throw fail-stops the node.
+  bool loaded = false;
+  if (!guarded(env, config_.user_failures, [&] { loaded = load(env); }) || !loaded) return;
   env.note(notes::kProjectionRecovered, state_.events_applied, state_.applied.size());
 }
 
@@ -168,11 +281,9 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
     return;
   }
   if (event.version <= applied) {
-    if (apply_event(state_, *config_.handler, config_.dedup, event)) {
-      env.note(notes::kProjectionReapplied, event.position, event.version);
-    }
+    if (apply(event)) env.note(notes::kProjectionReapplied, event.position, event.version);
   } else {
-    apply(event);
+    (void)apply(event);
     drain(event.stream);
   }
   pending_acks_.push_back(event.position);
@@ -188,17 +299,28 @@ bool apply_event(ProjectionState& state, const ProjectionHandler& handler, Dedup
   const bool redelivery = !first && event.version <= applied_it->second;
   if (redelivery) {
     if (dedup == Dedup::kAtomicCheckpoint) return false;
-    if (dedup == Dedup::kEventId && state.seen.contains(event.id)) return false;
+    if (dedup == Dedup::kEventId) {
+      // Older than the ids the stream remembers: seen, by its position.
+      if (event.version + kSeenIdsPerStream <= applied_it->second) return false;
+      const auto seen = state.seen.find(event.stream);
+      if (seen != state.seen.end() && seen->second.contains(event.id)) return false;
+    }
   }
   call_handler(handler, state.model, event);
   ++state.events_applied;
   applied_it->second = std::max(applied_it->second, event.version);
-  if (dedup == Dedup::kEventId) state.seen.insert(event.id);
+  if (dedup == Dedup::kEventId) state.seen[event.stream].add(event.id);
   return true;
 }
 
-void ProjectionNode::apply(const Event& event) {
-  (void)apply_event(state_, *config_.handler, config_.dedup, event);
+bool ProjectionNode::apply(const Event& event) {
+  if (!apply_event(state_, *config_.handler, config_.dedup, event)) return false;
+  if (journaled()) {
+    Writer w(unflushed_);
+    if (unflushed_.empty()) w.varint(generation_);
+    w.event(event);
+  }
+  return true;
 }
 
 void ProjectionNode::drain(const std::string& stream) {
@@ -209,7 +331,7 @@ void ProjectionNode::drain(const std::string& stream) {
     const Event e = std::move(events.begin()->second);
     events.erase(events.begin());
     if (e.version == state_.applied[stream] + 1) {
-      apply(e);
+      (void)apply(e);
       pending_acks_.push_back(e.position);
     }
   }
@@ -252,8 +374,40 @@ bool ProjectionNode::persist(sim::Env& env) {
     write_lagging(env);
     return true;
   }
-  encode_projection_state(state_, out);
-  return env.replace_durably(kProjectionStateFile, out);
+  if (compact_next_ ||
+      journal_bytes_ + unflushed_.size() >= std::max(config_.journal_compact_bytes, state_bytes_)) {
+    return compact(env);
+  }
+  return append_journal(env);
+}
+
+bool ProjectionNode::append_journal(sim::Env& env) {
+  if (unflushed_.empty()) return true;  // only redeliveries skipped: nothing new to keep
+  Bytes record;
+  const std::uint64_t hash = append_record(record, journal_hash_, unflushed_);
+  auto& disk = env.storage();
+  if (!env.ok_or_fail_stop(disk.append(kProjectionJournalFile, record)) ||
+      !env.ok_or_fail_stop(disk.sync(kProjectionJournalFile))) {
+    return false;
+  }
+  journal_bytes_ += record.size();
+  journal_hash_ = hash;
+  unflushed_.clear();
+  return true;
+}
+
+bool ProjectionNode::compact(sim::Env& env) {
+  Bytes body;
+  Writer(body).varint(generation_ + 1);
+  encode_projection_state(state_, body);
+  Bytes out;
+  (void)append_record(out, 0, body);
+  if (!env.replace_durably(kProjectionStateFile, out)) return false;
+  ++generation_;
+  state_bytes_ = out.size();
+  unflushed_.clear();
+  compact_next_ = false;
+  return drop_journal(env);
 }
 
 void ProjectionNode::check_checkpoint_rules(sim::Env& env) {

@@ -7,15 +7,23 @@
 // An event at or below the stream's applied version is a redelivery; the
 // dedup strategy decides what happens to it:
 //   none               applied again (correct only for idempotent handlers)
-//   event-id           skipped when its id was seen
+//   event-id           skipped when its id was seen (each stream remembers
+//                      its latest kSeenIdsPerStream ids; an older version is
+//                      known by its position)
 //   atomic-checkpoint  skipped when at or below the checkpoint
-// In the correct variants the read model, the per-stream checkpoint and the
-// seen ids are written together, atomically, in one file.
+//
+// Persistence (the correct variants) costs what changed, not the state's
+// size: each flush appends the events applied since the last one to a
+// journal (one CRC-chained record, synced), and recovery applies them again
+// to the state file. Once the journal outgrows the state file it is folded
+// into a new state file, of the next generation, and emptied; records of an
+// older generation are never applied. So the read model, the per-stream
+// checkpoint and the seen ids always come back together, from a consistent
+// point, whatever a crash or a torn write cut.
 
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +54,9 @@ struct ProjectionConfig {
   Dedup dedup = Dedup::kAtomicCheckpoint;
   sim::NodeId bus = sim::kNoNode;
   Micros flush_after_us = 1'000;          // batch persistence: one write per this long
+  // The journal is folded into a new state file once it holds this many
+  // bytes and at least as many as the state file.
+  std::uint64_t journal_compact_bytes = 64 << 10;
   Micros lagging_write_us = 50'000;       // the bug variants' second, late write
   std::uint32_t waiting_max = 1'024;      // events held while waiting for a predecessor
   UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
@@ -58,14 +69,25 @@ struct ProjectionConfig {
 inline constexpr std::size_t kFindingsMax = 16;
 
 inline constexpr std::string_view kProjectionStateFile = "projection.state";
+inline constexpr std::string_view kProjectionJournalFile = "projection.journal";
 inline constexpr std::string_view kProjectionModelFile = "projection.model";
 inline constexpr std::string_view kProjectionCheckpointFile = "projection.checkpoint";
+
+// The ids event-id dedup remembers of one stream: its latest ones, in a ring.
+inline constexpr std::size_t kSeenIdsPerStream = 16;
+struct SeenIds {
+  std::vector<EventId> ids;  // at most kSeenIdsPerStream
+  std::uint32_t next = 0;    // the slot the next id takes once the ring is full
+  bool contains(const EventId& id) const;
+  void add(const EventId& id);
+  friend bool operator==(const SeenIds&, const SeenIds&) = default;
+};
 
 // What a projection persists.
 struct ProjectionState {
   ReadModel model;
   std::map<std::string, std::uint64_t> applied;  // stream -> highest version applied
-  std::set<EventId> seen;                        // event-id dedup
+  std::map<std::string, SeenIds> seen;           // event-id dedup
   std::uint64_t events_applied = 0;              // handler calls, duplicates included
   friend bool operator==(const ProjectionState&, const ProjectionState&) = default;
 };
@@ -83,22 +105,36 @@ class ProjectionNode final : public sim::Node {
 
  private:
   void on_deliver(sim::Env& env, const Event& event);
-  void apply(const Event& event);
+  // Applies `event` (see apply_event) and journals it when the handler ran.
+  bool apply(const Event& event);
   void drain(const std::string& stream);
   void schedule_flush(sim::Env& env);
   void flush(sim::Env& env);
   // Writes the state the dedup setting (or a bug) asks for; false when the
   // node fail-stopped on a storage error.
   [[nodiscard]] bool persist(sim::Env& env);
+  // The journaled persistence of the correct variants.
+  bool journaled() const;
+  [[nodiscard]] bool append_journal(sim::Env& env);
+  [[nodiscard]] bool compact(sim::Env& env);
+  [[nodiscard]] bool drop_journal(sim::Env& env);
+  [[nodiscard]] bool load_journaled(sim::Env& env);
   void write_lagging(sim::Env& env);
   void check_checkpoint_rules(sim::Env& env);
-  void load(sim::Env& env);
+  // False when the node fail-stopped.
+  [[nodiscard]] bool load(sim::Env& env);
 
   ProjectionConfig config_;
   ProjectionState state_;
   std::map<std::string, std::map<std::uint64_t, Event>, std::less<>> waiting_;
   std::vector<std::uint64_t> pending_acks_;  // positions handled, not yet durable
   bool flush_armed_ = false;
+  std::uint64_t generation_ = 0;     // of the state file; journal records carry it
+  std::uint64_t state_bytes_ = 0;    // the state file's size
+  std::uint64_t journal_bytes_ = 0;  // the journal's size, all durable
+  std::uint64_t journal_hash_ = 0;   // of its last record
+  Bytes unflushed_;                  // a journal record's body: the events applied since the last flush
+  bool compact_next_ = false;        // the next flush writes a whole state file
   bool lagging_armed_ = false;
   Bytes scratch_;
 };
@@ -111,6 +147,7 @@ class ProjectionNode final : public sim::Node {
 bool apply_event(ProjectionState& state, const ProjectionHandler& handler, Dedup dedup,
                  const Event& event);
 
+// Appends the state's encoding to `out`.
 void encode_projection_state(const ProjectionState& state, Bytes& out);
 sim::Result<ProjectionState> decode_projection_state(ByteView bytes);
 

@@ -14,9 +14,6 @@ namespace {
 
 constexpr std::uint8_t kCommitRecord = 1;
 constexpr std::uint8_t kSnapshotRecord = 2;
-// How many times recovery reads a file before it trusts what it saw: a read
-// can be corrupted in flight, the file itself not.
-constexpr int kRecoveryReads = 3;
 
 void encode_snapshot(const SnapshotSave& s, Bytes& out) {
   Writer w(out);
@@ -93,20 +90,6 @@ std::vector<SnapshotSave> read_snapshot_log(ByteView log) {
 
 // ---- recovery ----
 
-Bytes StoreNode::read_reliably(sim::Env& env, std::string_view file) {
-  auto& disk = env.storage();
-  if (!disk.exists(file)) return {};
-  // Read until two reads agree; a corrupted read almost never repeats itself.
-  Bytes previous;
-  for (int attempt = 0; attempt < kRecoveryReads; ++attempt) {
-    auto read = disk.read_all(file);
-    if (!read.ok()) continue;
-    if (attempt > 0 && read.value() == previous) return previous;
-    previous = std::move(read).value();
-  }
-  return previous;
-}
-
 void StoreNode::apply_durable(const CommitRecord& commit) {
   ESSIM_ASSERT(!commit.events.empty());
   for (const Event& e : commit.events) {
@@ -125,7 +108,12 @@ void StoreNode::apply_durable(const CommitRecord& commit) {
 }
 
 bool StoreNode::recover_events(sim::Env& env) {
-  const Bytes bytes = read_reliably(env, kEventsFile);
+  const std::optional<Bytes> read = read_reliably(env.storage(), kEventsFile);
+  if (!read) {
+    env.fail_stop(fmt::format("recovery: no two reads of {} agreed", kEventsFile));
+    return false;
+  }
+  const Bytes& bytes = *read;
   const StoreLog log = read_store_log(bytes);
   for (const CommitRecord& c : log.commits) apply_durable(c);
   last_hash_ = log.last_hash;
@@ -150,7 +138,12 @@ bool StoreNode::recover_events(sim::Env& env) {
 }
 
 bool StoreNode::recover_snapshots(sim::Env& env) {
-  const Bytes bytes = read_reliably(env, kSnapshotsFile);
+  const std::optional<Bytes> read = read_reliably(env.storage(), kSnapshotsFile);
+  if (!read) {
+    env.fail_stop(fmt::format("recovery: no two reads of {} agreed", kSnapshotsFile));
+    return false;
+  }
+  const Bytes& bytes = *read;
   const LogScan scan = scan_log(bytes);
   for (const ByteView body : scan.bodies) {
     auto decoded = decode_snapshot(body);

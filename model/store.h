@@ -97,7 +97,6 @@ class StoreNode final : public sim::Node {
     bool acknowledged = false;
   };
 
-  Bytes read_reliably(sim::Env& env, std::string_view file);
   // False when the node fail-stopped on a storage error.
   [[nodiscard]] bool recover_events(sim::Env& env);
   [[nodiscard]] bool recover_snapshots(sim::Env& env);
