@@ -103,6 +103,17 @@ RC_GTEST_PROP(Codec, SignedVarintsRoundTrip, (std::int64_t v)) {
   RC_ASSERT(r.at_end());
 }
 
+// The hardware CRC32C and Boost.CRC's tables agree on every input, split
+// anywhere (the log's format must not depend on the processor).
+RC_GTEST_PROP(Codec, Crc32cHardwareAndPortableAgree, (const Bytes& first, const Bytes& second)) {
+  const std::uint32_t portable = detail::crc32c_portable(first, second);
+  Bytes joined = first;
+  joined.insert(joined.end(), second.begin(), second.end());
+  RC_ASSERT(crc32c(joined) == portable);
+  RC_ASSERT(crc32c(first, second) == portable);
+  if (detail::crc32c_hardware()) RC_ASSERT(detail::crc32c_sse42(first, second) == portable);
+}
+
 TEST(Codec, Crc32cKnownAnswer) {
   // RFC 3720's check value for "123456789".
   const std::string text = "123456789";
@@ -110,6 +121,10 @@ TEST(Codec, Crc32cKnownAnswer) {
             0xE3069283U);
   const ByteView all(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   EXPECT_EQ(crc32c(all.first(4), all.subspan(4)), 0xE3069283U);
+  EXPECT_EQ(detail::crc32c_portable(all, {}), 0xE3069283U);
+  if (detail::crc32c_hardware()) {
+    EXPECT_EQ(detail::crc32c_sse42(all, {}), 0xE3069283U);
+  }
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <fmt/format.h>
+
 namespace essim::model {
 namespace {
 
@@ -14,6 +16,21 @@ Bytes build(const std::vector<Bytes>& bodies, std::vector<std::size_t>* ends = n
     if (ends != nullptr) ends->push_back(log.size());
   }
   return log;
+}
+
+// The record format, byte for byte (computed outside essim, with a bitwise
+// CRC32C): length, CRC32C of (previous hash, body), previous hash, body, all
+// little-endian. Whatever computes the CRC, a log written today reads back.
+TEST(Log, ARecordIsTheDocumentedBytes) {
+  const std::string text = "essim log record: golden";
+  const Bytes body(text.begin(), text.end());
+  Bytes log;
+  (void)append_record(log, 0, body);
+  std::string hex;
+  for (const std::uint8_t b : log) hex += fmt::format("{:02x}", b);
+  EXPECT_EQ(hex,
+            "180000008eb5fd250000000000000000"
+            "657373696d206c6f67207265636f72643a20676f6c64656e");
 }
 
 RC_GTEST_PROP(Log, RecordsComeBackInOrder, (const std::vector<Bytes>& bodies)) {
