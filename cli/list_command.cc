@@ -9,6 +9,7 @@
 #include "harness/scenario.h"
 #include "model/bugs.h"
 #include "model/domain.h"
+#include "model/probes.h"
 #include "properties/properties.h"
 
 namespace essim::cli {
@@ -50,6 +51,15 @@ void print_list(const model::Registry& registry) {
       "  network: drop, duplicate, delay, reorder (jitter), latency, partitions, clogs\n"
       "  process: crash, restart\n"
       "  disk:    unsynced writes lost, torn writes, read corruption, sync failures (fail-stop)\n");
+  fmt::print("\nCoverage probes (report.json counts them; a scenario may require_probes):\n");
+  for (const ProbeDeclaration& p : model::probes::builtin()) {
+    fmt::print("  {:<34} {}\n", p.name, p.description);
+  }
+  for (const std::string& name : registry.domain_names()) {
+    for (const ProbeDeclaration& p : registry.domain(name)->probes()) {
+      fmt::print("  {:<34} {} ({} only)\n", p.name, p.description, name);
+    }
+  }
   fmt::print("\nBug variants:\n");
   for (const model::BugInfo& b : model::all_bugs()) {
     fmt::print("  {:<32} [{}] {}\n", b.name, b.component, b.description);
@@ -79,8 +89,8 @@ Runner add_list_command(CLI::App& app, const model::Registry& registry) {
   auto scenario = std::make_shared<std::string>();
   CLI::App* list = app.add_subcommand(
       "list",
-      "List the domains, projection handlers, properties, fault kinds and bug variants essim "
-      "knows. With --scenario, also the external domain a scenario file starts (a process "
+      "List the domains, projection handlers, properties, coverage probes, fault kinds and bug "
+      "variants essim knows. With --scenario, also the external domain a scenario file starts (a process "
       "speaking docs/protocol.md).");
   list->add_option("--scenario", *scenario,
                    "A scenario file whose external domain to start and list");

@@ -1,5 +1,7 @@
 #include "harness/reporting.h"
 
+#include "model/probes.h"
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -48,11 +50,34 @@ Expectation expectation_of(const reports::ScenarioReport& s) {
   e.pass = s.expected_violation.empty();
   e.violation = s.expected_violation;
   e.within_seeds = s.within_seeds;
+  e.required_probes = s.required_probes;
   return e;
+}
+
+// Every declared probe in `declared` order, then the others reached, with
+// the tally's hits.
+std::vector<reports::ProbeReport> probe_reports(
+    const std::vector<std::pair<std::string, std::string>>& declared, const Tally& tally) {
+  std::vector<reports::ProbeReport> out;
+  for (const auto& [name, description] : declared) {
+    reports::ProbeReport p{name, description, 0, std::nullopt};
+    if (const auto it = tally.probes.find(name); it != tally.probes.end()) {
+      p.hits = it->second.hits;
+      p.first_seed = it->second.first_seed;
+    }
+    out.push_back(std::move(p));
+  }
+  for (const auto& [name, probe] : tally.probes) {
+    const bool listed = std::any_of(declared.begin(), declared.end(),
+                                    [&](const auto& d) { return d.first == name; });
+    if (!listed) out.push_back({name, "", probe.hits, probe.first_seed});
+  }
+  return out;
 }
 
 void render_verdict(const Verdict& v, reports::ScenarioReport& out) {
   out.met = v.met;
+  out.missing_probes = v.missing_probes;
   out.properties.clear();
   for (const PropertyVerdict& p : v.properties) {
     out.properties.push_back({p.property, std::string(to_string(p.status)), p.seeds});
@@ -95,6 +120,11 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
   out.caught_at_seed = r.tally.caught_at_seed;
   out.wall_seconds = r.wall_seconds;
   render_verdict(r.verdict, out);
+  std::vector<std::pair<std::string, std::string>> declared;
+  for (const ProbeDeclaration& p : model::probes::known(*s.registry->domain(s.spec.domain)))
+    declared.emplace_back(p.name, p.description);
+  out.probes = probe_reports(declared, r.tally);
+  out.required_probes = s.expect.required_probes;
   for (const SeedResult& seed : r.failures) {
     for (const properties::Violation& v : seed.violations) {
       out.failures.push_back({seed.seed, hex(seed.fingerprint), v.property, v.summary, v.evidence,
@@ -195,6 +225,9 @@ Tally tally_of(const reports::ScenarioReport& s) {
   for (const reports::PropertyReport& p : s.properties) {
     if (p.seeds > 0) t.violated[p.name] = p.seeds;
   }
+  for (const reports::ProbeReport& p : s.probes) {
+    if (p.hits > 0) t.probes[p.name] = {p.hits, *p.first_seed};
+  }
   return t;
 }
 
@@ -268,6 +301,11 @@ sim::Result<reports::Report> merge(const std::vector<ShardFile>& shards) {
     std::vector<std::string> checked;
     for (const reports::PropertyReport& p : m.properties) checked.push_back(p.name);
     render_verdict(judge(expectation_of(m), checked, g.tally), m);
+    std::vector<std::pair<std::string, std::string>> declared;
+    for (const reports::ProbeReport& p : m.probes) {
+      if (!p.description.empty()) declared.emplace_back(p.name, p.description);
+    }
+    m.probes = probe_reports(declared, g.tally);
     m.seeds_run = g.tally.seeds_run;
     m.seeds_failed = g.tally.seeds_failed;
     m.caught_at_seed = g.tally.caught_at_seed;

@@ -41,6 +41,55 @@ TEST(Merge, ShardsAddUpToTheWholeSweep) {
   EXPECT_EQ(m.sweep.fingerprint, fmt::format("0x{:016x}", whole.fingerprint));
   EXPECT_EQ(m.sweep.shards, (std::vector<std::uint64_t>{0, 1}));
   EXPECT_TRUE(m.met);
+  // Probes add up too: the same hits and first seeds as the whole sweep's.
+  const reports::ScenarioReport whole_report = to_report(s, whole);
+  ASSERT_EQ(m.probes.size(), whole_report.probes.size());
+  for (std::size_t i = 0; i < m.probes.size(); ++i) {
+    EXPECT_EQ(m.probes[i].name, whole_report.probes[i].name);
+    EXPECT_EQ(m.probes[i].description, whole_report.probes[i].description);
+    EXPECT_EQ(m.probes[i].hits, whole_report.probes[i].hits) << m.probes[i].name;
+    EXPECT_EQ(m.probes[i].first_seed, whole_report.probes[i].first_seed) << m.probes[i].name;
+  }
+  EXPECT_GT(whole.tally.probes.size(), 0U);
+}
+
+TEST(Merge, JudgesRequiredProbesOverTheWholeSweep) {
+  // Each shard alone may miss a probe the other reached: the merge judges
+  // the sum, not the shards' own verdicts.
+  const Scenario s = load("bank-calm.yaml");
+  std::vector<ShardFile> shards = shard_reports(s, 4, 2);
+  for (ShardFile& f : shards) {
+    reports::ScenarioReport& r = f.report.scenarios[0];
+    r.required_probes = {"client.snapshot-used"};
+    r.met = false;
+    r.missing_probes = r.required_probes;
+  }
+  reports::ScenarioReport& second = shards[1].report.scenarios[0];
+  for (reports::ProbeReport& p : shards[0].report.scenarios[0].probes) {
+    if (p.name == "client.snapshot-used") {
+      p.hits = 0;
+      p.first_seed.reset();
+    }
+  }
+  auto merged = merge(shards);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  const bool reached = std::any_of(second.probes.begin(), second.probes.end(), [](const auto& p) {
+    return p.name == "client.snapshot-used" && p.hits > 0;
+  });
+  ASSERT_TRUE(reached);
+  EXPECT_TRUE(merged.value().scenarios[0].met);
+  EXPECT_TRUE(merged.value().scenarios[0].missing_probes.empty());
+  for (reports::ProbeReport& p : second.probes) {
+    if (p.name == "client.snapshot-used") {
+      p.hits = 0;
+      p.first_seed.reset();
+    }
+  }
+  merged = merge(shards);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  EXPECT_FALSE(merged.value().scenarios[0].met);
+  EXPECT_EQ(merged.value().scenarios[0].missing_probes,
+            std::vector<std::string>{"client.snapshot-used"});
 }
 
 TEST(Merge, RefusesAShardGivenTwice) {

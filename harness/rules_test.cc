@@ -9,8 +9,10 @@
 #include <set>
 
 #include <essim/codec.h>
+#include <essim/probe.h>
 #include <essim/typed.h>
 
+#include "harness/reporting.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 
@@ -76,7 +78,11 @@ class Tickets final : public TypedDomain<Counter> {
       const std::int64_t n = mode_ == Mode::kStaleCounter ? 1 : c.next;
       return std::vector<NewEvent>{{"NumberTaken", 1, number(n)}};
     }
-    if (c.issued) return std::vector<NewEvent>{};
+    if (c.issued) {
+      essim::probe("tickets.issued-again");
+      return std::vector<NewEvent>{};
+    }
+    essim::probe("tickets.issued");
     return std::vector<NewEvent>{{"TicketIssued", 1, number(number_of(command.payload))}};
   }
   std::vector<ProjectionHandler> projections() const override {
@@ -135,6 +141,11 @@ class Tickets final : public TypedDomain<Counter> {
     return {listed_once, some};
   }
   std::vector<std::string> event_types() const override { return {"NumberTaken", "TicketIssued"}; }
+  std::vector<ProbeDeclaration> probes() const override {
+    return {{"tickets.issued", "a ticket was issued"},
+            {"tickets.issued-again", "a ticket's issue step was decided again and did nothing"},
+            {"tickets.never", "a path no run reaches"}};
+  }
 
  private:
   Mode mode_;
@@ -214,6 +225,71 @@ std::string refusal(std::unique_ptr<Domain> domain) {
     return e.what();
   }
   return "";
+}
+
+// A user's domain reports its own probes; a scenario may require them, and
+// one no seed reached fails the sweep.
+TEST(Probes, AUserDomainsProbesAreCountedReportedAndMayBeRequired) {
+  Registry registry = Registry::with_builtins();
+  registry.add(std::make_unique<Tickets>(Mode::kCorrect));
+  const auto sweep = [&](std::string_view require) {
+    auto parsed =
+        parse_scenario(scenario_text("atomic-checkpoint", require), "tickets.yaml", registry);
+    EXPECT_TRUE(parsed.ok()) << parsed.error().message;
+    auto scenario = std::make_unique<Scenario>(std::move(parsed).value());
+    RunOptions options;
+    ScenarioResult result = run_scenario(*scenario, options);
+    return std::pair{std::move(scenario), std::move(result)};
+  };
+  const auto [scenario, result] = sweep("require_probes: [tickets.issued, model.upcast-applied]");
+  ASSERT_TRUE(result.tally.probes.contains("tickets.issued"));
+  EXPECT_GT(result.tally.probes.at("tickets.issued").hits, 0U);
+  EXPECT_EQ(result.tally.probes.at("tickets.issued").first_seed, 1U);
+  EXPECT_FALSE(result.tally.probes.contains("tickets.never"));
+  // Tickets have no old schemas: the essim probe is never reached.
+  EXPECT_FALSE(result.verdict.met);
+  EXPECT_EQ(result.verdict.missing_probes, std::vector<std::string>{"model.upcast-applied"});
+  const reports::ScenarioReport report = to_report(*scenario, result);
+  const auto never = std::find_if(report.probes.begin(), report.probes.end(),
+                                  [](const auto& p) { return p.name == "tickets.never"; });
+  ASSERT_NE(never, report.probes.end());
+  EXPECT_EQ(never->hits, 0U);
+  EXPECT_EQ(never->description, "a path no run reaches");
+  EXPECT_FALSE(never->first_seed.has_value());
+  EXPECT_EQ(report.missing_probes, std::vector<std::string>{"model.upcast-applied"});
+  EXPECT_FALSE(report.met);
+  // Required and reached: met.
+  EXPECT_TRUE(sweep("require_probes: [tickets.issued]").second.verdict.met);
+  // The same seeds reach the same probes the same number of times.
+  EXPECT_EQ(sweep("").second.tally.probes, result.tally.probes);
+}
+
+TEST(Probes, RegistryRefusesABadOrBorrowedProbeName) {
+  class WithProbes final : public TypedDomain<Counter> {
+   public:
+    explicit WithProbes(std::vector<ProbeDeclaration> probes) : probes_(std::move(probes)) {}
+    std::string name() const override { return "with-probes"; }
+    std::vector<std::string> work_kinds() const override { return {"take"}; }
+    Work generate(std::string_view, Rng&) const override { return Command{"take", "c", {}}; }
+    void evolve(Counter&, const Event&) const override {}
+    Result<std::vector<NewEvent>> decide(const Counter&, const Command&) const override {
+      return std::vector<NewEvent>{};
+    }
+    std::vector<ProbeDeclaration> probes() const override { return probes_; }
+
+   private:
+    std::vector<ProbeDeclaration> probes_;
+  };
+  const auto refused = [](std::vector<ProbeDeclaration> probes) {
+    return refusal(std::make_unique<WithProbes>(std::move(probes)));
+  };
+  EXPECT_NE(refused({{"has space", ""}}).find("probe 'has space' must be"), std::string::npos);
+  EXPECT_NE(refused({{"", ""}}).find("must be 1 to 64"), std::string::npos);
+  EXPECT_NE(refused({{std::string(65, 'a'), ""}}).find("must be 1 to 64"), std::string::npos);
+  EXPECT_NE(refused({{"a.b", "x"}, {"a.b", "y"}}).find("declared twice"), std::string::npos);
+  EXPECT_NE(refused({{"store.torn-tail-truncated", ""}}).find("one of essim's own"),
+            std::string::npos);
+  EXPECT_EQ(refused({{"with-probes.ok_1", "fine"}}), "");
 }
 
 TEST(Rules, RegistryRefusesAmbiguousOrDanglingNames) {

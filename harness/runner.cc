@@ -32,7 +32,11 @@ SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool
   // The loader ran check_spec: a scenario it accepted always builds.
   ESSIM_ASSERT_MSG(built.ok(), "a loaded scenario did not build");
   Cluster& c = *built.value();
-  run_cluster(c, spec);
+  {
+    // The system's paths only: the checkers below run user code too.
+    const sim::ProbeScope probes(r.probes);
+    run_cluster(c, spec);
+  }
   r.events = c.sim->events();
   r.trace_steps = c.sim->trace().steps();
   r.heal_end = fmt::format("{} at {}", sim::to_string(c.heal.stop), sim::format_time(c.heal.at_us));
@@ -108,6 +112,11 @@ class Fold {
     ++t.seeds_run;
     out_.events += r.events;
     out_.fingerprint += fingerprint_term(r.seed, r.fingerprint);
+    for (const auto& [name, hits] : r.probes) {
+      // Seeds arrive in seed order: the first to reach a probe is the lowest.
+      const auto [it, fresh] = t.probes.try_emplace(name, Tally::Probe{0, r.seed});
+      it->second.hits += hits;
+    }
     if (o.mismatch) {
       ++(o.mismatch->failure.empty() ? out_.nondeterministic_seeds : out_.unchecked_seeds);
       if (out_.nondeterministic.size() < kFailuresKept)

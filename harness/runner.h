@@ -19,6 +19,7 @@
 #include "harness/sweep.h"
 #include "harness/verdict.h"
 #include "properties/properties.h"
+#include "sim/probe.h"
 #include "sim/result.h"
 #include "sim/trace.h"
 
@@ -38,6 +39,7 @@ struct SeedResult {
   std::vector<sim::TraceEntry> trace;   // only when asked
   std::vector<std::string> node_names;  // by node id
   std::vector<FinalState> final_states;
+  sim::ProbeHits probes;  // the coverage probes the run reached
 };
 
 // Runs one seed of the scenario. `keep_trace` keeps every trace entry. An

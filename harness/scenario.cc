@@ -24,6 +24,7 @@
 #include "harness/scenario_schema.h"
 #include "harness/shrink.h"
 #include "model/bugs.h"
+#include "model/probes.h"
 #include "model/user_code.h"
 #include "properties/properties.h"
 
@@ -284,6 +285,7 @@ class Loader {
   void external(const YAML::Node& node, Scenario& s);
   void bugs(const YAML::Node& node, Scenario& s) const;
   void properties(const Fields& root, Scenario& s) const;
+  void required_probes(const YAML::Node& node, Scenario& s) const;
   void topology(const YAML::Node& node, Scenario& s) const;
   void store(const YAML::Node& node, Scenario& s) const;
   void bus(const YAML::Node& node, Scenario& s) const;
@@ -555,6 +557,28 @@ void Loader::bugs(const YAML::Node& node, Scenario& s) const {
   }
 }
 
+void Loader::required_probes(const YAML::Node& node, Scenario& s) const {
+  if (!s.expect.pass) {
+    fail(node,
+         "require_probes is for scenarios that must pass (a bug scenario stops at its first "
+         "catch); remove it or the expect section");
+  }
+  std::vector<std::string> known;
+  for (const ProbeDeclaration& p : model::probes::known(*registry_->domain(s.spec.domain)))
+    known.push_back(p.name);
+  s.expect.required_probes = names(node, "require_probes");
+  for (std::size_t i = 0; i < s.expect.required_probes.size(); ++i) {
+    const std::string& name = s.expect.required_probes[i];
+    if (std::find(s.expect.required_probes.begin(), s.expect.required_probes.begin() + i, name) !=
+        s.expect.required_probes.begin() + i)
+      fail(node[i], fmt::format("require_probes names '{}' twice", name));
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    fail(node[i], fmt::format("no probe '{}' is declared for the {} domain{}; `essim list` shows "
+                              "the probes",
+                              name, s.spec.domain, did_you_mean(name, known)));
+  }
+}
+
 void Loader::properties(const Fields& f, Scenario& s) const {
   const std::vector<std::string> known =
       properties::property_names(*registry_->domain(s.spec.domain));
@@ -572,8 +596,8 @@ void Loader::properties(const Fields& f, Scenario& s) const {
                        guess.empty() ? "" : fmt::format("; did you mean '{}'?", guess)));
     }
   }
-  if (!f["expect"]) return;
-  expect(f["expect"], s);
+  if (f["expect"]) expect(f["expect"], s);
+  if (f["require_probes"]) required_probes(f["require_probes"], s);
   if (s.expect.pass) return;
   if (!is_known(s.expect.violation)) {
     fail(f["expect"], fmt::format("expect.violation names no property of the {} domain: '{}'",

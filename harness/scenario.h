@@ -24,6 +24,9 @@ struct Expectation {
   bool pass = true;                // every seed passes every property
   std::string violation;           // else: this property must be violated...
   std::uint64_t within_seeds = 0;  // ...by one of the first N seeds
+  // A passing sweep must also have reached each of these coverage probes
+  // (`require_probes:`; only with pass).
+  std::vector<std::string> required_probes;
 };
 
 struct Scenario {

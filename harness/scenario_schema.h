@@ -32,7 +32,7 @@ struct Section {
 inline constexpr Key kTop[] = {{"name", true}, {"description"}, {"domain", true}, {"seeds"},
                                {"duration"},   {"heal_max"},    {"topology"},     {"workload"},
                                {"faults"},     {"bugs"},        {"properties"},   {"expect"},
-                               {"repro"},      {"external"}};
+                               {"repro"},      {"external"},    {"require_probes"}};
 inline constexpr Key kExternal[] = {{"command"}, {"connect"}, {"cwd"}, {"env"}, {"timeout"}};
 inline constexpr Key kTopology[] = {
     {"store"}, {"bus"}, {"projections"}, {"clients"}, {"snapshot_every"}};

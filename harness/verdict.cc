@@ -50,6 +50,12 @@ void Tally::add(const Tally& other) {
     caught_at_seed = other.caught_at_seed;
   }
   for (const auto& [property, seeds] : other.violated) violated[property] += seeds;
+  for (const auto& [name, probe] : other.probes) {
+    const auto [it, fresh] = probes.try_emplace(name, probe);
+    if (fresh) continue;
+    it->second.hits += probe.hits;
+    it->second.first_seed = std::min(it->second.first_seed, probe.first_seed);
+  }
 }
 
 Verdict judge(const Expectation& expect, const std::vector<std::string>& checked,
@@ -74,7 +80,11 @@ Verdict judge(const Expectation& expect, const std::vector<std::string>& checked
     const std::uint64_t seeds = seeds_of(property);
     v.properties.push_back({property, status_of(expect, property, seeds), seeds});
   }
-  v.met = expect.pass ? tally.seeds_failed == 0 : tally.caught_at_seed.has_value();
+  for (const std::string& probe : expect.required_probes) {
+    if (!tally.probes.contains(probe)) v.missing_probes.push_back(probe);
+  }
+  v.met = expect.pass ? tally.seeds_failed == 0 && v.missing_probes.empty()
+                      : tally.caught_at_seed.has_value();
   return v;
 }
 

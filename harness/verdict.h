@@ -35,6 +35,14 @@ struct Tally {
   // (Seed 0 is a seed like any other.)
   std::optional<std::uint64_t> caught_at_seed;
   std::map<std::string, std::uint64_t> violated;  // property -> seeds violating it
+  // Coverage probes (sim/probe.h) reached, with their hits and the lowest
+  // seed that reached each.
+  struct Probe {
+    std::uint64_t hits = 0;
+    std::uint64_t first_seed = 0;
+    friend bool operator==(const Probe&, const Probe&) = default;
+  };
+  std::map<std::string, Probe> probes;
 
   // Adds another shard's tally of the same sweep.
   void add(const Tally& other);
@@ -52,6 +60,9 @@ struct Verdict {
   // violated (a property can fail without being listed, e.g. a run that
   // could not be built).
   std::vector<PropertyVerdict> properties;
+  // The required probes no seed reached (the sweep then did not meet its
+  // expectation, whatever the properties say).
+  std::vector<std::string> missing_probes;
 };
 
 // REQUIRES: for an expected violation, `tally.caught_at_seed` is set exactly

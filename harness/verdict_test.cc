@@ -10,7 +10,8 @@ Expectation pass() {
   return {};
 }
 Expectation violation(std::string property) {
-  return {.pass = false, .violation = std::move(property), .within_seeds = 10};
+  return {
+      .pass = false, .violation = std::move(property), .within_seeds = 10, .required_probes = {}};
 }
 
 const PropertyVerdict& find(const Verdict& v, std::string_view property) {
@@ -36,7 +37,8 @@ TEST(Judge, APassScenarioFailsOnAnyViolation) {
 }
 
 TEST(Judge, SeedZeroCountsAsCaught) {
-  const Tally t{.seeds_run = 1, .seeds_failed = 1, .caught_at_seed = 0, .violated = {{"x", 1}}};
+  const Tally t{
+      .seeds_run = 1, .seeds_failed = 1, .caught_at_seed = 0, .violated = {{"x", 1}}, .probes = {}};
   const Verdict v = judge(violation("x"), {"x"}, t);
   EXPECT_TRUE(v.met);
   EXPECT_EQ(find(v, "x").status, PropertyStatus::kCaught);
@@ -46,7 +48,8 @@ TEST(Judge, ABugScenarioReportsWhatElseFell) {
   const Tally t{.seeds_run = 3,
                 .seeds_failed = 2,
                 .caught_at_seed = 3,
-                .violated = {{"x", 1}, {"y", 2}, {"unlisted", 1}}};
+                .violated = {{"x", 1}, {"y", 2}, {"unlisted", 1}},
+                .probes = {}};
   const Verdict v = judge(violation("x"), {"x", "y", "z"}, t);
   EXPECT_TRUE(v.met);
   EXPECT_EQ(find(v, "y").status, PropertyStatus::kAlsoViolated);
@@ -54,6 +57,35 @@ TEST(Judge, ABugScenarioReportsWhatElseFell) {
   EXPECT_EQ(find(v, "unlisted").status, PropertyStatus::kAlsoViolated);
   ASSERT_EQ(v.properties.size(), 4U);
   EXPECT_EQ(v.properties.back().property, "unlisted");
+}
+
+TEST(Judge, ARequiredProbeNeverReachedFailsAPassingSweep) {
+  Expectation e = pass();
+  e.required_probes = {"store.torn-tail-truncated", "client.saga-compensated"};
+  Tally t;
+  t.seeds_run = 10;
+  t.probes["client.saga-compensated"] = {3, 2};
+  const Verdict v = judge(e, {"a"}, t);
+  EXPECT_FALSE(v.met);
+  EXPECT_EQ(v.missing_probes, std::vector<std::string>{"store.torn-tail-truncated"});
+  t.probes["store.torn-tail-truncated"] = {1, 9};
+  EXPECT_TRUE(judge(e, {"a"}, t).met);
+  t.seeds_failed = 1;
+  t.violated["a"] = 1;
+  EXPECT_FALSE(judge(e, {"a"}, t).met) << "probes reached do not excuse a violation";
+}
+
+TEST(Tally, ShardsAddProbeHitsAndKeepTheLowestFirstSeed) {
+  Tally a;
+  a.probes["p"] = {2, 7};
+  a.probes["q"] = {1, 4};
+  Tally b;
+  b.probes["p"] = {5, 3};
+  b.probes["r"] = {1, 8};
+  a.add(b);
+  EXPECT_EQ(a.probes.at("p"), (Tally::Probe{7, 3}));
+  EXPECT_EQ(a.probes.at("q"), (Tally::Probe{1, 4}));
+  EXPECT_EQ(a.probes.at("r"), (Tally::Probe{1, 8}));
 }
 
 TEST(Judge, AMissedViolationIsNamedEvenWhenNotListed) {

@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/probes.h"
 #include "model/trace_notes.h"
 #include "sim/assert.h"
+#include "sim/probe.h"
 
 namespace essim::model {
 
@@ -67,6 +69,7 @@ struct ClientNode::Exec {
   std::uint64_t read_from = 1;
   std::uint32_t timeouts = 0;
   std::uint32_t conflicts = 0;
+  std::uint32_t append_sends = 0;  // of the current decision
   std::uint64_t request_id = 0;
   AppendRequest append;
   bool in_saga = false;
@@ -186,6 +189,7 @@ void ClientNode::send_current(sim::Env& env) {
                   scratch_);
       break;
     case Exec::Phase::kAppend:
+      ++x.append_sends;
       x.append.request_id = x.request_id;
       encode_into(x.append, scratch_);
       break;
@@ -213,6 +217,7 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
                              maybe_written ? " appending; it may have happened" : " reading")});
     return;
   }
+  if (x.phase == Exec::Phase::kAppend) sim::probe(probes::kAppendTimedOut);
   if (x.phase == Exec::Phase::kAppend && config_.bugs.has(Bug::kRetryWithoutCommandId)) {
     // The bug: the retry is a new command to the store.
     x.append.command_id = CommandId{};
@@ -251,6 +256,7 @@ void ClientNode::decide(sim::Env& env) {
     x.append.events.push_back(std::move(e));
   }
   x.phase = Exec::Phase::kAppend;
+  x.append_sends = 0;
   send_current(env);
 }
 
@@ -271,6 +277,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     if (s->found) {
       auto state = call_decode_state(*config_.domain, s->state, x.command.stream);
       if (state.ok()) {
+        sim::probe(probes::kSnapshotUsed);
         x.state = std::move(state).value();
         x.version = s->version;
         // The bug replays the snapshot's own event once more.
@@ -303,6 +310,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     if (a->request_id != x.request_id || x.phase != Exec::Phase::kAppend) return;
     switch (a->status) {
       case AppendStatus::kOk: {
+        if (x.append_sends > 1) sim::probe(probes::kAppendAckedAfterRetry);
         if (a->replayed && x.in_saga) {
           // The next step may be planned from these events: read back the
           // ones the store holds, not the ones decided this time.
@@ -338,6 +346,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
                        fmt::format("{} concurrency conflicts in a row", x.conflicts)});
           return;
         }
+        sim::probe(probes::kConflictRetried);
         load(env);
         return;
       case AppendStatus::kRejected:
@@ -477,6 +486,7 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     found = s.done[from] && s.saga.steps[from].compensation.has_value();
   }
   if (!found) return end_saga(env, HistoryEntry::Type::kFail, outcome.detail);
+  sim::probe(probes::kSagaCompensated);
   s.step = from;
   if (!save_journal(env)) return;
   run_saga_step(env);

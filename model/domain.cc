@@ -5,8 +5,10 @@
 
 #include "model/domains/bank.h"
 #include "model/domains/inventory.h"
+#include "model/probes.h"
 #include "model/user_code.h"
 #include "sim/assert.h"
+#include "sim/probe.h"
 
 namespace essim {
 
@@ -69,6 +71,17 @@ void check_names(const Domain& domain, const std::vector<ProjectionHandler>& han
              "rule '" + i.name + "' is about a handler it does not have: '" + i.handler + "'");
   }
   for (const std::string& kind : domain.work_kinds()) add("work kind", kind);
+  for (const ProbeDeclaration& p : domain.probes()) {
+    const std::string probe = "probe '" + p.name + "'";
+    if (!model::probes::well_formed(p.name))
+      refuse(name, probe + " must be 1 to 64 letters, digits, '.', '_' or '-'");
+    for (const ProbeDeclaration& builtin : model::probes::builtin()) {
+      if (builtin.name == p.name) refuse(name, probe + " is one of essim's own; name it otherwise");
+    }
+    if (std::find(seen.begin(), seen.end(), probe) != seen.end())
+      refuse(name, probe + " is declared twice");
+    seen.push_back(probe);
+  }
   const std::vector<std::string> types = domain.event_types();
   for (const OldWriter& w : domain.old_writers()) {
     const std::string writer = "old writer of " + w.type + " v" + std::to_string(w.version);
@@ -98,7 +111,8 @@ void Registry::add(std::unique_ptr<Domain> domain) {
 }
 
 std::vector<std::string> Registry::warnings(std::string_view name) const {
-  std::vector<std::string> out = parent_ != nullptr ? parent_->warnings(name) : std::vector<std::string>{};
+  std::vector<std::string> out =
+      parent_ != nullptr ? parent_->warnings(name) : std::vector<std::string>{};
   for (const auto& [domain, entry] : domains_) {
     if (name.empty() || name == domain)
       out.insert(out.end(), entry.warnings.begin(), entry.warnings.end());
@@ -116,7 +130,8 @@ std::optional<Registry::Found> Registry::handler(std::string_view qualified_name
   const std::size_t dot = qualified_name.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
   const auto it = domains_.find(qualified_name.substr(0, dot));
-  if (it == domains_.end()) return parent_ != nullptr ? parent_->handler(qualified_name) : std::nullopt;
+  if (it == domains_.end())
+    return parent_ != nullptr ? parent_->handler(qualified_name) : std::nullopt;
   for (const ProjectionHandler& h : it->second.handlers) {
     if (h.name == qualified_name.substr(dot + 1)) return Found{it->second.domain.get(), &h};
   }
@@ -124,7 +139,8 @@ std::optional<Registry::Found> Registry::handler(std::string_view qualified_name
 }
 
 std::vector<std::string> Registry::domain_names() const {
-  std::vector<std::string> names = parent_ != nullptr ? parent_->domain_names() : std::vector<std::string>{};
+  std::vector<std::string> names =
+      parent_ != nullptr ? parent_->domain_names() : std::vector<std::string>{};
   for (const auto& [name, entry] : domains_) names.push_back(name);
   std::sort(names.begin(), names.end());
   return names;
@@ -170,6 +186,7 @@ const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, 
   return call_user([&] { return upcasting(event); },
                    [&]() -> const Event& {
                      if (!domain.needs_upcast(event)) return event;
+                     sim::probe(probes::kUpcastApplied);
                      scratch = event;
                      upcast(domain, scratch, bugs);
                      return scratch;
@@ -179,7 +196,9 @@ const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, 
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
   call_user([&] { return upcasting(event); },
             [&] {
-              if (domain.needs_upcast(event)) upcast(domain, event, bugs);
+              if (!domain.needs_upcast(event)) return;
+              sim::probe(probes::kUpcastApplied);
+              upcast(domain, event, bugs);
             });
   return event;
 }

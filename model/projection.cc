@@ -6,8 +6,10 @@
 
 #include "model/codec.h"
 #include "model/log.h"
+#include "model/probes.h"
 #include "model/trace_notes.h"
 #include "sim/assert.h"
+#include "sim/probe.h"
 
 namespace essim::model {
 
@@ -213,7 +215,8 @@ bool ProjectionNode::load_journaled(sim::Env& env) {
       r.event_into(event);
       if (r.ok()) (void)apply_event(state_, *config_.handler, config_.dedup, event);
     }
-    if (!r.ok()) return start_over(fmt::format("journal record {} is unreadable: {}", i, r.error()));
+    if (!r.ok())
+      return start_over(fmt::format("journal record {} is unreadable: {}", i, r.error()));
   }
   journal_bytes_ = scan.valid_bytes;
   journal_hash_ = scan.last_hash;
@@ -241,6 +244,7 @@ void ProjectionNode::on_start(sim::Env& env) {
   // Applying the journal again runs the handler: a throw fail-stops the node.
   bool loaded = false;
   if (!guarded(env, config_.user_failures, [&] { loaded = load(env); }) || !loaded) return;
+  if (state_.events_applied > 0) sim::probe(probes::kCheckpointRestored);
   env.note(notes::kProjectionRecovered, state_.events_applied, state_.applied.size());
 }
 
@@ -281,7 +285,11 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
     return;
   }
   if (event.version <= applied) {
-    if (apply(event)) env.note(notes::kProjectionReapplied, event.position, event.version);
+    if (apply(event)) {
+      env.note(notes::kProjectionReapplied, event.position, event.version);
+    } else {
+      sim::probe(probes::kRedeliverySkipped);
+    }
   } else {
     (void)apply(event);
     drain(event.stream);

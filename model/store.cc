@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/probes.h"
 #include "model/trace_notes.h"
 #include "sim/assert.h"
+#include "sim/probe.h"
 
 namespace essim::model {
 
@@ -122,12 +124,14 @@ bool StoreNode::recover_events(sim::Env& env) {
       env.note(notes::kLogTornTailKept, log.valid_bytes, bytes.size());
     } else {
       env.note(notes::kLogTruncated, log.valid_bytes, bytes.size());
+      sim::probe(probes::kTornTailTruncated);
       if (!env.ok_or_fail_stop(env.storage().truncate(kEventsFile, log.valid_bytes))) return false;
       if (!env.ok_or_fail_stop(env.storage().sync(kEventsFile))) return false;
     }
   } else if (log.status == LogScan::Status::kCorrupt) {
     corrupt_ = true;
     env.note(notes::kLogCorrupt, log.valid_bytes, bytes.size());
+    sim::probe(probes::kCorruptRecordRefused);
     env.log(
         fmt::format("events.log is corrupt: {}; serving the {} records before it, "
                     "refusing appends",
@@ -228,6 +232,7 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, AppendRequest& request) 
       r.first_position = done->second.first_position;
       r.stream_version = done->second.stream_version;
       r.replayed = true;
+      sim::probe(probes::kCommandAnsweredFromTable);
       return reply(env, from, r);
     }
     // Still in progress: the client's retry will find it done.
@@ -398,6 +403,8 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const ReadAllRequest& re
        it != events_.end() && it->first <= r.visible_position && r.events.size() < max; ++it) {
     r.events.push_back(it->second);
   }
+  if (r.events.size() < max && events_.upper_bound(r.visible_position) != events_.end())
+    sim::probe(probes::kReadAllHeldAtGap);
   reply(env, from, r);
 }
 

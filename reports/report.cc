@@ -41,6 +41,13 @@ json scenario_json(const ScenarioReport& s) {
   for (const PropertyReport& p : s.properties) {
     properties.push_back({{"name", p.name}, {"status", p.status}, {"seeds", p.seeds}});
   }
+  json probes = json::array();
+  for (const ProbeReport& p : s.probes) {
+    probes.push_back({{"name", p.name},
+                      {"description", p.description},
+                      {"hits", p.hits},
+                      {"first_seed", p.first_seed ? json(*p.first_seed) : json(nullptr)}});
+  }
   const json expect = s.expected_violation.empty() ? json("pass")
                                                    : json{{"violation", s.expected_violation},
                                                           {"within_seeds", s.within_seeds}};
@@ -56,6 +63,9 @@ json scenario_json(const ScenarioReport& s) {
           {"wall_seconds", s.wall_seconds},
           {"properties", properties},
           {"failures", failures},
+          {"probes", probes},
+          {"required_probes", s.required_probes},
+          {"missing_probes", s.missing_probes},
           {"sweep", sweep_json(s.sweep)}};
 }
 
@@ -171,6 +181,18 @@ ScenarioReport read_scenario(const Fields& f) {
     s.failures.push_back({x.count("seed"), x.text("fingerprint"), x.text("property"),
                           x.text("summary"), x.texts("evidence"), x.text("replay")});
   }
+  const json& probes = f.list("probes");
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const Fields p(probes[i], f.item("probes", i));
+    ProbeReport probe{p.text("name"), p.text("description"), p.count("hits"), std::nullopt};
+    if (!p.at("first_seed").is_null()) probe.first_seed = p.count("first_seed");
+    if (probe.first_seed.has_value() != (probe.hits > 0))
+      throw BadField{
+          fmt::format("{}: first_seed must be given exactly when hits > 0", f.item("probes", i))};
+    s.probes.push_back(std::move(probe));
+  }
+  s.required_probes = f.texts("required_probes");
+  s.missing_probes = f.texts("missing_probes");
   s.sweep = read_sweep(Fields(f.at("sweep"), f.name("sweep")));
   return s;
 }
@@ -292,6 +314,8 @@ std::string junit_case(const ScenarioReport& s, const PropertyReport& p, bool& f
 }
 
 std::string result_cell(const ScenarioReport& s) {
+  if (s.expected_violation.empty() && s.seeds_failed == 0 && !s.missing_probes.empty())
+    return fmt::format("**required probes never reached: {}**", fmt::join(s.missing_probes, ", "));
   if (s.expected_violation.empty())
     return s.met ? "passed" : fmt::format("**{} seed(s) failed**", s.seeds_failed);
   if (!s.met) return "**not caught**";
@@ -312,13 +336,27 @@ std::string junit_xml(const Report& r) {
       cases += junit_case(s, p, failed);
       suite_failures += failed ? 1 : 0;
     }
-    tests += s.properties.size();
+    std::size_t suite_tests = s.properties.size();
+    if (!s.required_probes.empty()) {
+      // One testcase for the coverage the scenario requires.
+      ++suite_tests;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"require_probes\" time=\"0\">\n",
+                           xml_escape(s.name));
+      if (!s.missing_probes.empty()) {
+        ++suite_failures;
+        cases += fmt::format(
+            "      <failure message=\"{}\" type=\"required-probe-missing\"></failure>\n",
+            xml_escape(fmt::format("no seed reached {}; run more seeds or strengthen the faults",
+                                   fmt::join(s.missing_probes, ", "))));
+      }
+      cases += "    </testcase>\n";
+    }
+    tests += suite_tests;
     failures += suite_failures;
     suites += fmt::format(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" "
         "time=\"{:.3f}\" file=\"{}\">\n{}  </testsuite>\n",
-        xml_escape(s.name), s.properties.size(), suite_failures, s.wall_seconds, xml_escape(s.file),
-        cases);
+        xml_escape(s.name), suite_tests, suite_failures, s.wall_seconds, xml_escape(s.file), cases);
   }
   return fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -338,6 +376,17 @@ std::string summary_markdown(const Report& r) {
     md += fmt::format("| {} | {} | {} {} | {} | {:.1f} |\n", s.name, expect, s.met ? "✅" : "❌",
                       result_cell(s), s.seeds_run,
                       s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0.0);
+  }
+  for (const ScenarioReport& s : r.scenarios) {
+    std::vector<std::string> never;
+    for (const ProbeReport& p : s.probes) {
+      if (p.hits == 0) never.push_back("`" + p.name + "`");
+    }
+    if (never.empty()) continue;
+    if (md.find("\n### Coverage") == std::string::npos)
+      md += "\n### Coverage probes never reached\n\n";
+    md += fmt::format("- {}: {} of {} probes never reached: {}\n", s.name, never.size(),
+                      s.probes.size(), fmt::join(never, ", "));
   }
   for (const ScenarioReport& s : r.scenarios) {
     if (s.met || s.failures.empty()) continue;

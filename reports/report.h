@@ -16,7 +16,7 @@
 
 namespace essim::reports {
 
-inline constexpr int kReportSchemaVersion = 2;
+inline constexpr int kReportSchemaVersion = 3;
 inline constexpr std::string_view kToolVersion = "essim 0.1.0";
 
 struct FailureReport {
@@ -34,6 +34,15 @@ struct PropertyReport {
   std::string name;
   std::string status;
   std::uint64_t seeds = 0;  // seeds that violated it
+};
+
+// A coverage probe over the sweep: every declared probe, reached or not,
+// then any other that was reached.
+struct ProbeReport {
+  std::string name;
+  std::string description;  // "" for a probe reached but not declared
+  std::uint64_t hits = 0;
+  std::optional<std::uint64_t> first_seed;  // the lowest seed that reached it
 };
 
 // Which sweep a report belongs to. Every shard of one sweep has the same id:
@@ -63,6 +72,9 @@ struct ScenarioReport {
   double wall_seconds = 0;
   std::vector<PropertyReport> properties;
   std::vector<FailureReport> failures;  // at most a few per property, in seed order
+  std::vector<ProbeReport> probes;
+  std::vector<std::string> required_probes;  // require_probes
+  std::vector<std::string> missing_probes;   // the required ones no seed reached (the verdict)
   SweepReport sweep;
 };
 

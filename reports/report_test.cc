@@ -16,6 +16,8 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
   pass.wall_seconds = 1.5;
   pass.properties = {{"no_overdraft", "held", 0}, {"money_conserved", "held", 0}};
   pass.sweep = {"0x01", "0x02", 1, 8, 2, {0}, "0x0000000000000003"};
+  pass.probes = {{"store.torn-tail-truncated", "a torn tail cut", 3, 2},
+                 {"client.saga-compensated", "a saga compensated", 0, std::nullopt}};
   if (failing_seed != 0) {
     pass.seeds_failed = 1;
     pass.properties[0] = {"no_overdraft", "violated", 1};
@@ -81,6 +83,35 @@ TEST(Report, WrongFieldsAreNamed) {
             "scenarios[0].expect must be a JSON object");
   EXPECT_EQ(error_of([](auto& j) { j = nlohmann::json::array(); }),
             "the report must be a JSON object");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["probes"][0]["hits"] = -1; }),
+            "scenarios[0].probes[0].hits must be a whole number from 0 to 2^64 - 1, not -1");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["probes"][1]["first_seed"] = 4U; }),
+            "scenarios[0].probes[1]: first_seed must be given exactly when hits > 0");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["probes"][0]["first_seed"] = nullptr; }),
+            "scenarios[0].probes[0]: first_seed must be given exactly when hits > 0");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["required_probes"] = {1}; }),
+            "scenarios[0].required_probes[0] must be a string");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0].erase("missing_probes"); }),
+            "scenarios[0].missing_probes is missing");
+}
+
+TEST(Report, ProbesAppearInEveryFile) {
+  Report r = sample(4, 0);
+  r.scenarios[0].required_probes = {"client.saga-compensated"};
+  r.scenarios[0].missing_probes = {"client.saga-compensated"};
+  r.scenarios[0].met = false;
+  Report back;
+  std::string error;
+  ASSERT_TRUE(from_json(to_json(r), back, error)) << error;
+  EXPECT_EQ(to_json(back), to_json(r));
+  const std::string md = summary_markdown(r);
+  EXPECT_NE(md.find("calm: 1 of 2 probes never reached: `client.saga-compensated`"),
+            std::string::npos)
+      << md;
+  const std::string junit = junit_xml(r);
+  EXPECT_NE(junit.find("<testcase classname=\"calm\" name=\"require_probes\""), std::string::npos);
+  EXPECT_NE(junit.find("no seed reached client.saga-compensated"), std::string::npos) << junit;
+  EXPECT_NE(junit.find("<testsuite name=\"calm\" tests=\"3\" failures=\"1\""), std::string::npos);
 }
 
 TEST(Report, JunitFailsOnlyWhatMissedItsExpectation) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/probe.h"
+
 namespace essim::sim {
 
 namespace {
@@ -282,6 +284,7 @@ void Simulation::send(NodeId from, NodeId to, ByteView bytes) {
   const Network::Route route = network_.route(now_us_, from, to);
   if (route.dropped) {
     record(TraceKind::kDrop, from, to, id, static_cast<std::uint64_t>(route.reason));
+    if (route.reason == DropReason::kPartitioned) probe(kProbePartitionDropped);
     return;
   }
   if (route.delay_extra_us > 0) {
@@ -323,6 +326,7 @@ void Simulation::deliver(std::uint32_t index) {
   } else if (network_.cut(m.from, m.to)) {
     record(TraceKind::kDrop, m.from, m.to, m.id,
            static_cast<std::uint64_t>(DropReason::kPartitioned));
+    probe(kProbePartitionDropped);
   } else {
     record(TraceKind::kDeliver, m.to, m.from, m.id, m.hash);
     receiver.node->on_message(*receiver.env, Message{m.from, m.to, m.bytes});

@@ -23,7 +23,7 @@ execute_process(COMMAND mkfifo ${WORK}/fifo RESULT_VARIABLE code)
 if(code EQUAL 0)
   expect_merge_error("fifo:1:1: this is a FIFO" ${WORK}/fifo)
 endif()
-file(WRITE ${WORK}/negative.json [=[{"schema_version": 2, "tool": "essim 0.1.0", "shard": "0/1", "scenarios": [{"name": -1}]}]=])
+file(WRITE ${WORK}/negative.json [=[{"schema_version": 3, "tool": "essim 0.1.0", "shard": "0/1", "scenarios": [{"name": -1}]}]=])
 expect_merge_error("negative.json: scenarios.0..name must be a string" ${WORK}/negative.json)
 # The report.json of a run names the seeds and the sweep it belongs to.
 file(READ ${WORK}/shard1/report.json report)

@@ -26,6 +26,7 @@
 
 #include <essim/codec.h>
 #include <essim/event.h>
+#include <essim/probe.h>
 #include <essim/result.h>
 #include <essim/rng.h>
 #include <essim/value.h>
@@ -195,6 +196,13 @@ struct OldWriter {
   std::function<std::optional<Bytes>(const Event& latest)> write;
 };
 
+// A coverage probe a domain declares: its name (letters, digits, . _ -, at
+// most 64) and what reaching it means.
+struct ProbeDeclaration {
+  std::string name;
+  std::string description;
+};
+
 class Domain {
  public:
   virtual ~Domain() = default;
@@ -242,6 +250,11 @@ class Domain {
 
   // Optional: the reference model of the decider (see DecisionModel).
   virtual std::optional<DecisionModel> decision_model() const { return std::nullopt; }
+
+  // Optional: the coverage probes the domain's code hits (essim::probe, in
+  // <essim/probe.h>), so that one no seed reached is reported and a scenario
+  // may require it. A probe hit without being declared is counted all the same.
+  virtual std::vector<ProbeDeclaration> probes() const { return {}; }
 
   virtual std::vector<ProjectionHandler> projections() const { return {}; }
   virtual std::vector<Invariant> invariants() const { return {}; }
