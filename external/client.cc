@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "model/probes.h"
 #include "model/user_code.h"
+#include "sim/probe.h"
 
 namespace essim::external {
 
@@ -33,6 +35,16 @@ Json Client::result(const Json& response, std::uint64_t id, const std::string& c
   const auto got = response.find("id");
   if (got == response.end() || !got->is_number_unsigned() || got->get<std::uint64_t>() != id)
     fail(fmt::format("without its id {}: {}", id, shown(response.dump())));
+  // The coverage probes the call reached (sim/probe.h), whatever it answered.
+  if (const auto probes = response.find("probes"); probes != response.end()) {
+    if (!probes->is_array()) fail("with probes that are not a list of names");
+    for (const Json& p : *probes) {
+      if (!p.is_string() || !model::probes::well_formed(p.get<std::string>()))
+        fail("with a probe that is not a name (1 to 64 letters, digits, '.', '_', '-'): " +
+             shown(p.dump()));
+      sim::probe(p.get<std::string>());
+    }
+  }
   if (const auto ok = response.find("ok"); ok != response.end()) return *ok;
   if (const auto error = response.find("error"); error != response.end()) {
     const auto text = [&](const char* key) {

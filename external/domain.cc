@@ -144,6 +144,7 @@ struct Declaration {
   std::vector<model::WorkWeight> work;
   std::optional<std::vector<std::string>> model_kinds;
   bool sagas = false;
+  std::vector<ProbeDeclaration> probes;
 };
 
 // Reads the handshake's result strictly: each mistake named by its path.
@@ -222,6 +223,12 @@ class HelloReader {
       d.model_kinds = texts(*m, "kinds", "decision_model.kinds");
     }
     d.sagas = flag(hello, "sagas", "sagas");
+    for (const Json& p : list(hello, "probes", false)) {
+      ProbeDeclaration probe;
+      probe.name = text(need(p, "name", "a probe"), "probes[].name");
+      probe.description = optional_text(p, "description", "probe " + probe.name + ".description");
+      d.probes.push_back(std::move(probe));
+    }
     return d;
   }
 
@@ -351,6 +358,7 @@ class ExternalDomain final : public model::Domain {
   std::vector<std::string> event_types() const override { return d_.types; }
   std::vector<std::string> evolve_handles() const override { return d_.evolve_handles; }
   std::vector<std::string> evolve_ignores() const override { return d_.evolve_ignores; }
+  std::vector<ProbeDeclaration> probes() const override { return d_.probes; }
 
   Work generate(std::string_view kind, Rng& rng) const override {
     Json words = Json::array();

@@ -21,6 +21,8 @@ HOME_CURRENCY = "USD"
 ACCOUNTS = 4
 
 bank = essim.Domain("bank-py", "accounts with deposits and withdrawals, never overdrawn")
+# A rare path worth knowing a sweep reached (the scenario requires it).
+bank.declare_probe("bank-py.overdraft-refused", "a withdrawal was refused for want of funds")
 
 
 # ---- events
@@ -79,6 +81,7 @@ class Account(essim.Aggregate):
             return [FundsDeposited(p["amount"], p["currency"])]
         if command.kind == "withdraw":
             if state["balances"].get(p["currency"], 0) < p["amount"]:
+                essim.probe("bank-py.overdraft-refused")
                 return essim.Refused("insufficient funds")
             return [FundsWithdrawn(p["amount"], p["currency"])]
         raise ValueError(f"unknown command {command.kind}")

@@ -67,6 +67,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, MutableMapping
@@ -76,7 +77,7 @@ from typing import Any
 __all__ = [
     "PROTOCOL", "Domain", "Session", "Aggregate", "DecisionModel", "Command", "Saga", "Step",
     "Refused", "Recorded", "ReadModel", "Handler", "LogInvariant", "Rng", "NotAValue",
-    "ReadsAllRequired",
+    "ReadsAllRequired", "probe",
 ]
 
 PROTOCOL = 1
@@ -84,6 +85,8 @@ HANDLES_MAX = 64  # read models cached per session; any handle may be dropped (p
 WEIGHT_MAX = 1_000_000
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
+_PROBE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_calls_in_progress = threading.local()  # .probes: the probes the call under way reached
 _ABSENT = object()
 
 
@@ -542,6 +545,22 @@ class _Work:
     fn: Callable
 
 
+# ---------------------------------------------------------------- coverage probes
+
+def probe(name: str) -> None:
+    """Marks a rare path your code took in the call under way: essim counts
+    it per seed and across a sweep (report.json), lists the probes no seed
+    reached (summary.md), and a scenario can require it (require_probes).
+    Declare it with Domain.declare_probe so that one never reached is
+    reported too. Outside a call from essim it does nothing."""
+    if not isinstance(name, str) or not _PROBE.fullmatch(name):
+        raise ValueError(f"a probe's name is 1 to 64 letters, digits, '.', '_' or '-', "
+                         f"not {_short(name)}")
+    hits = getattr(_calls_in_progress, "probes", None)
+    if hits is not None:
+        hits.append(name)
+
+
 # ---------------------------------------------------------------- the domain
 
 class Domain:
@@ -565,8 +584,18 @@ class Domain:
         self._read_model_invariants: dict[str, _Rule] = {}
         self._work: dict[str, _Work] = {}
         self._next_step: Callable | None = None
+        self._probes: dict[str, str] = {}
 
     # ---- declaring
+
+    def declare_probe(self, name: str, description: str = "") -> None:
+        """Declares a coverage probe your code hits with essim.probe(name)."""
+        if not isinstance(name, str) or not _PROBE.fullmatch(name):
+            raise ProtocolError(f"a probe's name is 1 to 64 letters, digits, '.', '_' or '-', "
+                                f"not {_short(name)}")
+        if name in self._probes:
+            raise ProtocolError(f"probe {name} is declared twice")
+        self._probes[name] = description
 
     def event(self, type_name: str | type | None = None, *, version: int = 1):
         """Class decorator: an event type at one schema version. The payload
@@ -809,7 +838,8 @@ class Domain:
                  "work": [{"kind": w.kind, "weight": w.weight} for w in self._work.values()],
                  "decision_model": None if self._model is None
                  else {"kinds": [_check_name(k, "decision-model kind") for k in self._model.kinds]},
-                 "sagas": self._next_step is not None}
+                 "sagas": self._next_step is not None,
+                 "probes": [{"name": n, "description": d} for n, d in self._probes.items()]}
         return hello
 
     def _event_declaration(self, type_name: str) -> dict:
@@ -897,6 +927,16 @@ class Session:
         return self._answer(request)
 
     def _answer(self, request: Any) -> dict:
+        _calls_in_progress.probes = []
+        try:
+            response = self._respond(request)
+        finally:
+            hits, _calls_in_progress.probes = _calls_in_progress.probes, None
+        if hits:
+            response["probes"] = hits
+        return response
+
+    def _respond(self, request: Any) -> dict:
         rid = request.get("id") if isinstance(request, dict) else None
         try:
             if not isinstance(request, dict):

@@ -208,6 +208,44 @@ class DeciderTest(unittest.TestCase):
         self.assertEqual(self.d.ok("decide", state={"total": 1}, command=command("nothing")),
                          {"events": []})
 
+    def test_probes_travel_with_the_answer_and_are_declared(self):
+        domain = essim.Domain("probed")
+
+        @domain.aggregate
+        class Agg(essim.Aggregate):
+            initial = {}
+
+            def decide(self, state, command):
+                essim.probe("probed.decided")
+                if command.kind == "boom":
+                    essim.probe("probed.boom")
+                    raise RuntimeError("boom")
+                return []
+
+            def evolve(self, state, event):
+                return state
+
+        @domain.work("w")
+        def w(rng):
+            return essim.Command("w", "s")
+
+        domain.declare_probe("probed.decided", "decide ran")
+        with self.assertRaises(essim.ProtocolError):
+            domain.declare_probe("probed.decided")
+        with self.assertRaises(essim.ProtocolError):
+            domain.declare_probe("has space")
+        d = Driver(domain)
+        self.assertEqual(d.hello["probes"], [{"name": "probed.decided", "description": "decide ran"}])
+        response = d.request("decide", state={}, command=command("w"))
+        self.assertEqual(response["probes"], ["probed.decided"])
+        response = d.request("decide", state={}, command=command("boom"))
+        self.assertIn("error", response)
+        self.assertEqual(response["probes"], ["probed.decided", "probed.boom"])
+        self.assertNotIn("probes", d.request("initial"))
+        with self.assertRaises(ValueError):
+            essim.probe("not a name")
+        essim.probe("outside.a-call")  # does nothing
+
     def test_rules(self):
         self.assertIs(self.d.ok("invariant", name="never_negative", state={"total": -1}), False)
         step = self.d.ok("log_step", name="takes_bounded", memory=None, event=event("Taken", {"n": 1}))
