@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -82,6 +83,7 @@ struct RunArgs {
   std::uint64_t seeds = 0;
   int jobs = 1;
   std::string shard = "0/1";
+  std::optional<std::uint64_t> shard_count;  // --shard-count, for --shard auto
   std::string report_dir;
   bool quiet = false;
   bool check_determinism = false;
@@ -135,25 +137,47 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
   } else if (r.verdict.met) {
     fmt::print("PASSED  {}: {} seeds ({:.1f} seeds/s)\n", s.name, r.tally.seeds_run, rate);
   } else {
-    fmt::print("FAILED  {}: {} of {} seeds violated a property\n", s.name, r.tally.seeds_failed,
-               r.tally.seeds_run);
-    print_failures(s, r);
+    if (r.tally.seeds_failed > 0) {
+      fmt::print("FAILED  {}: {} of {} seeds violated a property\n", s.name, r.tally.seeds_failed,
+                 r.tally.seeds_run);
+      print_failures(s, r);
+    } else {
+      fmt::print(
+          "FAILED  {}: every property held in {} seeds, but not every required probe was "
+          "reached\n",
+          s.name, r.tally.seeds_run);
+    }
+    if (!r.verdict.missing_probes.empty()) {
+      fmt::print(
+          "  required probes no seed reached: {}\n"
+          "  (run more seeds, or make the faults reach those paths; `essim list` says what each "
+          "probe means)\n",
+          fmt::join(r.verdict.missing_probes, ", "));
+    }
   }
   fmt::print("  sweep fingerprint: 0x{:016x}\n", r.fingerprint);
 }
 
 void print_table(const reports::Report& report) {
-  fmt::print("\n{:<36} {:>7} {:>8}  {}\n", "scenario", "seeds", "seeds/s", "result");
+  fmt::print("\n{:<36} {:>7} {:>8} {:>7}  {}\n", "scenario", "seeds", "seeds/s", "probes",
+             "result");
   for (const reports::ScenarioReport& s : report.scenarios) {
     const double rate = s.wall_seconds > 0 ? static_cast<double>(s.seeds_run) / s.wall_seconds : 0;
     std::string result;
-    if (s.expected_violation.empty()) {
+    if (s.expected_violation.empty() && !s.met && s.seeds_failed == 0) {
+      result = fmt::format("FAILED (required probes not reached: {})",
+                           fmt::join(s.missing_probes, ", "));
+    } else if (s.expected_violation.empty()) {
       result = s.met ? "passed" : fmt::format("FAILED ({} seeds)", s.seeds_failed);
     } else {
       result = s.met ? fmt::format("caught {} at seed {}", s.expected_violation, *s.caught_at_seed)
                      : fmt::format("MISSED {}", s.expected_violation);
     }
-    fmt::print("{:<36} {:>7} {:>8.1f}  {}\n", s.name, s.seeds_run, rate, result);
+    // Probes reached of those declared and reached: what the sweep exercised.
+    const auto reached =
+        std::count_if(s.probes.begin(), s.probes.end(), [](const auto& p) { return p.hits > 0; });
+    fmt::print("{:<36} {:>7} {:>8.1f} {:>7}  {}\n", s.name, s.seeds_run, rate,
+               fmt::format("{}/{}", reached, s.probes.size()), result);
   }
   const auto met = std::count_if(report.scenarios.begin(), report.scenarios.end(),
                                  [](const auto& s) { return s.met; });
@@ -174,16 +198,47 @@ std::vector<harness::SweepPlan> plans(const std::vector<harness::Scenario>& scen
   return out;
 }
 
+// --shard I/N, or --shard auto from the environment; false when the shard
+// cannot be read (printed).
+bool read_shard(const RunArgs& a, harness::SweepPlan& plan) {
+  if (a.shard != "auto") {
+    if (a.shard_count) {
+      fmt::print(stderr,
+                 "essim run: --shard-count is for --shard auto; --shard {} gives the count\n",
+                 a.shard);
+      return false;
+    }
+    if (parse_shard(a.shard, plan.shard_index, plan.shard_count)) return true;
+    fmt::print(stderr,
+               "essim run: --shard wants I/N with 0 <= I < N, e.g. 0/4, or 'auto', not '{}'\n",
+               a.shard);
+    return false;
+  }
+  const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return value;
+  };
+  const auto shard = shard_from_environment(env, a.shard_count);
+  if (!shard.ok()) {
+    fmt::print(stderr, "essim run: --shard auto: {}\n  --shard auto reads {}\n",
+               shard.error().message, kShardVariables);
+    return false;
+  }
+  plan.shard_index = shard.value().index;
+  plan.shard_count = shard.value().count;
+  if (!a.quiet)
+    fmt::print(stderr, "shard {}/{} from {}\n", plan.shard_index, plan.shard_count,
+               shard.value().source);
+  return true;
+}
+
 int run_command(const RunArgs& a, const model::Registry& registry) {
   harness::SweepPlan requested;
   requested.first_seed = a.seed;
   requested.seeds = a.seeds;
   requested.jobs = a.jobs;
-  if (!parse_shard(a.shard, requested.shard_index, requested.shard_count)) {
-    fmt::print(stderr, "essim run: --shard wants I/N with 0 <= I < N, e.g. 0/4, not '{}'\n",
-               a.shard);
-    return kExitUsage;
-  }
+  if (!read_shard(a, requested)) return kExitUsage;
   if (!a.report_dir.empty()) {
     if (const auto why = unwritable_dir(a.report_dir)) {
       fmt::print(stderr, "essim run: --report-dir: {}\n", *why);
@@ -195,7 +250,7 @@ int run_command(const RunArgs& a, const model::Registry& registry) {
   const std::vector<harness::SweepPlan> planned = plans(scenarios, requested);
   if (planned.empty()) return kExitUsage;
   reports::Report report;
-  report.shard = a.shard;
+  report.shard = fmt::format("{}/{}", requested.shard_index, requested.shard_count);
   std::uint64_t nondeterministic = 0;
   std::uint64_t unchecked = 0;
   const bool interactive = reports::Progress::is_interactive(stderr);
@@ -549,8 +604,14 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   r->add_option("--shard", run->shard,
-                "Run shard I of N (every N-th seed), as I/N; merge the reports with 'essim merge'")
+                fmt::format("Run shard I of N (every N-th seed), as I/N; merge the reports with "
+                            "'essim merge'. 'auto' reads I and N from the environment: {}",
+                            kShardVariables))
       ->capture_default_str();
+  r->add_option("--shard-count", run->shard_count,
+                "With --shard auto: the number of shards, for a Kubernetes Indexed Job (its "
+                ".spec.completions); the environment variable ESSIM_SHARD_COUNT does the same")
+      ->check(whole_number(1, UINT64_MAX));
   r->add_option("--report-dir", run->report_dir,
                 "Write report.json, junit.xml and summary.md here");
   r->add_flag("--quiet,-q", run->quiet, "No progress line");
