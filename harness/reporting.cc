@@ -214,6 +214,14 @@ std::string implausible(const reports::ScenarioReport& s) {
     if (p.seeds > s.seeds_failed)
       return fmt::format("property {} failed in more seeds than seeds_failed", p.name);
   }
+  std::set<std::string_view> probes;
+  for (const reports::ProbeReport& p : s.probes) {
+    if (!probes.insert(p.name).second) return fmt::format("probe {} is listed twice", p.name);
+    if (p.first_seed.has_value() != (p.hits > 0))
+      return fmt::format("probe {}: first_seed must be given exactly when hits > 0", p.name);
+    if (p.first_seed && (*p.first_seed < w.first_seed || *p.first_seed - w.first_seed >= w.seeds))
+      return fmt::format("probe {}: first_seed is outside the sweep's seeds", p.name);
+  }
   return "";
 }
 

@@ -145,6 +145,20 @@ TEST(Merge, RefusesReportsThatCannotBe) {
               r.expected_violation = "money_conserved";
             }).find("sweep.id does not match"),
             std::string::npos);
+  const auto reached = [](auto& r) -> reports::ProbeReport& {
+    for (reports::ProbeReport& p : r.probes) {
+      if (p.hits > 0) return p;
+    }
+    ADD_FAILURE() << "bank-calm reached no probe";
+    return r.probes.front();
+  };
+  EXPECT_NE(
+      tamper([&](auto& r) { reached(r).first_seed.reset(); }).find("first_seed must be given"),
+      std::string::npos);
+  EXPECT_NE(tamper([&](auto& r) { reached(r).first_seed = 99; }).find("outside the sweep's seeds"),
+            std::string::npos);
+  EXPECT_NE(tamper([&](auto& r) { r.probes.push_back(reached(r)); }).find("listed twice"),
+            std::string::npos);
   EXPECT_EQ(tamper([](auto&) {}), "");
 }
 
