@@ -277,11 +277,13 @@ int run_command(const RunArgs& a, const model::Registry& registry) {
     const harness::ScenarioResult r = harness::run_scenario(s, options);
     if (!a.quiet && interactive) fmt::print(stderr, "\r\033[K");
     print_result(s, r);
+    report.scenarios.push_back(harness::to_report(s, r));
+    if (const std::string line = reports::metrics_line(report.scenarios.back()); !line.empty())
+      fmt::print("  per seed (median): {}\n", line);
     print_nondeterminism(s, r);
     nondeterministic += r.nondeterministic_seeds;
     unchecked += r.unchecked_seeds;
     std::fflush(stdout);
-    report.scenarios.push_back(harness::to_report(s, r));
   }
   print_table(report);
   if (!a.report_dir.empty()) {

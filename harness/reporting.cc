@@ -67,12 +67,45 @@ std::vector<reports::ProbeReport> probe_reports(
     }
     out.push_back(std::move(p));
   }
-  for (const auto& [name, probe] : tally.probes) {
+  for (const auto& entry : tally.probes) {
+    const std::string& name = entry.first;
     const bool listed = std::any_of(declared.begin(), declared.end(),
                                     [&](const auto& d) { return d.first == name; });
-    if (!listed) out.push_back({name, "", probe.hits, probe.first_seed});
+    if (!listed) out.push_back({name, "", entry.second.hits, entry.second.first_seed});
   }
   return out;
+}
+
+// Each metric in the catalogue's order, then any other by name.
+std::vector<reports::MetricReport> metric_reports(const SweepMetrics& metrics) {
+  std::vector<std::string_view> names;
+  for (const MetricInfo& m : metric_catalogue()) {
+    if (metrics.contains(m.name)) names.push_back(m.name);
+  }
+  for (const auto& [name, histogram] : metrics) {
+    if (metric_info(name) == nullptr) names.push_back(name);
+  }
+  std::vector<reports::MetricReport> out;
+  for (const std::string_view name : names) {
+    const sim::Histogram& h = metrics.find(name)->second;
+    if (h.empty()) continue;
+    const MetricInfo* info = metric_info(name);
+    reports::MetricReport r{std::string(name),
+                            info != nullptr ? std::string(info->unit) : "",
+                            info != nullptr ? std::string(info->description) : "",
+                            h.count(),
+                            h.min(),
+                            h.quantile(0.5),
+                            h.max(),
+                            {}};
+    for (const auto& [bucket, n] : h.buckets()) r.histogram.emplace_back(bucket, n);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<sim::Histogram> histogram_of(const reports::MetricReport& m) {
+  return sim::Histogram::from_buckets(m.histogram, m.min, m.max);
 }
 
 void render_verdict(const Verdict& v, reports::ScenarioReport& out) {
@@ -125,6 +158,7 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
     declared.emplace_back(p.name, p.description);
   out.probes = probe_reports(declared, r.tally);
   out.required_probes = s.expect.required_probes;
+  out.metrics = metric_reports(r.metrics);
   for (const SeedResult& seed : r.failures) {
     for (const properties::Violation& v : seed.violations) {
       out.failures.push_back({seed.seed, hex(seed.fingerprint), v.property, v.summary, v.evidence,
@@ -214,6 +248,12 @@ std::string implausible(const reports::ScenarioReport& s) {
     if (p.seeds > s.seeds_failed)
       return fmt::format("property {} failed in more seeds than seeds_failed", p.name);
   }
+  std::set<std::string_view> metrics;
+  for (const reports::MetricReport& m : s.metrics) {
+    if (!metrics.insert(m.name).second) return fmt::format("metric {} is listed twice", m.name);
+    if (!histogram_of(m))
+      return fmt::format("metric {}: its histogram, min and max cannot be one", m.name);
+  }
   std::set<std::string_view> probes;
   for (const reports::ProbeReport& p : s.probes) {
     if (!probes.insert(p.name).second) return fmt::format("probe {} is listed twice", p.name);
@@ -242,6 +282,7 @@ Tally tally_of(const reports::ScenarioReport& s) {
 struct Group {
   reports::ScenarioReport merged;
   Tally tally;
+  SweepMetrics metrics;
   std::uint64_t fingerprint = 0;
   std::map<std::uint64_t, std::string> shard_files;  // shard index -> file
 };
@@ -286,6 +327,7 @@ sim::Result<reports::Report> merge(const std::vector<ShardFile>& shards) {
         return field_error(shard.file, i,
                            "seeds_run: the shards ran more seeds than the sweep has");
       g.tally.add(t);
+      for (const reports::MetricReport& m : s.metrics) g.metrics[m.name].add(*histogram_of(m));
       g.fingerprint += *parse_hex(s.sweep.fingerprint);
       g.merged.wall_seconds += s.wall_seconds;
       g.merged.failures.insert(g.merged.failures.end(), s.failures.begin(), s.failures.end());
@@ -314,6 +356,7 @@ sim::Result<reports::Report> merge(const std::vector<ShardFile>& shards) {
       if (!p.description.empty()) declared.emplace_back(p.name, p.description);
     }
     m.probes = probe_reports(declared, g.tally);
+    m.metrics = metric_reports(g.metrics);
     m.seeds_run = g.tally.seeds_run;
     m.seeds_failed = g.tally.seeds_failed;
     m.caught_at_seed = g.tally.caught_at_seed;

@@ -51,6 +51,19 @@ TEST(Merge, ShardsAddUpToTheWholeSweep) {
     EXPECT_EQ(m.probes[i].first_seed, whole_report.probes[i].first_seed) << m.probes[i].name;
   }
   EXPECT_GT(whole.tally.probes.size(), 0U);
+  // And so do the metrics, but for the wall time, which no two runs share.
+  ASSERT_EQ(m.metrics.size(), whole_report.metrics.size());
+  for (std::size_t i = 0; i < m.metrics.size(); ++i) {
+    const reports::MetricReport& a = m.metrics[i];
+    const reports::MetricReport& b = whole_report.metrics[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.seeds, 5U) << a.name;
+    if (a.name == "wall_us" || a.name == "compression") continue;
+    EXPECT_EQ(a.min, b.min) << a.name;
+    EXPECT_EQ(a.median, b.median) << a.name;
+    EXPECT_EQ(a.max, b.max) << a.name;
+    EXPECT_EQ(a.histogram, b.histogram) << a.name;
+  }
 }
 
 TEST(Merge, JudgesRequiredProbesOverTheWholeSweep) {
@@ -158,6 +171,12 @@ TEST(Merge, RefusesReportsThatCannotBe) {
   EXPECT_NE(tamper([&](auto& r) { reached(r).first_seed = 99; }).find("outside the sweep's seeds"),
             std::string::npos);
   EXPECT_NE(tamper([&](auto& r) { r.probes.push_back(reached(r)); }).find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(tamper([](auto& r) {
+              r.metrics[0].min = r.metrics[0].max + 1000;
+            }).find("its histogram, min and max cannot be one"),
+            std::string::npos);
+  EXPECT_NE(tamper([](auto& r) { r.metrics.push_back(r.metrics[0]); }).find("listed twice"),
             std::string::npos);
   EXPECT_EQ(tamper([](auto&) {}), "");
 }

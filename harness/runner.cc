@@ -32,11 +32,18 @@ SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool
   // The loader ran check_spec: a scenario it accepted always builds.
   ESSIM_ASSERT_MSG(built.ok(), "a loaded scenario did not build");
   Cluster& c = *built.value();
+  sim::RunCounters counters;
+  // Wall time for the metrics only; no simulation reads it.
+  const auto started = std::chrono::steady_clock::now();
   {
     // The system's paths only: the checkers below run user code too.
-    const sim::ProbeScope probes(r.probes);
+    const sim::RunScope scope(counters);
     run_cluster(c, spec);
   }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  r.probes = std::move(counters.probes);
+  r.metrics = seed_metrics(c, counters, wall);
   r.events = c.sim->events();
   r.trace_steps = c.sim->trace().steps();
   r.heal_end = fmt::format("{} at {}", sim::to_string(c.heal.stop), sim::format_time(c.heal.at_us));
@@ -112,6 +119,7 @@ class Fold {
     ++t.seeds_run;
     out_.events += r.events;
     out_.fingerprint += fingerprint_term(r.seed, r.fingerprint);
+    add_seed(out_.metrics, r.metrics);
     for (const auto& [name, hits] : r.probes) {
       // Seeds arrive in seed order: the first to reach a probe is the lowest.
       const auto [it, fresh] = t.probes.try_emplace(name, Tally::Probe{0, r.seed});

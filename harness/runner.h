@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/cluster.h"
+#include "harness/metrics.h"
 #include "harness/scenario.h"
 #include "harness/sweep.h"
 #include "harness/verdict.h"
@@ -40,6 +41,7 @@ struct SeedResult {
   std::vector<std::string> node_names;  // by node id
   std::vector<FinalState> final_states;
   sim::ProbeHits probes;  // the coverage probes the run reached
+  SeedMetrics metrics;    // harness/metrics.h
 };
 
 // Runs one seed of the scenario. `keep_trace` keeps every trace entry. An
@@ -93,6 +95,7 @@ struct ScenarioResult {
   std::uint64_t fingerprint = 0;
   double wall_seconds = 0;
   std::uint64_t events = 0;
+  SweepMetrics metrics;  // each metric's per-seed values over the seeds counted
   // With RunOptions::check_determinism: seeds whose two runs differed, and
   // seeds whose second run could not be made or read; the first few of both.
   std::uint64_t nondeterministic_seeds = 0;

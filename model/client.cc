@@ -70,6 +70,7 @@ struct ClientNode::Exec {
   std::uint32_t timeouts = 0;
   std::uint32_t conflicts = 0;
   std::uint32_t append_sends = 0;  // of the current decision
+  Micros append_first_sent_us = 0;
   std::uint64_t request_id = 0;
   AppendRequest append;
   bool in_saga = false;
@@ -189,7 +190,7 @@ void ClientNode::send_current(sim::Env& env) {
                   scratch_);
       break;
     case Exec::Phase::kAppend:
-      ++x.append_sends;
+      if (x.append_sends++ == 0) x.append_first_sent_us = env.now();
       x.append.request_id = x.request_id;
       encode_into(x.append, scratch_);
       break;
@@ -218,6 +219,7 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
     return;
   }
   if (x.phase == Exec::Phase::kAppend) sim::probe(probes::kAppendTimedOut);
+  sim::count("retries");
   if (x.phase == Exec::Phase::kAppend && config_.bugs.has(Bug::kRetryWithoutCommandId)) {
     // The bug: the retry is a new command to the store.
     x.append.command_id = CommandId{};
@@ -311,6 +313,8 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     switch (a->status) {
       case AppendStatus::kOk: {
         if (x.append_sends > 1) sim::probe(probes::kAppendAckedAfterRetry);
+        sim::observe("append_latency_us",
+                     static_cast<std::uint64_t>(env.now() - x.append_first_sent_us));
         if (a->replayed && x.in_saga) {
           // The next step may be planned from these events: read back the
           // ones the store holds, not the ones decided this time.
@@ -347,6 +351,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
           return;
         }
         sim::probe(probes::kConflictRetried);
+        sim::count("conflicts");
         load(env);
         return;
       case AppendStatus::kRejected:

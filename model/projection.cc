@@ -285,14 +285,16 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
     return;
   }
   if (event.version <= applied) {
+    sim::count("redeliveries");
     if (apply(event)) {
       env.note(notes::kProjectionReapplied, event.position, event.version);
     } else {
       sim::probe(probes::kRedeliverySkipped);
+      sim::count("duplicates_suppressed");
     }
   } else {
-    (void)apply(event);
-    drain(event.stream);
+    if (apply(event)) observe_lag(env, event);
+    drain(env, event.stream);
   }
   pending_acks_.push_back(event.position);
   schedule_flush(env);
@@ -331,7 +333,14 @@ bool ProjectionNode::apply(const Event& event) {
   return true;
 }
 
-void ProjectionNode::drain(const std::string& stream) {
+void ProjectionNode::observe_lag(sim::Env& env, const Event& event) {
+  // From the client's decision to the event's first application here.
+  if (event.metadata.recorded_at_us <= env.now())
+    sim::observe("projection_lag_us",
+                 static_cast<std::uint64_t>(env.now() - event.metadata.recorded_at_us));
+}
+
+void ProjectionNode::drain(sim::Env& env, const std::string& stream) {
   const auto it = waiting_.find(stream);
   if (it == waiting_.end()) return;
   auto& events = it->second;
@@ -339,7 +348,7 @@ void ProjectionNode::drain(const std::string& stream) {
     const Event e = std::move(events.begin()->second);
     events.erase(events.begin());
     if (e.version == state_.applied[stream] + 1) {
-      (void)apply(e);
+      if (apply(e)) observe_lag(env, e);
       pending_acks_.push_back(e.position);
     }
   }

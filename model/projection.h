@@ -107,7 +107,8 @@ class ProjectionNode final : public sim::Node {
   void on_deliver(sim::Env& env, const Event& event);
   // Applies `event` (see apply_event) and journals it when the handler ran.
   bool apply(const Event& event);
-  void drain(const std::string& stream);
+  void drain(sim::Env& env, const std::string& stream);
+  void observe_lag(sim::Env& env, const Event& event);
   void schedule_flush(sim::Env& env);
   void flush(sim::Env& env);
   // Writes the state the dedup setting (or a bug) asks for; false when the

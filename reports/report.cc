@@ -48,6 +48,19 @@ json scenario_json(const ScenarioReport& s) {
                       {"hits", p.hits},
                       {"first_seed", p.first_seed ? json(*p.first_seed) : json(nullptr)}});
   }
+  json metrics = json::array();
+  for (const MetricReport& m : s.metrics) {
+    json histogram = json::array();
+    for (const auto& [bucket, n] : m.histogram) histogram.push_back({bucket, n});
+    metrics.push_back({{"name", m.name},
+                       {"unit", m.unit},
+                       {"description", m.description},
+                       {"seeds", m.seeds},
+                       {"min", m.min},
+                       {"median", m.median},
+                       {"max", m.max},
+                       {"histogram", histogram}});
+  }
   const json expect = s.expected_violation.empty() ? json("pass")
                                                    : json{{"violation", s.expected_violation},
                                                           {"within_seeds", s.within_seeds}};
@@ -66,6 +79,7 @@ json scenario_json(const ScenarioReport& s) {
           {"probes", probes},
           {"required_probes", s.required_probes},
           {"missing_probes", s.missing_probes},
+          {"metrics", metrics},
           {"sweep", sweep_json(s.sweep)}};
 }
 
@@ -190,6 +204,31 @@ ScenarioReport read_scenario(const Fields& f) {
       throw BadField{
           fmt::format("{}: first_seed must be given exactly when hits > 0", f.item("probes", i))};
     s.probes.push_back(std::move(probe));
+  }
+  const json& metrics = f.list("metrics");
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    const Fields m(metrics[i], f.item("metrics", i));
+    MetricReport metric{m.text("name"), m.text("unit"),    m.text("description"), m.count("seeds"),
+                        m.count("min"), m.count("median"), m.count("max"),        {}};
+    const json& histogram = m.list("histogram");
+    std::uint64_t seeds = 0;
+    for (std::size_t k = 0; k < histogram.size(); ++k) {
+      const std::string at = m.item("histogram", k);
+      if (!histogram[k].is_array() || histogram[k].size() != 2)
+        throw BadField{at + " must be a [bucket, seeds] pair"};
+      const std::uint64_t bucket = Fields::whole(histogram[k][0], at + "[0]");
+      const std::uint64_t n = Fields::whole(histogram[k][1], at + "[1]");
+      if (bucket > UINT32_MAX) throw BadField{at + "[0] is not a bucket"};
+      if (n > UINT64_MAX - seeds) throw BadField{at + "[1] adds up past 2^64 - 1"};
+      seeds += n;
+      metric.histogram.emplace_back(static_cast<std::uint32_t>(bucket), n);
+    }
+    if (seeds != metric.seeds)
+      throw BadField{fmt::format("{}: the histogram counts {} seeds, not {}", f.item("metrics", i),
+                                 seeds, metric.seeds)};
+    if (!(metric.min <= metric.median && metric.median <= metric.max))
+      throw BadField{fmt::format("{}: min <= median <= max does not hold", f.item("metrics", i))};
+    s.metrics.push_back(std::move(metric));
   }
   s.required_probes = f.texts("required_probes");
   s.missing_probes = f.texts("missing_probes");
@@ -364,6 +403,64 @@ std::string junit_xml(const Report& r) {
       tests, failures, suites);
 }
 
+std::string format_metric(std::uint64_t value, std::string_view unit) {
+  const auto v = static_cast<double>(value);
+  if (unit == "us") {
+    if (value >= 1'000'000) return fmt::format("{:.2f} s", v / 1e6);
+    if (value >= 1'000) return fmt::format("{:.1f} ms", v / 1e3);
+    return fmt::format("{} us", value);
+  }
+  if (unit == "ms")
+    return value >= 1'000 ? fmt::format("{:.2f} s", v / 1e3) : fmt::format("{} ms", value);
+  if (unit == "x") return fmt::format("{}x", value);
+  if (value >= 1'000'000) return fmt::format("{:.1f}M", v / 1e6);
+  if (value >= 10'000) return fmt::format("{:.1f}k", v / 1e3);
+  return fmt::format("{}", value);
+}
+
+std::string metrics_line(const ScenarioReport& s) {
+  const auto median = [&](std::string_view name) -> const MetricReport* {
+    for (const MetricReport& m : s.metrics) {
+      if (m.name == name) return &m;
+    }
+    return nullptr;
+  };
+  std::vector<std::string> parts;
+  const auto add = [&](std::string_view name, std::string_view label) {
+    if (const MetricReport* m = median(name))
+      parts.push_back(format_metric(m->median, m->unit) + std::string(label));
+  };
+  add("simulated_ms", " simulated");
+  add("trace_steps", " steps");
+  add("compression", "");
+  if (const MetricReport* ops = median("ops_invoked")) {
+    const MetricReport* ok = median("ops_ok");
+    const MetricReport* fail = median("ops_fail");
+    const MetricReport* info = median("ops_info");
+    parts.push_back(fmt::format("{} ops ({} ok, {} fail, {} info)", ops->median,
+                                ok ? ok->median : 0, fail ? fail->median : 0,
+                                info ? info->median : 0));
+  }
+  const auto pair = [&](std::string_view p50, std::string_view p99, std::string_view label) {
+    const MetricReport* a = median(p50);
+    const MetricReport* b = median(p99);
+    if (a != nullptr && b != nullptr)
+      parts.push_back(fmt::format("{} p50 {} p99 {}", label, format_metric(a->median, a->unit),
+                                  format_metric(b->median, b->unit)));
+  };
+  pair("append_p50_us", "append_p99_us", "append");
+  pair("projection_lag_p50_us", "projection_lag_p99_us", "lag");
+  add("redeliveries", " redeliveries");
+  add("retries", " retries");
+  std::uint64_t faults = 0;
+  for (const MetricReport& m : s.metrics) {
+    if (m.name.starts_with("faults.")) faults += m.median;
+  }
+  parts.push_back(fmt::format("{} faults", faults));
+  if (parts.size() == 1 && faults == 0) return "";
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
 std::string summary_markdown(const Report& r) {
   std::string md = fmt::format(
       "## essim: {}\n\n", r.ok() ? "every scenario met its expectation" : "some scenarios did not");
@@ -387,6 +484,18 @@ std::string summary_markdown(const Report& r) {
       md += "\n### Coverage probes never reached\n\n";
     md += fmt::format("- {}: {} of {} probes never reached: {}\n", s.name, never.size(),
                       s.probes.size(), fmt::join(never, ", "));
+  }
+  for (const ScenarioReport& s : r.scenarios) {
+    if (s.metrics.empty()) continue;
+    if (md.find("\n### Run metrics") == std::string::npos)
+      md += "\n### Run metrics (per seed: median, min, max)\n";
+    md += fmt::format("\n<details><summary>{}: {}</summary>\n\n", s.name, metrics_line(s));
+    md += "| metric | median | min | max | what it is |\n|---|---:|---:|---:|---|\n";
+    for (const MetricReport& m : s.metrics) {
+      md += fmt::format("| `{}` | {} | {} | {} | {} |\n", m.name, format_metric(m.median, m.unit),
+                        format_metric(m.min, m.unit), format_metric(m.max, m.unit), m.description);
+    }
+    md += "\n</details>\n";
   }
   for (const ScenarioReport& s : r.scenarios) {
     if (s.met || s.failures.empty()) continue;

@@ -45,6 +45,20 @@ struct ProbeReport {
   std::optional<std::uint64_t> first_seed;  // the lowest seed that reached it
 };
 
+// One metric over the sweep (harness/metrics.h): its per-seed values' min,
+// median and max, and their histogram (sim::Histogram's buckets, which
+// shards add up).
+struct MetricReport {
+  std::string name;
+  std::string unit;
+  std::string description;
+  std::uint64_t seeds = 0;  // seeds that measured it
+  std::uint64_t min = 0;
+  std::uint64_t median = 0;
+  std::uint64_t max = 0;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> histogram;  // bucket, seeds
+};
+
 // Which sweep a report belongs to. Every shard of one sweep has the same id:
 // a digest of the scenario's text, the tool, the seed range and the shard
 // count. `shards` lists the shard indices the report holds.
@@ -75,6 +89,7 @@ struct ScenarioReport {
   std::vector<ProbeReport> probes;
   std::vector<std::string> required_probes;  // require_probes
   std::vector<std::string> missing_probes;   // the required ones no seed reached (the verdict)
+  std::vector<MetricReport> metrics;
   SweepReport sweep;
 };
 
@@ -91,6 +106,11 @@ nlohmann::json to_json(const Report& report);
 bool from_json(const nlohmann::json& json, Report& report, std::string& error);
 
 std::string junit_xml(const Report& report);
+// A metric's value in its unit, for people: "2.1 ms", "5.04 s", "114x", "44.0k".
+std::string format_metric(std::uint64_t value, std::string_view unit);
+// The metrics that say most about a sweep, their medians per seed, in one
+// line (for the console): "5.04 s simulated, 44.0k steps, 114x, ...".
+std::string metrics_line(const ScenarioReport& scenario);
 std::string summary_markdown(const Report& report);
 
 // Writes report.json, junit.xml and summary.md into `dir` (created if

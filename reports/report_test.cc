@@ -16,6 +16,8 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
   pass.wall_seconds = 1.5;
   pass.properties = {{"no_overdraft", "held", 0}, {"money_conserved", "held", 0}};
   pass.sweep = {"0x01", "0x02", 1, 8, 2, {0}, "0x0000000000000003"};
+  pass.metrics = {
+      {"append_p99_us", "us", "99th percentile", 4, 900, 1200, 5000, {{2, 1}, {3, 2}, {4, 1}}}};
   pass.probes = {{"store.torn-tail-truncated", "a torn tail cut", 3, 2},
                  {"client.saga-compensated", "a saga compensated", 0, std::nullopt}};
   if (failing_seed != 0) {
@@ -93,6 +95,36 @@ TEST(Report, WrongFieldsAreNamed) {
             "scenarios[0].required_probes[0] must be a string");
   EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0].erase("missing_probes"); }),
             "scenarios[0].missing_probes is missing");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["metrics"][0]["seeds"] = 5U; }),
+            "scenarios[0].metrics[0]: the histogram counts 4 seeds, not 5");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["metrics"][0]["min"] = 2000U; }),
+            "scenarios[0].metrics[0]: min <= median <= max does not hold");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["metrics"][0]["histogram"][1] = {3U}; }),
+            "scenarios[0].metrics[0].histogram[1] must be a [bucket, seeds] pair");
+  EXPECT_EQ(error_of([](auto& j) {
+              j["scenarios"][0]["metrics"][0]["histogram"][0] = {5000000000U, 1U};
+            }),
+            "scenarios[0].metrics[0].histogram[0][0] is not a bucket");
+}
+
+TEST(Report, MetricsAreShownInTheirUnits) {
+  EXPECT_EQ(format_metric(850, "us"), "850 us");
+  EXPECT_EQ(format_metric(2100, "us"), "2.1 ms");
+  EXPECT_EQ(format_metric(5040000, "us"), "5.04 s");
+  EXPECT_EQ(format_metric(5040, "ms"), "5.04 s");
+  EXPECT_EQ(format_metric(114, "x"), "114x");
+  EXPECT_EQ(format_metric(44000, ""), "44.0k");
+  EXPECT_EQ(format_metric(9999, ""), "9999");
+  const std::string md = summary_markdown(sample(4, 0));
+  EXPECT_NE(md.find("| `append_p99_us` | 1.2 ms | 900 us | 5.0 ms | 99th percentile |"),
+            std::string::npos)
+      << md;
+  // A p99 without its p50 is not in the line; with nothing else, the line is empty.
+  Report r = sample(4, 0);
+  EXPECT_EQ(metrics_line(r.scenarios[0]), "");
+  r.scenarios[0].metrics.push_back({"append_p50_us", "us", "", 4, 100, 400, 800, {{1, 4}}});
+  r.scenarios[0].metrics.push_back({"faults.drop", "", "", 4, 1, 7, 9, {{1, 4}}});
+  EXPECT_EQ(metrics_line(r.scenarios[0]), "append p50 400 us p99 1.2 ms, 7 faults");
 }
 
 TEST(Report, ProbesAppearInEveryFile) {

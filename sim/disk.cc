@@ -1,5 +1,7 @@
 #include "sim/disk.h"
 
+#include "sim/probe.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -251,6 +253,8 @@ void SimDisk::crash_file(const std::string& name, File& f) {
                                              : CrashOutcome::kPrefixKept;
   }
   f.current.resize(cut);
+  if (outcome == CrashOutcome::kTorn || outcome == CrashOutcome::kTornGarbage)
+    count("faults.torn_write");
   recorder_(TraceKind::kDiskCrash, name, cut, static_cast<std::uint64_t>(outcome));
 }
 

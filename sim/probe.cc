@@ -5,24 +5,35 @@
 namespace essim::sim {
 
 namespace {
-thread_local ProbeHits* current = nullptr;
+
+thread_local RunCounters* current = nullptr;
+
+template <typename Map>
+typename Map::mapped_type& slot(Map& map, std::string_view name) {
+  const auto it = map.find(name);
+  if (it != map.end()) return it->second;
+  return map.emplace(std::string(name), typename Map::mapped_type{}).first->second;
+}
+
 }  // namespace
 
 void probe(std::string_view name) {
-  if (current == nullptr) return;
-  const auto it = current->find(name);
-  if (it != current->end()) {
-    ++it->second;
-  } else {
-    current->emplace(std::string(name), 1);
-  }
+  if (current != nullptr) ++slot(current->probes, name);
 }
 
-ProbeScope::ProbeScope(ProbeHits& hits) : previous_(current) {
-  current = &hits;
+void count(std::string_view name, std::uint64_t n) {
+  if (current != nullptr) slot(current->counts, name) += n;
 }
 
-ProbeScope::~ProbeScope() {
+void observe(std::string_view name, std::uint64_t value) {
+  if (current != nullptr) slot(current->observations, name).add(value);
+}
+
+RunScope::RunScope(RunCounters& counters) : previous_(current) {
+  current = &counters;
+}
+
+RunScope::~RunScope() {
   current = previous_;
 }
 

@@ -1,12 +1,17 @@
 #pragma once
-// Coverage probes: named rare paths a run went through, counted (in the
-// manner of FoundationDB's CODE_PROBE) so that a sweep can say what it
-// exercised. Counting a probe changes nothing in the run: probes are outside
-// the trace, the fingerprint and every random stream.
+// What a run counts about itself, outside the trace, the fingerprint and
+// every random stream, so that counting changes nothing in the run:
+//   probes        named rare paths it went through (in the manner of
+//                 FoundationDB's CODE_PROBE), so a sweep can say what it
+//                 exercised and a scenario can require them;
+//   counts        how often something ordinary happened (a redelivery, a
+//                 retry), for the run's metrics;
+//   observations  values whose distribution matters (an append's latency, a
+//                 projection's lag), as histograms.
 //
-// A run's hits are counted on the thread that runs it, into the ProbeHits a
-// ProbeScope installs for the run's duration; a probe outside any scope (a
-// unit test, a checker) is ignored.
+// They are kept on the thread that runs the simulation, in the RunCounters
+// a RunScope installs for the run's duration; outside one (a unit test, a
+// checker) they are ignored.
 
 #include <cstdint>
 #include <functional>
@@ -14,25 +19,37 @@
 #include <string>
 #include <string_view>
 
+#include "sim/histogram.h"
+
 namespace essim::sim {
 
 using ProbeHits = std::map<std::string, std::uint64_t, std::less<>>;
 
+struct RunCounters {
+  ProbeHits probes;
+  std::map<std::string, std::uint64_t, std::less<>> counts;
+  std::map<std::string, Histogram, std::less<>> observations;
+};
+
 // The simulator's own probe: a message lost to a network partition.
 inline constexpr std::string_view kProbePartitionDropped = "net.partition-dropped";
 
-// Counts one hit of `name` in the run under way on this thread.
+// One hit of the probe `name` in the run under way on this thread.
 void probe(std::string_view name);
+// Adds `n` to the count `name`.
+void count(std::string_view name, std::uint64_t n = 1);
+// Adds `value` to the histogram `name`.
+void observe(std::string_view name, std::uint64_t value);
 
-class ProbeScope {
+class RunScope {
  public:
-  explicit ProbeScope(ProbeHits& hits);
-  ~ProbeScope();
-  ProbeScope(const ProbeScope&) = delete;
-  ProbeScope& operator=(const ProbeScope&) = delete;
+  explicit RunScope(RunCounters& counters);
+  ~RunScope();
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
 
  private:
-  ProbeHits* previous_;
+  RunCounters* previous_;
 };
 
 }  // namespace essim::sim

@@ -285,6 +285,7 @@ void Simulation::send(NodeId from, NodeId to, ByteView bytes) {
   if (route.dropped) {
     record(TraceKind::kDrop, from, to, id, static_cast<std::uint64_t>(route.reason));
     if (route.reason == DropReason::kPartitioned) probe(kProbePartitionDropped);
+    if (route.reason == DropReason::kRandom) count("faults.drop");
     return;
   }
   if (route.delay_extra_us > 0) {

@@ -33,13 +33,29 @@ function(essim_with_env expected)
 endfunction()
 
 # `report` without what differs between a sweep run whole and its merged
-# shards: the shard, the shard count (and so the sweep id) and wall times.
+# shards: the shard, the shard count (and so the sweep id) and wall times
+# (wall_seconds, and the wall_us and compression metrics).
 function(comparable report out_var)
   string(JSON report REMOVE "${report}" shard)
   string(JSON n LENGTH "${report}" scenarios)
   math(EXPR last "${n} - 1")
   foreach(i RANGE ${last})
     string(JSON report REMOVE "${report}" scenarios ${i} wall_seconds)
+    string(JSON m LENGTH "${report}" scenarios ${i} metrics)
+    set(wall "")
+    if(m GREATER 0)
+      math(EXPR mlast "${m} - 1")
+      foreach(k RANGE ${mlast})
+        string(JSON name GET "${report}" scenarios ${i} metrics ${k} name)
+        if(name STREQUAL "wall_us" OR name STREQUAL "compression")
+          list(APPEND wall ${k})
+        endif()
+      endforeach()
+    endif()
+    list(REVERSE wall)  # the last first, so that the others keep their index
+    foreach(k IN LISTS wall)
+      string(JSON report REMOVE "${report}" scenarios ${i} metrics ${k})
+    endforeach()
     foreach(field id shard_count shards)
       string(JSON report REMOVE "${report}" scenarios ${i} sweep ${field})
     endforeach()
