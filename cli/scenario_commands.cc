@@ -292,7 +292,8 @@ int run_command(const RunArgs& a, const model::Registry& registry) {
       fmt::print(stderr, "essim run: {}\n", error);
       return kExitInternal;
     }
-    fmt::print("reports written to {}/ (report.json, junit.xml, summary.md)\n", a.report_dir);
+    fmt::print("reports written to {}/ (report.json, junit.xml, summary.md, report.html)\n",
+               a.report_dir);
   }
   const int exit_code = report.ok() ? kExitOk : kExitViolation;
   if (!a.check_determinism) return exit_code;
@@ -615,7 +616,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
                 ".spec.completions); the environment variable ESSIM_SHARD_COUNT does the same")
       ->check(whole_number(1, UINT64_MAX));
   r->add_option("--report-dir", run->report_dir,
-                "Write report.json, junit.xml and summary.md here");
+                "Write report.json, junit.xml, summary.md and report.html here");
   r->add_flag("--quiet,-q", run->quiet, "No progress line");
   r->add_flag("--check-determinism", run->check_determinism,
               "Run every seed a second time, in a new process, and compare the runs (trace, "
@@ -673,7 +674,7 @@ std::vector<std::pair<std::string, Runner>> add_scenario_commands(CLI::App& app,
       "merge", "Join the report.json files of shards ('essim run --shard I/N') into one report.");
   m->add_option("reports", *merge_files, "report.json files")->required();
   m->add_option("--report-dir", *merge_dir,
-                "Write the merged report.json, junit.xml and summary.md here");
+                "Write the merged report.json, junit.xml, summary.md and report.html here");
   runners.emplace_back(
       "merge", [merge_files, merge_dir] { return merge_command(*merge_files, *merge_dir); });
   runners.push_back(add_determinism_child_command(app, registry));

@@ -273,37 +273,6 @@ bool from_json(const json& j, Report& r, std::string& error) {
 
 namespace {
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters, even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 const FailureReport* first_failure(const ScenarioReport& s, std::string_view property) {
   for (const FailureReport& f : s.failures) {
     if (f.property == property) return &f;
@@ -401,6 +370,37 @@ std::string junit_xml(const Report& r) {
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<testsuites name=\"essim\" tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
       tests, failures, suites);
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 forbids most control characters, even escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
 }
 
 std::string format_metric(std::uint64_t value, std::string_view unit) {
@@ -515,7 +515,8 @@ std::string write_report_dir(const Report& report, const std::string& dir) {
   const std::vector<std::pair<std::string, std::string>> files{
       {"report.json", to_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n"},
       {"junit.xml", junit_xml(report)},
-      {"summary.md", summary_markdown(report)}};
+      {"summary.md", summary_markdown(report)},
+      {"report.html", report_html(report)}};
   for (const auto& [name, content] : files) {
     const std::string path = (std::filesystem::path(dir) / name).string();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -1,8 +1,9 @@
 #pragma once
-// The report of a run of scenarios, and its three files:
+// The report of a run of scenarios, and its four files:
 //   report.json  the whole result (schema in reports/README.md); shards merge
 //   junit.xml    one testsuite per scenario, one testcase per property
 //   summary.md   for a CI job's summary page
+//   report.html  one page to open: verdicts, coverage, charts (report_page.cc)
 // The report states what happened and the verdict harness::judge() gave; it
 // renders both and decides nothing.
 
@@ -106,6 +107,14 @@ nlohmann::json to_json(const Report& report);
 bool from_json(const nlohmann::json& json, Report& report, std::string& error);
 
 std::string junit_xml(const Report& report);
+// `s` safe as XML or HTML text and attribute values (& < > " ' escaped;
+// control characters XML forbids become '?').
+std::string xml_escape(std::string_view s);
+// report.html: one self-contained page (no script, no network) with each
+// scenario's verdict, probe coverage, metric charts (inline SVG) and the
+// commands that replay and show its failing seeds. Its size grows with the
+// scenarios, never with the seeds.
+std::string report_html(const Report& report);
 // A metric's value in its unit, for people: "2.1 ms", "5.04 s", "114x", "44.0k".
 std::string format_metric(std::uint64_t value, std::string_view unit);
 // The metrics that say most about a sweep, their medians per seed, in one

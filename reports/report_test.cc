@@ -127,6 +127,39 @@ TEST(Report, MetricsAreShownInTheirUnits) {
   EXPECT_EQ(metrics_line(r.scenarios[0]), "append p50 400 us p99 1.2 ms, 7 faults");
 }
 
+TEST(Report, ThePageIsSelfContainedAndShowsEachScenario) {
+  Report r = sample(4, 9);
+  r.scenarios[0].name = "calm <b>&</b>";
+  const std::string html = report_html(r);
+  EXPECT_NE(html.find("data-scenarios=\"2\""), std::string::npos);
+  EXPECT_NE(html.find("calm &lt;b&gt;&amp;&lt;/b&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("<b>&</b>"), std::string::npos);
+  // Nothing to fetch: no script, no stylesheet or image from elsewhere.
+  for (const char* outside : {"<script", "src=", "href=\"http", "@import", "url("})
+    EXPECT_EQ(html.find(outside), std::string::npos) << outside;
+  // The failing seed's replay and its space-time view.
+  EXPECT_NE(html.find("essim replay scenarios/calm.yaml --seed 9 --html seed-9.html"),
+            std::string::npos);
+  // Probe coverage, with what was never reached marked.
+  EXPECT_NE(html.find("Coverage probes: 1 of 2 reached"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"never\" data-probe=\"client.saga-compensated\">"),
+            std::string::npos);
+  // A chart of the metric's distribution over the seeds.
+  EXPECT_NE(html.find("append latency p99 per seed"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+}
+
+TEST(Report, ThePageDoesNotGrowWithTheSeeds) {
+  Report small = sample(4, 0);
+  Report large = sample(4, 0);
+  large.scenarios[0].seeds_run = 1'000'000;
+  for (MetricReport& m : large.scenarios[0].metrics) {
+    m.seeds = 1'000'000;
+    m.histogram = {{2, 250'000}, {3, 500'000}, {4, 250'000}};
+  }
+  EXPECT_LT(report_html(large).size(), report_html(small).size() + 64);
+}
+
 TEST(Report, ProbesAppearInEveryFile) {
   Report r = sample(4, 0);
   r.scenarios[0].required_probes = {"client.saga-compensated"};
