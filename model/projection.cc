@@ -171,7 +171,7 @@ bool ProjectionNode::load_journaled(sim::Env& env) {
   const auto read = [&](std::string_view file) {
     const auto clean = [](ByteView b) { return scan_log(b).status == LogScan::Status::kClean; };
     std::optional<Bytes> bytes = read_reliably(disk, file, clean);
-    if (!bytes) env.fail_stop(fmt::format("recovery: no two reads of {} agreed", file));
+    if (!bytes) env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", file));
     return bytes;
   };
   if (disk.exists(kProjectionStateFile)) {

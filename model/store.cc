@@ -112,7 +112,7 @@ void StoreNode::apply_durable(const CommitRecord& commit) {
 bool StoreNode::recover_events(sim::Env& env) {
   const std::optional<Bytes> read = read_reliably(env.storage(), kEventsFile);
   if (!read) {
-    env.fail_stop(fmt::format("recovery: no two reads of {} agreed", kEventsFile));
+    env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", kEventsFile));
     return false;
   }
   const Bytes& bytes = *read;
@@ -144,7 +144,7 @@ bool StoreNode::recover_events(sim::Env& env) {
 bool StoreNode::recover_snapshots(sim::Env& env) {
   const std::optional<Bytes> read = read_reliably(env.storage(), kSnapshotsFile);
   if (!read) {
-    env.fail_stop(fmt::format("recovery: no two reads of {} agreed", kSnapshotsFile));
+    env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", kSnapshotsFile));
     return false;
   }
   const Bytes& bytes = *read;
