@@ -40,9 +40,11 @@ std::optional<std::uint64_t> parse_hex(std::string_view text) {
 // be judged together.
 std::string id_of(std::string_view digest, std::string_view tool, std::uint64_t first_seed,
                   std::uint64_t seeds, std::uint64_t shard_count, std::string_view violation,
-                  std::uint64_t within_seeds) {
-  return hex(fnv1a(fmt::format("{}|{}|{}|{}|{}|{}|{}", digest, tool, first_seed, seeds, shard_count,
-                               violation, within_seeds)));
+                  std::uint64_t within_seeds, const std::vector<std::string>& required_probes) {
+  // The required probes are part of the expectation: a report cannot drop them.
+  return hex(
+      fnv1a(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", digest, tool, first_seed, seeds, shard_count,
+                        violation, within_seeds, fmt::join(required_probes, ","))));
 }
 
 Expectation expectation_of(const reports::ScenarioReport& s) {
@@ -136,7 +138,8 @@ std::string scenario_digest(const Scenario& scenario) {
 std::string sweep_id(const Scenario& scenario, const SweepPlan& plan) {
   return id_of(scenario_digest(scenario), reports::kToolVersion, plan.first_seed, plan.seeds,
                plan.shard_count, scenario.expect.pass ? "" : scenario.expect.violation,
-               scenario.expect.pass ? 0 : scenario.expect.within_seeds);
+               scenario.expect.pass ? 0 : scenario.expect.within_seeds,
+               scenario.expect.required_probes);
 }
 
 reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
@@ -227,7 +230,7 @@ namespace {
 std::string implausible(const reports::ScenarioReport& s) {
   const reports::SweepReport& w = s.sweep;
   if (w.id != id_of(w.scenario_digest, reports::kToolVersion, w.first_seed, w.seeds, w.shard_count,
-                    s.expected_violation, s.within_seeds))
+                    s.expected_violation, s.within_seeds, s.required_probes))
     return "sweep.id does not match the sweep it describes (edited, or another essim version)";
   if (w.shard_count == 0 || w.seeds == 0) return "sweep.shard_count and sweep.seeds must be >= 1";
   if (w.seeds - 1 > UINT64_MAX - w.first_seed) return "sweep.seeds go past the largest seed";
@@ -251,6 +254,8 @@ std::string implausible(const reports::ScenarioReport& s) {
   std::set<std::string_view> metrics;
   for (const reports::MetricReport& m : s.metrics) {
     if (!metrics.insert(m.name).second) return fmt::format("metric {} is listed twice", m.name);
+    if (m.seeds > s.seeds_run)
+      return fmt::format("metric {} was measured in more seeds than seeds_run", m.name);
     if (!histogram_of(m))
       return fmt::format("metric {}: its histogram, min and max cannot be one", m.name);
   }
@@ -326,6 +331,12 @@ sim::Result<reports::Report> merge(const std::vector<ShardFile>& shards) {
       if (s.seeds_run > s.sweep.seeds - g.tally.seeds_run)
         return field_error(shard.file, i,
                            "seeds_run: the shards ran more seeds than the sweep has");
+      for (const auto& [name, probe] : t.probes) {
+        const auto so_far = g.tally.probes.find(name);
+        if (so_far != g.tally.probes.end() && probe.hits > UINT64_MAX - so_far->second.hits)
+          return field_error(shard.file, i,
+                             fmt::format("probe {}: the shards' hits add up past 2^64 - 1", name));
+      }
       g.tally.add(t);
       for (const reports::MetricReport& m : s.metrics) g.metrics[m.name].add(*histogram_of(m));
       g.fingerprint += *parse_hex(s.sweep.fingerprint);

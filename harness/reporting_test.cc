@@ -69,11 +69,20 @@ TEST(Merge, ShardsAddUpToTheWholeSweep) {
 TEST(Merge, JudgesRequiredProbesOverTheWholeSweep) {
   // Each shard alone may miss a probe the other reached: the merge judges
   // the sum, not the shards' own verdicts.
-  const Scenario s = load("bank-calm.yaml");
+  const std::string file = ESSIM_SOURCE_DIR "/scenarios/bank-calm.yaml";
+  auto text = read_regular_file(file, kScenarioBytesMax, "a scenario");
+  ASSERT_TRUE(text.ok());
+  std::string yaml = text.value();
+  const auto at = yaml.find("expect: pass");
+  ASSERT_NE(at, std::string::npos);
+  yaml = yaml.substr(0, at) + "require_probes: [client.snapshot-used]\n" + yaml.substr(at);
+  auto parsed = parse_scenario(yaml, file, model::Registry::builtin());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const Scenario s = std::move(parsed).value();
   std::vector<ShardFile> shards = shard_reports(s, 4, 2);
   for (ShardFile& f : shards) {
     reports::ScenarioReport& r = f.report.scenarios[0];
-    r.required_probes = {"client.snapshot-used"};
+    ASSERT_EQ(r.required_probes, std::vector<std::string>{"client.snapshot-used"});
     r.met = false;
     r.missing_probes = r.required_probes;
   }
@@ -177,6 +186,16 @@ TEST(Merge, RefusesReportsThatCannotBe) {
             }).find("its histogram, min and max cannot be one"),
             std::string::npos);
   EXPECT_NE(tamper([](auto& r) { r.metrics.push_back(r.metrics[0]); }).find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(tamper([](auto& r) {
+              r.metrics[0].seeds = r.seeds_run + 1;
+            }).find("measured in more seeds than seeds_run"),
+            std::string::npos);
+  // The required probes are part of the sweep's identity: a report that
+  // drops or adds one is not that sweep's.
+  EXPECT_NE(tamper([](auto& r) {
+              r.required_probes = {"client.snapshot-used"};
+            }).find("sweep.id does not match"),
             std::string::npos);
   EXPECT_EQ(tamper([](auto&) {}), "");
 }

@@ -289,6 +289,7 @@ TEST(Probes, RegistryRefusesABadOrBorrowedProbeName) {
   EXPECT_NE(refused({{"a.b", "x"}, {"a.b", "y"}}).find("declared twice"), std::string::npos);
   EXPECT_NE(refused({{"store.torn-tail-truncated", ""}}).find("one of essim's own"),
             std::string::npos);
+  EXPECT_NE(refused({{"with-probes.quiet", ""}}).find("has no description"), std::string::npos);
   EXPECT_EQ(refused({{"with-probes.ok_1", "fine"}}), "");
 }
 

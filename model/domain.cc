@@ -80,6 +80,8 @@ void check_names(const Domain& domain, const std::vector<ProjectionHandler>& han
     }
     if (std::find(seen.begin(), seen.end(), probe) != seen.end())
       refuse(name, probe + " is declared twice");
+    if (p.description.empty())
+      refuse(name, probe + " has no description: say what reaching it means (reports show it)");
     seen.push_back(probe);
   }
   const std::vector<std::string> types = domain.event_types();

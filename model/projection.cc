@@ -171,7 +171,8 @@ bool ProjectionNode::load_journaled(sim::Env& env) {
   const auto read = [&](std::string_view file) {
     const auto clean = [](ByteView b) { return scan_log(b).status == LogScan::Status::kClean; };
     std::optional<Bytes> bytes = read_reliably(disk, file, clean);
-    if (!bytes) env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", file));
+    if (!bytes)
+      env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", file));
     return bytes;
   };
   if (disk.exists(kProjectionStateFile)) {
@@ -202,7 +203,7 @@ bool ProjectionNode::load_journaled(sim::Env& env) {
   for (std::size_t i = 0; i < scan.bodies.size(); ++i) {
     Reader r(scan.bodies[i]);
     const std::uint64_t generation = r.varint();
-    if (r.ok() && generation != generation_ && i == 0) {
+    if (r.ok() && generation < generation_ && i == 0) {
       // Folded into the state file already: a crash came between writing
       // that file and emptying the journal.
       return drop_journal(env);
@@ -417,6 +418,12 @@ bool ProjectionNode::compact(sim::Env& env) {
   Bytes body;
   Writer(body).varint(generation_ + 1);
   encode_projection_state(state_, body);
+  if (body.size() > kRecordBodyMax) {
+    // Recovery could not read it back: stop the run rather than lose it.
+    throw HarnessFailure(fmt::format(
+        "the read model of handler {} needs {} bytes, more than a state file holds ({})",
+        config_.handler->name, body.size(), kRecordBodyMax));
+  }
   Bytes out;
   (void)append_record(out, 0, body);
   if (!env.replace_durably(kProjectionStateFile, out)) return false;

@@ -197,7 +197,7 @@ struct OldWriter {
 };
 
 // A coverage probe a domain declares: its name (letters, digits, . _ -, at
-// most 64) and what reaching it means.
+// most 64) and what reaching it means (required: reports show it).
 struct ProbeDeclaration {
   std::string name;
   std::string description;

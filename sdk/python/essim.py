@@ -588,11 +588,14 @@ class Domain:
 
     # ---- declaring
 
-    def declare_probe(self, name: str, description: str = "") -> None:
-        """Declares a coverage probe your code hits with essim.probe(name)."""
+    def declare_probe(self, name: str, description: str) -> None:
+        """Declares a coverage probe your code hits with essim.probe(name), and
+        what reaching it means (reports show it)."""
         if not isinstance(name, str) or not _PROBE.fullmatch(name):
             raise ProtocolError(f"a probe's name is 1 to 64 letters, digits, '.', '_' or '-', "
                                 f"not {_short(name)}")
+        if not isinstance(description, str) or not description:
+            raise ProtocolError(f"probe {name} needs a description: what reaching it means")
         if name in self._probes:
             raise ProtocolError(f"probe {name} is declared twice")
         self._probes[name] = description

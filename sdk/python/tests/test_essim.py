@@ -231,9 +231,11 @@ class DeciderTest(unittest.TestCase):
 
         domain.declare_probe("probed.decided", "decide ran")
         with self.assertRaises(essim.ProtocolError):
-            domain.declare_probe("probed.decided")
+            domain.declare_probe("probed.decided", "again")
         with self.assertRaises(essim.ProtocolError):
-            domain.declare_probe("has space")
+            domain.declare_probe("probed.quiet", "")
+        with self.assertRaises(essim.ProtocolError):
+            domain.declare_probe("has space", "x")
         d = Driver(domain)
         self.assertEqual(d.hello["probes"], [{"name": "probed.decided", "description": "decide ran"}])
         response = d.request("decide", state={}, command=command("w"))
