@@ -115,6 +115,7 @@ void print_failures(const harness::Scenario& s, const harness::ScenarioResult& r
     const harness::SeedResult& f = r.failures[i];
     fmt::print("  seed {} (fingerprint 0x{:016x}):\n", f.seed, f.fingerprint);
     for (const properties::Violation& v : f.violations) print_violation(v, "    ");
+    if (f.swarm) fmt::print("    swarm mix: {}\n", harness::describe(*f.swarm));
     fmt::print("    replay: {}\n", harness::replay_command(r.program, s, f.seed));
   }
   if (r.tally.seeds_failed > kShown)
@@ -127,8 +128,12 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
   if (!s.expect.pass && r.verdict.met) {
     fmt::print("CAUGHT  {}: {} at seed {} ({} seeds, {:.1f} seeds/s)\n", s.name, s.expect.violation,
                *r.tally.caught_at_seed, r.tally.seeds_run, rate);
-    fmt::print("  evidence: {}\n  replay: {}\n", first_evidence(r, s.expect.violation),
-               harness::replay_command(r.program, s, *r.tally.caught_at_seed));
+    fmt::print("  evidence: {}\n", first_evidence(r, s.expect.violation));
+    for (const harness::SeedResult& f : r.failures) {
+      if (f.seed == *r.tally.caught_at_seed && f.swarm)
+        fmt::print("  swarm mix: {}\n", harness::describe(*f.swarm));
+    }
+    fmt::print("  replay: {}\n", harness::replay_command(r.program, s, *r.tally.caught_at_seed));
     print_also_violated(r);
   } else if (!s.expect.pass) {
     fmt::print("MISSED  {}: expected {} within {} seeds; {} seeds ran without it\n", s.name,
@@ -378,6 +383,10 @@ int replay_command(const ReplayArgs& a, const model::Registry& registry) {
                  : "");
   fmt::print("  {} simulation events, {} trace steps, {} operations, {} planned faults; heal: {}\n",
              r.events, r.trace_steps, r.operations, r.faults, r.heal_end);
+  if (r.swarm) {
+    fmt::print("  swarm mix{}: {}\n", scenario.swarm_draw ? " (recorded in the repro)" : "",
+               harness::describe(*r.swarm));
+  }
   if (r.violations.empty()) {
     fmt::print("verdict: every property held\n");
   } else {

@@ -164,8 +164,14 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
   out.metrics = metric_reports(r.metrics);
   for (const SeedResult& seed : r.failures) {
     for (const properties::Violation& v : seed.violations) {
-      out.failures.push_back({seed.seed, hex(seed.fingerprint), v.property, v.summary, v.evidence,
-                              replay_command(r.program, s, seed.seed)});
+      out.failures.push_back({seed.seed,
+                              hex(seed.fingerprint),
+                              v.property,
+                              v.summary,
+                              v.evidence,
+                              replay_command(r.program, s, seed.seed),
+                              {}});
+      if (seed.swarm) out.failures.back().swarm = as_mix(*seed.swarm);
     }
   }
   trim_failures(out.failures, failures_per_property);

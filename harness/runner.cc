@@ -24,10 +24,11 @@ constexpr std::uint64_t kNoCatch = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kFoldWindowPerJob = 64;
 
 SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool keep_trace) {
-  ClusterSpec spec = scenario.spec;
-  spec.sim.keep_trace = keep_trace;
   SeedResult r;
   r.seed = seed;
+  r.swarm = seed_swarm(scenario, seed);
+  ClusterSpec spec = r.swarm ? apply_swarm(scenario.spec, *r.swarm) : scenario.spec;
+  spec.sim.keep_trace = keep_trace;
   auto built = build_cluster(spec, seed, *scenario.registry);
   // The loader ran check_spec: a scenario it accepted always builds.
   ESSIM_ASSERT_MSG(built.ok(), "a loaded scenario did not build");

@@ -40,8 +40,9 @@ struct SeedResult {
   std::vector<sim::TraceEntry> trace;   // only when asked
   std::vector<std::string> node_names;  // by node id
   std::vector<FinalState> final_states;
-  sim::ProbeHits probes;  // the coverage probes the run reached
-  SeedMetrics metrics;    // harness/metrics.h
+  sim::ProbeHits probes;           // the coverage probes the run reached
+  SeedMetrics metrics;             // harness/metrics.h
+  std::optional<SwarmDraw> swarm;  // the fault mix it ran with (harness/swarm.h)
 };
 
 // Runs one seed of the scenario. `keep_trace` keeps every trace entry. An

@@ -297,6 +297,8 @@ class Loader {
   FaultTargets targets(const YAML::Node& node, const Scenario& s) const;
   void plan_bound(const Fields& faults, const Scenario& s) const;
   void expect(const YAML::Node& node, Scenario& s) const;
+  void swarm(const YAML::Node& node, Scenario& s) const;
+  SwarmDraw repro_swarm(const YAML::Node& node, const Scenario& s) const;
   void repro(const YAML::Node& node, Scenario& s) const;
   sim::FaultAction repro_fault(const YAML::Node& node, const Scenario& s,
                                std::set<std::uint32_t>& partitions) const;
@@ -453,6 +455,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (f["faults"]) faults(f["faults"], s);
   if (f["bugs"]) bugs(f["bugs"], s);
   properties(f, s);
+  if (f["swarm"]) swarm(f["swarm"], s);
   if (f["repro"]) repro(f["repro"], s);
   // The located checks above cover build_cluster's; this is the net under
   // them, so that whatever loads also builds.
@@ -843,10 +846,47 @@ void Loader::expect(const YAML::Node& node, Scenario& s) const {
   s.expect.within_seeds = integer(f["within_seeds"], "expect.within_seeds", 1, kSeedsMax);
 }
 
+void Loader::swarm(const YAML::Node& node, Scenario& s) const {
+  s.swarm = flag(node, "swarm");
+  if (s.swarm && swarm_kinds(s.spec).empty()) {
+    fail(node,
+         "swarm: true draws each seed's mix of the scenario's faults, but it turns none on; add "
+         "faults (crashes, partitions, clogs, network or disk faults) or remove swarm");
+  }
+}
+
+// A repro's recorded mix: a strength from 0 to 1 for kinds the scenario
+// turns on; a kind it leaves out runs as the file says.
+SwarmDraw Loader::repro_swarm(const YAML::Node& node, const Scenario& s) const {
+  if (!s.swarm) {
+    fail(node,
+         "repro.swarm is the fault mix of a swarm scenario, and this one has no "
+         "'swarm: true'; add it or remove repro.swarm");
+  }
+  (void)open(node, schema::kReproSwarmSection, "repro.swarm");
+  const std::vector<std::string_view> on = swarm_kinds(s.spec);
+  SwarmDraw draw;
+  for (const std::string_view kind : on) {
+    const YAML::Node strength = node[std::string(kind)];
+    if (!strength) continue;
+    draw.kinds.push_back(
+        {std::string(kind), probability(strength, fmt::format("repro.swarm.{}", kind))});
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string kind = it->first.Scalar();
+    if (std::find(on.begin(), on.end(), kind) == on.end()) {
+      fail(it->first,
+           fmt::format("repro.swarm sets {}, which this scenario's faults leave off", kind));
+    }
+  }
+  return draw;
+}
+
 void Loader::repro(const YAML::Node& node, Scenario& s) const {
   const Fields f = open(node, schema::kReproSection, "repro");
   auto d = std::make_shared<Decisions>();
   s.repro_seed = integer(f["seed"], "repro.seed", 0, UINT64_MAX);
+  if (f["swarm"]) s.swarm_draw = repro_swarm(f["swarm"], s);
   d->chaos_us =
       f["chaos"] ? duration(f["chaos"], "repro.chaos", 1, sim::kChaosMax) : s.spec.chaos_us;
   d->torn_writes =
@@ -981,6 +1021,17 @@ model::PlannedWork Loader::repro_work(const YAML::Node& node, const Scenario& s,
 }
 
 }  // namespace
+
+std::optional<SwarmDraw> seed_swarm(const Scenario& scenario, std::uint64_t seed) {
+  if (scenario.swarm_draw) return scenario.swarm_draw;
+  if (scenario.swarm) return draw_swarm(scenario.spec, seed);
+  return std::nullopt;
+}
+
+ClusterSpec seed_spec(const Scenario& scenario, std::uint64_t seed) {
+  const std::optional<SwarmDraw> draw = seed_swarm(scenario, seed);
+  return draw ? apply_swarm(scenario.spec, *draw) : scenario.spec;
+}
 
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;

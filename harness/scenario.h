@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/cluster.h"
+#include "harness/swarm.h"
 #include "model/domain.h"
 #include "sim/result.h"
 
@@ -34,7 +35,7 @@ struct Scenario {
   // With an `external:` key: the registry holding the external domain (and
   // extending the caller's), which `registry` points to.
   std::shared_ptr<const model::Registry> external;
-  std::string file;                           // as given on the command line
+  std::string file;  // as given on the command line
   std::string name;
   std::string description;
   std::uint64_t seeds = 100;  // default sweep size
@@ -44,6 +45,10 @@ struct Scenario {
   // A repro file (written by 'essim shrink'): the one seed it replays; its
   // decisions are in spec.script.
   std::optional<std::uint64_t> repro_seed;
+  // `swarm: true`: each seed draws its own mix of the faults (harness/swarm.h).
+  bool swarm = false;
+  // A repro file's recorded mix (`repro.swarm`), used instead of a new draw.
+  std::optional<SwarmDraw> swarm_draw;
   // The text it was loaded from, so that nothing needs to read the file again
   // (it may have changed, or be a pipe).
   std::string source;
@@ -66,6 +71,12 @@ sim::Result<Scenario> parse_scenario(std::string_view text, const std::string& f
 sim::Result<std::string> read_regular_file(const std::string& file, std::size_t max_bytes,
                                            std::string_view what);
 sim::Result<Scenario> load_scenario(const std::string& file, const model::Registry& registry);
+
+// The fault mix `seed` runs with: a repro's recorded one, a fresh draw with
+// `swarm: true`, nullopt otherwise.
+std::optional<SwarmDraw> seed_swarm(const Scenario& scenario, std::uint64_t seed);
+// The cluster `seed` of `scenario` runs: its spec with the seed's mix applied.
+ClusterSpec seed_spec(const Scenario& scenario, std::uint64_t seed);
 
 // The nearest of `candidates` to `word` (edit distance at most 3), or "".
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);

@@ -29,10 +29,10 @@ struct Section {
   }
 };
 
-inline constexpr Key kTop[] = {{"name", true}, {"description"}, {"domain", true}, {"seeds"},
-                               {"duration"},   {"heal_max"},    {"topology"},     {"workload"},
-                               {"faults"},     {"bugs"},        {"properties"},   {"expect"},
-                               {"repro"},      {"external"},    {"require_probes"}};
+inline constexpr Key kTop[] = {{"name", true}, {"description"}, {"domain", true},   {"seeds"},
+                               {"duration"},   {"heal_max"},    {"topology"},       {"workload"},
+                               {"faults"},     {"bugs"},        {"properties"},     {"expect"},
+                               {"repro"},      {"external"},    {"require_probes"}, {"swarm"}};
 inline constexpr Key kExternal[] = {{"command"}, {"connect"}, {"cwd"}, {"env"}, {"timeout"}};
 inline constexpr Key kTopology[] = {
     {"store"}, {"bus"}, {"projections"}, {"clients"}, {"snapshot_every"}};
@@ -50,8 +50,8 @@ inline constexpr Key kDisk[] = {{"torn_writes"}, {"read_corruption"}, {"sync_fai
 inline constexpr Key kPartitions[] = {{"every", true}, {"heal_after"}};
 inline constexpr Key kClogs[] = {{"every", true}, {"duration"}};
 inline constexpr Key kExpect[] = {{"violation", true}, {"within_seeds", true}};
-inline constexpr Key kRepro[] = {{"seed", true}, {"chaos"},    {"torn_writes"},
-                                 {"faults"},     {"messages"}, {"work"}};
+inline constexpr Key kRepro[] = {{"seed", true}, {"chaos"}, {"torn_writes"}, {"faults"},
+                                 {"messages"},   {"work"},  {"swarm"}};
 // A repro fault has `at` and exactly one of crash, restart, partition (with
 // side_a and side_b), heal or clog (with an optional `for`).
 inline constexpr Key kReproFault[] = {{"at", true},  {"crash"},  {"restart"},
@@ -60,6 +60,10 @@ inline constexpr Key kReproFault[] = {{"at", true},  {"crash"},  {"restart"},
 // `by` is for delay and reorder only, and required there.
 inline constexpr Key kReproMessage[] = {
     {"from", true}, {"to", true}, {"message", true}, {"fate", true}, {"by"}};
+// repro.swarm: a strength per fault kind (harness/swarm.h, kSwarmKinds).
+inline constexpr Key kReproSwarm[] = {
+    {"crashes"}, {"partitions"},  {"clogs"},           {"drop"},         {"duplicate"}, {"delay"},
+    {"reorder"}, {"torn_writes"}, {"read_corruption"}, {"sync_failures"}};
 inline constexpr Key kReproWork[] = {
     {"client", true}, {"at", true}, {"kind", true}, {"seed", true}};
 
@@ -81,12 +85,14 @@ inline constexpr Section kReproSection{"repro", kRepro};
 inline constexpr Section kReproFaultSection{"repro.faults[]", kReproFault};
 inline constexpr Section kReproMessageSection{"repro.messages[]", kReproMessage};
 inline constexpr Section kReproWorkSection{"repro.work[]", kReproWork};
+inline constexpr Section kReproSwarmSection{"repro.swarm", kReproSwarm};
 
 inline constexpr Section kSections[] = {
-    kTopSection,          kTopologySection, kStoreSection,   kBusSection,     kProjectionSection,
-    kWorkloadSection,     kFaultsSection,   kNetworkSection, kCrashesSection, kDiskSection,
-    kPartitionsSection,   kClogsSection,    kExpectSection,  kReproSection,   kReproFaultSection,
-    kReproMessageSection, kReproWorkSection, kExternalSection};
+    kTopSection,        kTopologySection, kStoreSection,      kBusSection,
+    kProjectionSection, kWorkloadSection, kFaultsSection,     kNetworkSection,
+    kCrashesSection,    kDiskSection,     kPartitionsSection, kClogsSection,
+    kExpectSection,     kReproSection,    kReproFaultSection, kReproMessageSection,
+    kReproWorkSection,  kExternalSection, kReproSwarmSection};
 
 // `key` of `section`, checked at compile time where it can be: the writer
 // and the loader name keys through this, so a key missing from its table

@@ -42,7 +42,7 @@ class Shrinker {
 
   Trial run(const Decisions* script, Decisions* recorded = nullptr) {
     ++runs_;
-    ClusterSpec spec = scenario_.spec;
+    ClusterSpec spec = seed_spec(scenario_, seed_);
     if (script != nullptr) spec.script = std::make_shared<Decisions>(*script);
     Trial t;
     auto built = build_cluster(spec, seed_, *scenario_.registry);
@@ -362,14 +362,24 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
   expect["violation"] = r.property;
   expect["within_seeds"] = 1;
   root["expect"] = expect;
-  // The repro's sync failures are the scenario key it is loaded with.
-  const double sync_failures =
-      r.shrunk.sync_failures.value_or(scenario.spec.sim.disk.sync_failures);
-  if (sync_failures != scenario.spec.sim.disk.sync_failures) {
+  // The repro's sync failures are the scenario key it is loaded with, the
+  // seed's swarm mix applied (a repro replays the mix it records).
+  std::optional<SwarmDraw> mix = seed_swarm(scenario, seed);
+  const double drawn = seed_spec(scenario, seed).sim.disk.sync_failures;
+  const double sync_failures = r.shrunk.sync_failures.value_or(drawn);
+  if (sync_failures != drawn) {
     root["faults"]["disk"]["sync_failures"] = sync_failures;
+    // The key holds the value to run with: the mix must not scale it again.
+    if (mix)
+      std::erase_if(mix->kinds, [](const SwarmKind& k) { return k.kind == "sync_failures"; });
   }
   YAML::Node repro;
   repro["seed"] = seed;
+  if (mix) {
+    YAML::Node swarm(YAML::NodeType::Map);
+    for (const SwarmKind& k : mix->kinds) swarm[k.kind] = k.strength;
+    repro["swarm"] = swarm;
+  }
   repro["chaos"] = sim::format_duration(r.shrunk.chaos_us);
   repro["torn_writes"] = r.shrunk.torn_writes;
   YAML::Node faults(YAML::NodeType::Sequence);

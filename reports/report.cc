@@ -30,12 +30,16 @@ json sweep_json(const SweepReport& s) {
 json scenario_json(const ScenarioReport& s) {
   json failures = json::array();
   for (const FailureReport& f : s.failures) {
-    failures.push_back({{"seed", f.seed},
-                        {"fingerprint", f.fingerprint},
-                        {"property", f.property},
-                        {"summary", f.summary},
-                        {"evidence", f.evidence},
-                        {"replay", f.replay}});
+    json failure = {{"seed", f.seed},         {"fingerprint", f.fingerprint},
+                    {"property", f.property}, {"summary", f.summary},
+                    {"evidence", f.evidence}, {"replay", f.replay}};
+    if (!f.swarm.empty()) {
+      json mix = json::array();
+      for (const auto& [kind, strength] : f.swarm)
+        mix.push_back({{"kind", kind}, {"strength", strength}});
+      failure["swarm"] = mix;
+    }
+    failures.push_back(std::move(failure));
   }
   json properties = json::array();
   for (const PropertyReport& p : s.properties) {
@@ -135,6 +139,22 @@ class Fields {
     }
     return out;
   }
+  // An optional swarm mix: [{kind, strength}], strengths from 0 to 1.
+  std::vector<std::pair<std::string, double>> mix(const char* key) const {
+    std::vector<std::pair<std::string, double>> out;
+    if (!j_.contains(key)) return out;
+    const json& v = list(key);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Fields k(v[i], item(key, i));
+      const json& strength = k.at("strength");
+      if (!strength.is_number() ||
+          !(strength.get<double>() >= 0.0 && strength.get<double>() <= 1.0))
+        throw BadField{fmt::format("{} must be a number from 0 to 1, not {}", k.name("strength"),
+                                   strength.dump())};
+      out.emplace_back(k.text("kind"), strength.get<double>());
+    }
+    return out;
+  }
   const json& list(const char* key) const {
     const json& v = at(key);
     if (!v.is_array()) throw BadField{fmt::format("{} must be a list", name(key))};
@@ -193,7 +213,8 @@ ScenarioReport read_scenario(const Fields& f) {
   for (std::size_t i = 0; i < failures.size(); ++i) {
     const Fields x(failures[i], f.item("failures", i));
     s.failures.push_back({x.count("seed"), x.text("fingerprint"), x.text("property"),
-                          x.text("summary"), x.texts("evidence"), x.text("replay")});
+                          x.text("summary"), x.texts("evidence"), x.text("replay"),
+                          x.mix("swarm")});
   }
   const json& probes = f.list("probes");
   for (std::size_t i = 0; i < probes.size(); ++i) {
@@ -284,6 +305,7 @@ std::string failure_body(const FailureReport* f) {
   if (f == nullptr) return "";
   std::string body;
   for (const std::string& e : f->evidence) body += e + "\n";
+  if (!f->swarm.empty()) body += "swarm mix: " + describe_mix(f->swarm) + "\n";
   return body + "fingerprint: " + f->fingerprint + "\n";
 }
 
@@ -403,6 +425,28 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
+std::string describe_mix(const std::vector<std::pair<std::string, double>>& mix) {
+  if (mix.empty()) return "no faults to draw";
+  std::string out;
+  for (const auto& [kind, strength] : mix) {
+    if (!out.empty()) out += ", ";
+    std::string how;
+    if (strength <= 0.0) {
+      how = "off";
+    } else if (kind == "torn_writes") {
+      how = "on";  // on or off: a strength does not apply
+    } else if (strength >= 1.0) {
+      how = "full";
+    } else if (strength == 0.25 || strength == 0.5 || strength == 0.75) {
+      how = strength == 0.25 ? "1/4" : strength == 0.5 ? "1/2" : "3/4";
+    } else {
+      how = fmt::format("{:g}", strength);
+    }
+    out += fmt::format("{} {}", kind, how);
+  }
+  return out;
+}
+
 std::string format_metric(std::uint64_t value, std::string_view unit) {
   const auto v = static_cast<double>(value);
   if (unit == "us") {
@@ -504,6 +548,8 @@ std::string summary_markdown(const Report& r) {
                       f.summary);
     for (const std::string& e : f.evidence) md += e + "\n";
     md += fmt::format("```\n\nReplay: `{}` (fingerprint {})\n", f.replay, f.fingerprint);
+    if (!f.swarm.empty())
+      md += fmt::format("\nSwarm mix of this seed: {}\n", describe_mix(f.swarm));
   }
   return md;
 }

@@ -27,7 +27,13 @@ struct FailureReport {
   std::string summary;
   std::vector<std::string> evidence;
   std::string replay;  // the command that replays this seed
+  // The fault mix the seed drew (`swarm: true`): a strength from 0 (off) to
+  // 1 (as the scenario says) per fault kind; empty without swarm.
+  std::vector<std::pair<std::string, double>> swarm;
 };
+
+// "crashes 3/4, drop off, torn_writes on": a swarm mix in one line.
+std::string describe_mix(const std::vector<std::pair<std::string, double>>& mix);
 
 // One property's fate: status is one of held, violated, caught, missed,
 // also-violated (harness::PropertyStatus).

@@ -28,7 +28,8 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
                              "no_overdraft",
                              "acct-1 went below zero",
                              {"after: <evidence & more>"},
-                             "essim replay scenarios/calm.yaml --seed 9"});
+                             "essim replay scenarios/calm.yaml --seed 9",
+                             {{"crashes", 0.75}, {"drop", 0.0}, {"torn_writes", 1.0}}});
   }
   pass.met = failing_seed == 0;
   ScenarioReport bug;
@@ -105,6 +106,13 @@ TEST(Report, WrongFieldsAreNamed) {
               j["scenarios"][0]["metrics"][0]["histogram"][0] = {5000000000U, 1U};
             }),
             "scenarios[0].metrics[0].histogram[0][0] is not a bucket");
+  EXPECT_EQ(
+      error_of([](auto& j) { j["scenarios"][0]["failures"][0]["swarm"][0]["strength"] = 1.5; }),
+      "scenarios[0].failures[0].swarm[0].strength must be a number from 0 to 1, not 1.5");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["failures"][0]["swarm"] = {{"crashes"}}; }),
+            "scenarios[0].failures[0].swarm[0] must be a JSON object");
+  EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["failures"][0]["swarm"][1].erase("kind"); }),
+            "scenarios[0].failures[0].swarm[1].kind is missing");
 }
 
 TEST(Report, MetricsAreShownInTheirUnits) {
@@ -198,6 +206,10 @@ TEST(Report, SummaryShowsTheFirstFailure) {
   EXPECT_NE(md.find("| bug | `no_overdraft` within 10 seeds | ✅ caught at seed 0 |"),
             std::string::npos);
   EXPECT_NE(md.find("Replay: `essim replay scenarios/calm.yaml --seed 9`"), std::string::npos);
+  EXPECT_NE(md.find("Swarm mix of this seed: crashes 3/4, drop off, torn_writes on"),
+            std::string::npos);
+  EXPECT_NE(report_html(sample(4, 9)).find("swarm mix: crashes 3/4, drop off, torn_writes on"),
+            std::string::npos);
 }
 
 TEST(Report, NamesThatAreNotUtf8AreWrittenNotThrown) {

@@ -24,11 +24,21 @@ set(property ${CMAKE_MATCH_1})
 if(NOT out MATCHES "^[^\n]* ${EXPECTED} still fails")
   message(FATAL_ERROR "shrink did not keep the expected ${EXPECTED}:\n${out}")
 endif()
+# A swarm scenario's repro records the seed's fault mix and runs it.
+if(SWARM)
+  file(READ ${REPRO} repro_text)
+  if(NOT repro_text MATCHES "\n  swarm:\n    crashes: ")
+    message(FATAL_ERROR "the repro of a swarm seed does not record its mix:\n${repro_text}")
+  endif()
+endif()
 # A repro that still fails its property meets its expectation: exit 0.
 execute_process(COMMAND ${ESSIM} replay ${REPRO} RESULT_VARIABLE code OUTPUT_VARIABLE replay)
 if(NOT code EQUAL 0 OR NOT replay MATCHES "\n  ${property}: " OR NOT replay MATCHES
                                                                "\nreproduces ${property}\n")
   message(FATAL_ERROR "the repro does not fail ${property} (exit ${code}):\n${replay}")
+endif()
+if(SWARM AND NOT replay MATCHES "\n  swarm mix \\(recorded in the repro\\): crashes ")
+  message(FATAL_ERROR "the repro's replay does not say it runs the recorded mix:\n${replay}")
 endif()
 # With its bug turned off, the repro no longer reproduces: exit 1.
 file(READ ${REPRO} text)
