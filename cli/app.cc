@@ -36,6 +36,10 @@ int run(int argc, char** argv, const model::Registry& registry, const std::strin
   runners[app.get_subcommand("fuzz")] = fuzz;
   const Runner list = add_list_command(app, registry);
   runners[app.get_subcommand("list")] = list;
+  const Runner audit = add_audit_command(app);
+  runners[app.get_subcommand("audit")] = audit;
+  const Runner seal = add_seal_command(app);
+  runners[app.get_subcommand("seal")] = seal;
 
   if (const auto unknown = unknown_name(app, argc, argv)) {
     fmt::print(stderr, "{}\nRun '{} --help' for the commands and their options.\n", *unknown, name);

@@ -22,6 +22,9 @@ namespace essim::cli {
 using Runner = std::function<int()>;
 Runner add_list_command(CLI::App& app, const model::Registry& registry);
 Runner add_fuzz_command(CLI::App& app, const model::Registry& registry);
+// audit LOG [--seal SEAL --key KEY] [--json], and seal LOG --key KEY -o SEAL.
+Runner add_audit_command(CLI::App& app);
+Runner add_seal_command(CLI::App& app);
 // The registry to look names up in: `registry`, or with --scenario FILE the
 // one holding that scenario's external domain (its process started and
 // shaken hands with; kept alive by `keep`). nullptr when the file is wrong

@@ -5,16 +5,17 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "sim/assert.h"
 
 namespace essim::model {
-
-namespace {
 
 std::uint32_t record_crc(std::uint64_t previous_hash, ByteView body) {
   std::uint8_t previous[8];
   for (int i = 0; i < 8; ++i) previous[i] = static_cast<std::uint8_t>(previous_hash >> (8 * i));
   return crc32c(previous, body);
 }
+
+namespace {
 
 // Whether a well-formed record with a good CRC starts at `offset`; its chain
 // is not checked (its predecessor is the bad record).
@@ -52,18 +53,45 @@ std::string_view to_string(LogScan::Status status) {
   return "unknown";
 }
 
+std::string_view to_string(LogScan::Defect defect) {
+  switch (defect) {
+    case LogScan::Defect::kNone:
+      return "none";
+    case LogScan::Defect::kShortHeader:
+      return "short-header";
+    case LogScan::Defect::kLengthOverMax:
+      return "length-over-max";
+    case LogScan::Defect::kLengthPastEnd:
+      return "length-past-end";
+    case LogScan::Defect::kBadCrc:
+      return "bad-crc";
+    case LogScan::Defect::kChainBreak:
+      return "chain-break";
+  }
+  return "unknown";
+}
+
 LogScan scan_log(ByteView log) {
+  using Defect = LogScan::Defect;
   LogScan scan;
   std::size_t at = 0;
   while (at < log.size()) {
     const std::size_t left = log.size() - at;
-    auto stop = [&](std::string problem, std::size_t next) {
+    // `length` and `previous`: the bad record's header, once read.
+    auto stop = [&](Defect defect, std::string problem, std::size_t next, std::uint32_t length = 0,
+                    std::uint64_t previous = 0) {
+      ESSIM_ASSERT(defect != Defect::kNone);
       const bool corrupt = next > at && good_record_at(log, next);
       scan.status = corrupt ? LogScan::Status::kCorrupt : LogScan::Status::kTornTail;
       scan.problem = std::move(problem);
+      scan.defect = defect;
+      scan.bad_length = length;
+      scan.bad_previous = previous;
+      if (corrupt) scan.bad_next_good = next;
     };
     if (left < kRecordHeaderBytes) {
-      stop(fmt::format("{} bytes at offset {}, too few for a record header", left, at), 0);
+      stop(Defect::kShortHeader,
+           fmt::format("{} bytes at offset {}, too few for a record header", left, at), 0);
       break;
     }
     Reader r(log.subspan(at));
@@ -72,18 +100,22 @@ LogScan scan_log(ByteView log) {
     const std::uint64_t previous = r.u64();
     const std::size_t next = at + kRecordHeaderBytes + length;
     if (length > kRecordBodyMax || next > log.size()) {
-      stop(fmt::format("record at offset {} claims {} bytes, {} are left", at, length,
+      stop(length > kRecordBodyMax ? Defect::kLengthOverMax : Defect::kLengthPastEnd,
+           fmt::format("record at offset {} claims {} bytes, {} are left", at, length,
                        left - kRecordHeaderBytes),
-           0);
+           0, length, previous);
       break;
     }
     const ByteView body = log.subspan(at + kRecordHeaderBytes, length);
     if (record_crc(previous, body) != crc) {
-      stop(fmt::format("record at offset {} fails its CRC32C", at), next);
+      stop(Defect::kBadCrc, fmt::format("record at offset {} fails its CRC32C", at), next, length,
+           previous);
       break;
     }
     if (previous != scan.last_hash) {
-      stop(fmt::format("record at offset {} does not chain to the record before it", at), next);
+      stop(Defect::kChainBreak,
+           fmt::format("record at offset {} does not chain to the record before it", at), next,
+           length, previous);
       break;
     }
     scan.bodies.push_back(body);
@@ -91,6 +123,8 @@ LogScan scan_log(ByteView log) {
     at = next;
     scan.valid_bytes = at;
   }
+  ESSIM_ASSERT(scan.valid_bytes <= log.size());
+  ESSIM_ASSERT((scan.status == LogScan::Status::kClean) == (scan.valid_bytes == log.size()));
   return scan;
 }
 

@@ -22,20 +22,37 @@ namespace essim::model {
 inline constexpr std::size_t kRecordHeaderBytes = 16;
 inline constexpr std::uint32_t kRecordBodyMax = 64U << 20;
 
+// The CRC32C a record with `previous_hash` and `body` carries.
+std::uint32_t record_crc(std::uint64_t previous_hash, ByteView body);
+
 // Appends one record holding `body` to `out`; returns the new record's hash
 // (the `previous_hash` of the next record).
 std::uint64_t append_record(Bytes& out, std::uint64_t previous_hash, ByteView body);
 
 struct LogScan {
   enum class Status { kClean, kTornTail, kCorrupt };
+  // What is wrong with the first bad record (the one at valid_bytes).
+  enum class Defect {
+    kNone,           // clean
+    kShortHeader,    // fewer bytes left than a record header
+    kLengthOverMax,  // the length field claims more than kRecordBodyMax
+    kLengthPastEnd,  // the length field claims more bytes than the log has left
+    kBadCrc,         // the CRC32C of (previous hash, body) differs
+    kChainBreak,     // the CRC is good but the previous hash is not the last record's
+  };
   Status status = Status::kClean;
   std::vector<ByteView> bodies;   // the valid records, in order (views into the input)
   std::uint64_t valid_bytes = 0;  // the valid prefix
   std::uint64_t last_hash = 0;    // hash of the last valid record (0 if none)
   std::string problem;            // what is wrong past valid_bytes, and where
+  Defect defect = Defect::kNone;
+  std::uint32_t bad_length = 0;     // the bad record's length field (0 for kShortHeader)
+  std::uint64_t bad_previous = 0;   // the bad record's previous hash (kBadCrc, kChainBreak)
+  std::uint64_t bad_next_good = 0;  // kCorrupt: the offset of the good record after the bad one
 };
 
 std::string_view to_string(LogScan::Status status);
+std::string_view to_string(LogScan::Defect defect);
 
 // Reads every valid record of `log`, stopping at the first bad one.
 LogScan scan_log(ByteView log);

@@ -9,7 +9,7 @@ ESSIM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ESSIM_PACKAGES=(
   g++ clang cmake ninja-build
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  libyaml-cpp-dev libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  libyaml-cpp-dev libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev libssl-dev
 )
 # Only the tests need these: the viewer is checked in a real headless Chromium;
 # the Python SDK, the Python bank and the Node.js counter run as external domains.

@@ -1,0 +1,38 @@
+# Makes the files the cli_audit_* tests audit, in WORK: the logs make_logs
+# writes (a good one, each kind of damage, keys), inputs that cannot be files
+# in the source tree (a folder, a FIFO, an unreadable file), seals written by
+# 'essim seal', and hostile seal files made from them.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK}/dir.log)
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "${ARGN} exited ${code}\n${out}${err}")
+  endif()
+endfunction()
+run(${MAKE_LOGS} ${WORK})
+run(mkfifo ${WORK}/fifo.log)
+file(WRITE ${WORK}/garbage.txt "name: bank-calm\ndomain: bank\nseeds: 200\n")
+file(COPY_FILE ${WORK}/good.log ${WORK}/unreadable.log)
+file(CHMOD ${WORK}/unreadable.log PERMISSIONS OWNER_WRITE)
+run(${ESSIM} seal ${WORK}/good.log --key ${WORK}/audit.key -o ${WORK}/good.seal)
+run(${ESSIM} seal ${WORK}/first3.log --key ${WORK}/audit.key -o ${WORK}/first3.seal)
+
+file(READ ${WORK}/good.seal seal)
+function(hostile_seal name from to)
+  string(REGEX REPLACE "${from}" "${to}" text "${seal}")
+  if(text STREQUAL seal)
+    message(FATAL_ERROR "${name}: '${from}' is not in the seal:\n${seal}")
+  endif()
+  file(WRITE ${WORK}/${name}.seal "${text}")
+endfunction()
+hostile_seal(version-2 "^essim-seal 1" "essim-seal 2")
+hostile_seal(truncated "chain-head.*" "")
+hostile_seal(records-not-a-number "records 5" "records five")
+hostile_seal(records-negative "records 5" "records -5")
+hostile_seal(chain-head-not-hex "chain-head 0x" "chain-head 0xzz")
+# The fields of another log, well formed: only the HMAC can tell.
+hostile_seal(altered "records 5\nbytes 120" "records 4\nbytes 96")
+file(WRITE ${WORK}/json.seal "{\"format\": \"essim-seal\", \"version\": 1, \"records\": 5}\n")
+string(REPEAT "x" 5000 large)
+file(WRITE ${WORK}/large.seal "${large}")
