@@ -510,6 +510,10 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
   fmt::print("  {:<14} {:>8} -> {:<8}\n", "message fates", r.original.messages.size(),
              r.shrunk.messages.size());
   fmt::print("  {:<14} {:>8} -> {:<8}\n", "work", r.original.work.size(), r.shrunk.work.size());
+  if (!r.original.operations.empty()) {
+    fmt::print("  {:<14} {:>8} -> {:<8}\n", "operations", r.original.operations.size(),
+               r.shrunk.operations.size());
+  }
   fmt::print("  {:<14} {:>8} -> {:<8}\n", "trace steps", r.original_steps, r.shrunk_steps);
   fmt::print("  {:<14} {:>8} -> {:<8}\n", "chaos phase", sim::format_duration(r.original.chaos_us),
              sim::format_duration(r.shrunk.chaos_us));

@@ -28,6 +28,15 @@ sim::NodeId client_id(const ClusterSpec& spec, int index) {
   return static_cast<sim::NodeId>(2 + spec.projections.size() + static_cast<std::size_t>(index));
 }
 
+// A rebuild's nodes: its worker, its bus, its router.
+sim::NodeId rebuild_id(const ClusterSpec& spec, std::size_t rebuild, std::size_t which) {
+  return static_cast<sim::NodeId>(2 + spec.projections.size() +
+                                  static_cast<std::size_t>(std::max(0, spec.clients)) +
+                                  kNodesPerRebuild * rebuild + which);
+}
+
+// A rebuild's worker counts as a projection and its bus as a bus; its router
+// is never a fault target (it keeps no durable state).
 std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets& t) {
   std::vector<sim::NodeId> nodes;
   if (t.store) nodes.push_back(kStoreId);
@@ -39,6 +48,10 @@ std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets&
   }
   if (t.clients) {
     for (int i = 0; i < spec.clients; ++i) nodes.push_back(client_id(spec, i));
+  }
+  for (std::size_t k = 0; k < spec.operations.size(); ++k) {
+    if (t.projections) nodes.push_back(rebuild_id(spec, k, 0));
+    if (t.bus) nodes.push_back(rebuild_id(spec, k, 1));
   }
   return nodes;
 }
@@ -81,6 +94,22 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
     if (!found) return sim::Error{fmt::format("no projection handler '{}'", p.handler)};
     if (found->domain != domain)
       return sim::Error{fmt::format("'{}' is a handler of another domain", p.handler)};
+  }
+  std::set<std::string> rebuilt;
+  for (const Operation& op : spec.operations) {
+    const bool known = std::any_of(spec.projections.begin(), spec.projections.end(),
+                                   [&](const ProjectionSpec& p) { return p.name == op.target; });
+    if (!known) return sim::Error{fmt::format("no projection '{}' to rebuild", op.target)};
+    if (!rebuilt.insert(op.target).second)
+      return sim::Error{fmt::format("the projection '{}' is rebuilt twice", op.target)};
+    if (op.at_us < 0 || op.at_us >= spec.chaos_us)
+      return sim::Error{
+          fmt::format("the rebuild of '{}' must start within the chaos phase", op.target)};
+    for (const std::string& name : rebuild_node_names(op.target)) {
+      if (name.starts_with("client") || !names.insert(name).second)
+        return sim::Error{
+            fmt::format("the node name '{}' (of the rebuild of '{}') is taken", name, op.target)};
+    }
   }
   return true;
 }
@@ -168,13 +197,43 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
     if (static_cast<int>(w.client) >= spec.clients || w.at_us < 0 || w.at_us > sim::kChaosMax)
       return sim::Error{"a repro work entry names an unknown client or is out of range"};
   }
+  std::set<std::string> seen;
+  for (const Operation& op : d.operations) {
+    const bool known =
+        std::any_of(spec.operations.begin(), spec.operations.end(),
+                    [&](const Operation& o) { return o.kind == op.kind && o.target == op.target; });
+    if (!known || !seen.insert(op.target).second || op.at_us < 0 || op.at_us > sim::kChaosMax)
+      return sim::Error{
+          fmt::format("the repro operation '{}' is not one of the scenario's "
+                      "operations, or is out of range",
+                      describe(op))};
+  }
   return true;
 }
 
 }  // namespace
 
 std::size_t node_count(const ClusterSpec& spec) {
-  return 2 + spec.projections.size() + static_cast<std::size_t>(std::max(0, spec.clients));
+  return 2 + spec.projections.size() + static_cast<std::size_t>(std::max(0, spec.clients)) +
+         kNodesPerRebuild * spec.operations.size();
+}
+
+std::string_view to_string(Operation::Kind kind) {
+  switch (kind) {
+    case Operation::Kind::kRebuild:
+      return "rebuild";
+  }
+  return "unknown";
+}
+
+std::string describe(const Operation& operation) {
+  return fmt::format("{} {} at {}", to_string(operation.kind), operation.target,
+                     sim::format_duration(operation.at_us));
+}
+
+std::vector<std::string> rebuild_node_names(std::string_view projection) {
+  return {fmt::format("{}-v2", projection), fmt::format("{}-v2-bus", projection),
+          fmt::format("{}-router", projection)};
 }
 
 sim::FaultConfig fault_config(const ClusterSpec& spec) {
@@ -275,6 +334,49 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     }));
     ESSIM_ASSERT(c->clients.back() == client_id(spec, i));
   }
+  c->operations = spec.script ? spec.script->operations : spec.operations;
+  for (std::size_t k = 0; k < spec.operations.size(); ++k) {
+    const Operation& op = spec.operations[k];
+    Cluster::Rebuild r;
+    for (const Operation& runs : c->operations) {
+      if (runs.kind == op.kind && runs.target == op.target) r.started_at_us = runs.at_us;
+    }
+    const sim::Micros start_at = r.started_at_us.value_or(sim::kTimeMax);
+    const std::vector<std::string> names = rebuild_node_names(op.target);
+    for (std::size_t i = 0; i < spec.projections.size(); ++i) {
+      if (spec.projections[i].name == op.target) r.live = i;
+    }
+    const ProjectionSpec& live = spec.projections[r.live];
+    const auto found = registry.handler(live.handler);
+    r.handler = found->handler;
+    model::ProjectionConfig worker;
+    worker.domain = found->domain;
+    worker.handler = found->handler;
+    worker.dedup = live.dedup;
+    worker.bus = rebuild_id(spec, k, 1);
+    worker.bugs = spec.bugs;
+    worker.user_failures = &c->user_failures;
+    r.worker =
+        s.add_node(names[0], [worker] { return std::make_unique<model::ProjectionNode>(worker); });
+    model::BusConfig rebuild_bus = spec.bus;
+    rebuild_bus.store = kStoreId;
+    rebuild_bus.subscribers = {r.worker};
+    rebuild_bus.bugs = spec.bugs;
+    rebuild_bus.start_at_us = start_at;
+    rebuild_bus.rebuild = true;
+    r.bus = s.add_node(names[1],
+                       [rebuild_bus] { return std::make_unique<model::BusNode>(rebuild_bus); });
+    model::RouterConfig router;
+    router.live = c->projections[r.live];
+    router.rebuilt = r.worker;
+    router.start_at_us = start_at;
+    router.log = r.log.get();
+    router.bugs = spec.bugs;
+    r.router =
+        s.add_node(names[2], [router] { return std::make_unique<model::RouterNode>(router); });
+    ESSIM_ASSERT(r.worker == rebuild_id(spec, k, 0) && r.router == rebuild_id(spec, k, 2));
+    c->rebuilds.push_back(std::move(r));
+  }
   c->plan = sim::plan_faults(fault_config(spec), sim::Rng(seed).split("faults"), spec.chaos_us);
   if (spec.script) c->plan.actions = spec.script->faults;
   return c;
@@ -285,6 +387,7 @@ Decisions Cluster::decisions() const {
   d.faults = plan.actions;
   d.messages = sim->network().recorded_fates();
   d.work = work_log.recorded();
+  d.operations = operations;
   d.chaos_us = chaos_us;
   d.torn_writes = torn_writes;
   d.sync_failures = sync_failures;
@@ -313,6 +416,15 @@ bool Cluster::quiet() {
     auto* p = dynamic_cast<model::ProjectionNode*>(sim->node(id));
     if (p == nullptr || p->waiting() > 0 || bus_node->acked_through(id) < last) return false;
   }
+  // A rebuild that runs has caught up and cut over.
+  for (const Rebuild& r : rebuilds) {
+    if (!r.started_at_us) continue;
+    auto* worker = dynamic_cast<model::ProjectionNode*>(sim->node(r.worker));
+    auto* rebuild_bus = dynamic_cast<model::BusNode*>(sim->node(r.bus));
+    if (worker == nullptr || rebuild_bus == nullptr || worker->waiting() > 0 ||
+        rebuild_bus->acked_through(r.worker) < last || !r.log->cut_over_at_us)
+      return false;
+  }
   return true;
 }
 
@@ -324,6 +436,11 @@ model::StoreLog Cluster::store_log() {
 
 const model::ProjectionState* Cluster::projection_state(std::size_t index) {
   auto* p = dynamic_cast<model::ProjectionNode*>(sim->node(projections.at(index)));
+  return p == nullptr ? nullptr : &p->state();
+}
+
+const model::ProjectionState* Cluster::rebuild_state(std::size_t index) {
+  auto* p = dynamic_cast<model::ProjectionNode*>(sim->node(rebuilds.at(index).worker));
   return p == nullptr ? nullptr : &p->state();
 }
 
@@ -349,6 +466,36 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
   for (std::size_t i = 0; i < c.projections.size(); ++i) {
     view.projections.push_back({spec.projections[i].name, c.handlers[i], c.projection_state(i),
                                 &c.checkpoint_findings[i]});
+  }
+  // What the store serves (as quiet() sees it), else what its log holds.
+  std::uint64_t last = 0;
+  for (const model::CommitRecord& commit : run.log.commits) {
+    for (const model::Event& e : commit.events) last = std::max(last, e.position);
+  }
+  if (auto* store_node = dynamic_cast<model::StoreNode*>(c.sim->node(c.store)))
+    last = store_node->visible_position();
+  for (std::size_t k = 0; k < c.rebuilds.size(); ++k) {
+    const Cluster::Rebuild& r = c.rebuilds[k];
+    if (!r.started_at_us) continue;
+    auto* bus = dynamic_cast<model::BusNode*>(c.sim->node(r.bus));
+    auto* live_bus = dynamic_cast<model::BusNode*>(c.sim->node(c.bus));
+    auto* worker = dynamic_cast<model::ProjectionNode*>(c.sim->node(r.worker));
+    properties::RebuildView rv;
+    rv.live = spec.projections[r.live].name;
+    rv.worker = c.sim->name(r.worker);
+    rv.handler = r.handler;
+    rv.state = c.rebuild_state(k);
+    rv.log = r.log.get();
+    rv.started_at_us = *r.started_at_us;
+    rv.rebuilt_through = bus == nullptr ? 0 : bus->acked_through(r.worker);
+    rv.caught_up = bus != nullptr && rv.rebuilt_through >= last;
+    rv.live_caught_up =
+        live_bus != nullptr && live_bus->acked_through(c.projections[r.live]) >= last;
+    if (worker != nullptr) {
+      if (const auto gap = worker->first_gap())
+        rv.gap = fmt::format("stream {} version {}", gap->first, gap->second);
+    }
+    view.rebuilds.push_back(std::move(rv));
   }
   view.user_failures = &c.user_failures;
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));

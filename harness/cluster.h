@@ -16,6 +16,7 @@
 #include "model/domain.h"
 #include "model/history.h"
 #include "model/projection.h"
+#include "model/router.h"
 #include "model/store.h"
 #include "properties/properties.h"
 #include "sim/fault_plan.h"
@@ -43,6 +44,23 @@ struct FaultTargets {
   std::vector<std::string> named{};  // these projections (when not every one)
 };
 
+// An operation run during the chaos phase (scenario key `operations:`).
+//   rebuild: a second worker of the projection `target` rebuilds its read
+//     model from position 0 through a bus of its own, under the same faults,
+//     while the projection serves; a router (model/router.h) cuts queries over
+//     once the rebuild has caught up. Its nodes are `<target>-v2`,
+//     `<target>-v2-bus` and `<target>-router`, after the clients.
+struct Operation {
+  enum class Kind : std::uint8_t { kRebuild };
+  Kind kind = Kind::kRebuild;
+  std::string target;
+  sim::Micros at_us = 0;
+  friend bool operator==(const Operation&, const Operation&) = default;
+};
+std::string_view to_string(Operation::Kind kind);
+std::string describe(const Operation& operation);
+inline constexpr std::size_t kNodesPerRebuild = 3;
+
 // What a run decided, made explicit: every planned fault, every message's
 // fault, every piece of work started. A run given these as its script makes
 // exactly these decisions and no others (its other draws, such as latencies,
@@ -51,12 +69,16 @@ struct Decisions {
   std::vector<sim::FaultAction> faults;
   std::vector<sim::MessageFate> messages;
   std::vector<model::PlannedWork> work;
+  // The operations that ran (a shrink can remove one: its nodes stay idle).
+  std::vector<Operation> operations;
   bool torn_writes = false;
   // The per-sync chance of a sync failure; unset: the scenario's. Failures are
   // drawn from the disks' own streams, so the seed decides which syncs fail.
   std::optional<double> sync_failures;
   sim::Micros chaos_us = 0;
-  std::size_t size() const { return faults.size() + messages.size() + work.size(); }
+  std::size_t size() const {
+    return faults.size() + messages.size() + work.size() + operations.size();
+  }
 };
 
 struct ClusterSpec {
@@ -83,6 +105,7 @@ struct ClusterSpec {
   sim::DurationRange clog_duration{sim::millis(10), sim::millis(100)};
   sim::Micros chaos_us = sim::seconds(5);
   sim::Micros heal_max_us = sim::seconds(60);
+  std::vector<Operation> operations;  // each rebuild adds its nodes after the clients
   // When set, the run makes exactly these decisions (see Decisions).
   std::shared_ptr<const Decisions> script;
 };
@@ -99,6 +122,18 @@ struct Cluster {
   // By projection: what its read-model rules found at checkpoints.
   std::vector<std::vector<model::ReadModelFinding>> checkpoint_findings;
   std::vector<sim::NodeId> clients;
+  // One per rebuild of spec.operations, in their order.
+  struct Rebuild {
+    std::size_t live = 0;  // the index of the projection it rebuilds
+    sim::NodeId worker = sim::kNoNode;
+    sim::NodeId bus = sim::kNoNode;
+    sim::NodeId router = sim::kNoNode;
+    const model::ProjectionHandler* handler = nullptr;
+    std::optional<sim::Micros> started_at_us;  // nullopt: the operation does not run
+    std::unique_ptr<model::RebuildLog> log = std::make_unique<model::RebuildLog>();
+  };
+  std::vector<Rebuild> rebuilds;
+  std::vector<Operation> operations;  // the ones that run
   sim::FaultPlan plan;
   model::WorkLog work_log;
   sim::RunOutcome heal;  // how the heal phase ended
@@ -115,6 +150,8 @@ struct Cluster {
   model::StoreLog store_log();
   // The projection's persisted state, or the one in memory if it is up.
   const model::ProjectionState* projection_state(std::size_t index);
+  // The rebuilt projection's state (nullptr while its worker is down).
+  const model::ProjectionState* rebuild_state(std::size_t index);
 };
 
 // The properties' verdict on a finished run, with what they looked at.
@@ -145,8 +182,10 @@ std::vector<FinalState> final_states(Cluster& cluster, const model::StoreLog& lo
 std::uint64_t seed_fingerprint(std::uint64_t trace_fingerprint,
                                const std::vector<FinalState>& states);
 
-// Node ids are fixed by the spec: store 0, bus 1, projections, then clients.
+// Node ids are fixed by the spec: store 0, bus 1, projections, clients, then
+// each rebuild's nodes (rebuild_node_names: worker, bus, router).
 std::size_t node_count(const ClusterSpec& spec);
+std::vector<std::string> rebuild_node_names(std::string_view projection);
 // The fault families of `spec` as the fault plan sees them (node ids as above).
 sim::FaultConfig fault_config(const ClusterSpec& spec);
 // Every reason build_cluster could refuse `spec`, found before anything is

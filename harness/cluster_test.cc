@@ -118,6 +118,17 @@ ClusterSpec projection_crashes(ClusterSpec spec) {
   return spec;
 }
 
+// balances rebuilt at 3 s of 5, while 4 clients append about 400 events a second.
+ClusterSpec rebuild(ClusterSpec spec) {
+  spec.clients = 4;
+  spec.client_interval_us = sim::millis(10);
+  spec.chaos_us = sim::seconds(5);
+  spec.heal_max_us = sim::seconds(30);
+  spec.operations = {{Operation::Kind::kRebuild, "balances", sim::seconds(3)}};
+  spec.sim.network.duplicate = 0.05;
+  return spec;
+}
+
 ClusterSpec busy(ClusterSpec spec) {
   spec.clients = 8;
   spec.client_interval_us = sim::millis(2);
@@ -182,6 +193,8 @@ std::vector<BugCase> bug_cases() {
          s.sim.disk.sync_failures = 0.05;
          return s;
        }},
+      {Bug::kRebuildCutsOverEarly, "rebuild_never_goes_back", [] { return rebuild(bank()); }},
+      {Bug::kRebuildSkipsLiveAppends, "rebuild_matches_live", [] { return rebuild(bank()); }},
   };
 }
 

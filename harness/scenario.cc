@@ -298,6 +298,9 @@ class Loader {
   void plan_bound(const Fields& faults, const Scenario& s) const;
   void expect(const YAML::Node& node, Scenario& s) const;
   void swarm(const YAML::Node& node, Scenario& s) const;
+  void operations(const YAML::Node& node, Scenario& s) const;
+  Operation operation(const YAML::Node& node, const Scenario& s, const schema::Section& section,
+                      sim::Micros chaos_us) const;
   SwarmDraw repro_swarm(const YAML::Node& node, const Scenario& s) const;
   void repro(const YAML::Node& node, Scenario& s) const;
   sim::FaultAction repro_fault(const YAML::Node& node, const Scenario& s,
@@ -456,6 +459,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (f["bugs"]) bugs(f["bugs"], s);
   properties(f, s);
   if (f["swarm"]) swarm(f["swarm"], s);
+  if (f["operations"]) operations(f["operations"], s);
   if (f["repro"]) repro(f["repro"], s);
   // The located checks above cover build_cluster's; this is the net under
   // them, so that whatever loads also builds.
@@ -846,6 +850,46 @@ void Loader::expect(const YAML::Node& node, Scenario& s) const {
   s.expect.within_seeds = integer(f["within_seeds"], "expect.within_seeds", 1, kSeedsMax);
 }
 
+void Loader::operations(const YAML::Node& node, Scenario& s) const {
+  for (const YAML::Node& item : list(node, "operations")) {
+    Operation op = operation(item, s, schema::kOperationSection, s.spec.chaos_us);
+    for (const Operation& before : s.spec.operations) {
+      if (before.target == op.target)
+        fail(item, fmt::format("the projection '{}' is rebuilt twice; rebuild it once", op.target));
+    }
+    std::vector<std::string> taken = node_names(s.spec);
+    for (const std::string& name : rebuild_node_names(op.target)) {
+      if (std::find(taken.begin(), taken.end(), name) != taken.end())
+        fail(item, fmt::format("the rebuild of '{}' needs a node named '{}', which is taken",
+                               op.target, name));
+    }
+    s.spec.operations.push_back(std::move(op));
+  }
+}
+
+// One operation: `at`, within the chaos phase, and a rebuild of a projection
+// of the topology.
+Operation Loader::operation(const YAML::Node& node, const Scenario& s,
+                            const schema::Section& section, sim::Micros chaos_us) const {
+  const std::string where = section.path == "operations[]" ? "an operation" : "a repro operation";
+  const Fields f = open(node, section, where);
+  Operation op;
+  op.kind = Operation::Kind::kRebuild;
+  op.at_us = duration(f["at"], "at");
+  if (op.at_us >= chaos_us) {
+    fail(f["at"], fmt::format("a rebuild at {} never starts: the chaos phase ends at {}",
+                              sim::format_duration(op.at_us), sim::format_duration(chaos_us)));
+  }
+  op.target = text(f["rebuild"], "rebuild");
+  std::vector<std::string> projections;
+  for (const ProjectionSpec& p : s.spec.projections) projections.push_back(p.name);
+  if (std::find(projections.begin(), projections.end(), op.target) == projections.end()) {
+    fail(f["rebuild"], fmt::format("rebuild names no projection of the topology: '{}'{}",
+                                   printable(op.target), did_you_mean(op.target, projections)));
+  }
+  return op;
+}
+
 void Loader::swarm(const YAML::Node& node, Scenario& s) const {
   s.swarm = flag(node, "swarm");
   if (s.swarm && swarm_kinds(s.spec).empty()) {
@@ -905,6 +949,26 @@ void Loader::repro(const YAML::Node& node, Scenario& s) const {
   if (f["work"]) {
     for (const YAML::Node& item : list(f["work"], "repro.work"))
       d->work.push_back(repro_work(item, s, d->chaos_us));
+  }
+  // A repro runs the operations it lists, each one of the scenario's.
+  if (f["operations"]) {
+    for (const YAML::Node& item : list(f["operations"], "repro.operations")) {
+      Operation op = operation(item, s, schema::kReproOperationSection, d->chaos_us);
+      const bool scenarios = std::any_of(
+          s.spec.operations.begin(), s.spec.operations.end(),
+          [&](const Operation& o) { return o.kind == op.kind && o.target == op.target; });
+      if (!scenarios)
+        fail(item, fmt::format("the scenario's operations have no rebuild of '{}'; a repro runs "
+                               "only the scenario's",
+                               op.target));
+      for (const Operation& before : d->operations) {
+        if (before.target == op.target)
+          fail(item, fmt::format("the rebuild of '{}' is listed twice", op.target));
+      }
+      d->operations.push_back(std::move(op));
+    }
+  } else {
+    d->operations = s.spec.operations;
   }
   s.spec.script = std::move(d);
 }

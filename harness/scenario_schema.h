@@ -29,10 +29,10 @@ struct Section {
   }
 };
 
-inline constexpr Key kTop[] = {{"name", true}, {"description"}, {"domain", true},   {"seeds"},
-                               {"duration"},   {"heal_max"},    {"topology"},       {"workload"},
-                               {"faults"},     {"bugs"},        {"properties"},     {"expect"},
-                               {"repro"},      {"external"},    {"require_probes"}, {"swarm"}};
+inline constexpr Key kTop[] = {
+    {"name", true}, {"description"}, {"domain", true},   {"seeds"}, {"duration"},   {"heal_max"},
+    {"topology"},   {"workload"},    {"faults"},         {"bugs"},  {"properties"}, {"expect"},
+    {"repro"},      {"external"},    {"require_probes"}, {"swarm"}, {"operations"}};
 inline constexpr Key kExternal[] = {{"command"}, {"connect"}, {"cwd"}, {"env"}, {"timeout"}};
 inline constexpr Key kTopology[] = {
     {"store"}, {"bus"}, {"projections"}, {"clients"}, {"snapshot_every"}};
@@ -51,7 +51,9 @@ inline constexpr Key kPartitions[] = {{"every", true}, {"heal_after"}};
 inline constexpr Key kClogs[] = {{"every", true}, {"duration"}};
 inline constexpr Key kExpect[] = {{"violation", true}, {"within_seeds", true}};
 inline constexpr Key kRepro[] = {{"seed", true}, {"chaos"}, {"torn_writes"}, {"faults"},
-                                 {"messages"},   {"work"},  {"swarm"}};
+                                 {"messages"},   {"work"},  {"swarm"},       {"operations"}};
+// An operation: `at` and what it does (today: rebuild, naming a projection).
+inline constexpr Key kOperation[] = {{"at", true}, {"rebuild", true}};
 // A repro fault has `at` and exactly one of crash, restart, partition (with
 // side_a and side_b), heal or clog (with an optional `for`).
 inline constexpr Key kReproFault[] = {{"at", true},  {"crash"},  {"restart"},
@@ -86,13 +88,16 @@ inline constexpr Section kReproFaultSection{"repro.faults[]", kReproFault};
 inline constexpr Section kReproMessageSection{"repro.messages[]", kReproMessage};
 inline constexpr Section kReproWorkSection{"repro.work[]", kReproWork};
 inline constexpr Section kReproSwarmSection{"repro.swarm", kReproSwarm};
+inline constexpr Section kOperationSection{"operations[]", kOperation};
+inline constexpr Section kReproOperationSection{"repro.operations[]", kOperation};
 
 inline constexpr Section kSections[] = {
-    kTopSection,        kTopologySection, kStoreSection,      kBusSection,
-    kProjectionSection, kWorkloadSection, kFaultsSection,     kNetworkSection,
-    kCrashesSection,    kDiskSection,     kPartitionsSection, kClogsSection,
-    kExpectSection,     kReproSection,    kReproFaultSection, kReproMessageSection,
-    kReproWorkSection,  kExternalSection, kReproSwarmSection};
+    kTopSection,           kTopologySection, kStoreSection,      kBusSection,
+    kProjectionSection,    kWorkloadSection, kFaultsSection,     kNetworkSection,
+    kCrashesSection,       kDiskSection,     kPartitionsSection, kClogsSection,
+    kExpectSection,        kReproSection,    kReproFaultSection, kReproMessageSection,
+    kReproWorkSection,     kExternalSection, kReproSwarmSection, kOperationSection,
+    kReproOperationSection};
 
 // `key` of `section`, checked at compile time where it can be: the writer
 // and the loader name keys through this, so a key missing from its table

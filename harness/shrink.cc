@@ -120,7 +120,7 @@ std::string kept_property(const Scenario& s, const ShrinkOptions& o,
 
 // The decisions as one list of items, to cut from uniformly.
 struct Item {
-  int list;  // 0 faults, 1 messages, 2 work
+  int list;  // 0 faults, 1 messages, 2 work, 3 operations
   std::size_t index;
 };
 
@@ -129,6 +129,7 @@ std::vector<Item> items_of(const Decisions& d) {
   for (std::size_t i = 0; i < d.faults.size(); ++i) items.push_back({0, i});
   for (std::size_t i = 0; i < d.messages.size(); ++i) items.push_back({1, i});
   for (std::size_t i = 0; i < d.work.size(); ++i) items.push_back({2, i});
+  for (std::size_t i = 0; i < d.operations.size(); ++i) items.push_back({3, i});
   return items;
 }
 
@@ -141,6 +142,7 @@ Decisions keep(const Decisions& d, const std::vector<Item>& items) {
     if (it.list == 0) out.faults.push_back(d.faults[it.index]);
     if (it.list == 1) out.messages.push_back(d.messages[it.index]);
     if (it.list == 2) out.work.push_back(d.work[it.index]);
+    if (it.list == 3) out.operations.push_back(d.operations[it.index]);
   }
   // Faults run in time order; ties in their original order.
   std::stable_sort(out.faults.begin(), out.faults.end(),
@@ -149,7 +151,7 @@ Decisions keep(const Decisions& d, const std::vector<Item>& items) {
 }
 
 void Shrinker::remove_kinds() {
-  for (int list = 0; list < 3; ++list) {
+  for (int list = 0; list < 4; ++list) {
     Decisions candidate = best_;
     if (list == 0 && !candidate.faults.empty())
       candidate.faults.clear();
@@ -157,6 +159,8 @@ void Shrinker::remove_kinds() {
       candidate.messages.clear();
     else if (list == 2 && !candidate.work.empty())
       candidate.work.clear();
+    else if (list == 3 && !candidate.operations.empty())
+      candidate.operations.clear();
     else
       continue;
     (void)attempt(candidate);
@@ -203,6 +207,7 @@ void Shrinker::one_at_a_time() {
 Decisions trimmed(Decisions d) {
   std::erase_if(d.faults, [&](const sim::FaultAction& f) { return f.at_us >= d.chaos_us; });
   std::erase_if(d.work, [&](const model::PlannedWork& w) { return w.at_us >= d.chaos_us; });
+  std::erase_if(d.operations, [&](const Operation& o) { return o.at_us >= d.chaos_us; });
   return d;
 }
 
@@ -324,6 +329,9 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
   std::vector<std::string> names{"store", "bus"};
   for (const ProjectionSpec& p : spec.projections) names.push_back(p.name);
   for (int i = 0; i < spec.clients; ++i) names.push_back(fmt::format("client{}", i));
+  for (const Operation& op : spec.operations) {
+    for (std::string& name : rebuild_node_names(op.target)) names.push_back(std::move(name));
+  }
   return names;
 }
 
@@ -436,6 +444,16 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
     work.push_back(n);
   }
   repro["work"] = work;
+  if (!scenario.spec.operations.empty()) {
+    YAML::Node operations(YAML::NodeType::Sequence);
+    for (const Operation& op : r.shrunk.operations) {
+      YAML::Node n;
+      n["at"] = sim::format_duration(op.at_us);
+      n[std::string(to_string(op.kind))] = op.target;
+      operations.push_back(n);
+    }
+    repro["operations"] = operations;
+  }
   root["repro"] = repro;
   YAML::Emitter out;
   out << root;

@@ -32,6 +32,12 @@ const std::array<BugInfo, kBugCount>& all_bugs() {
       {Bug::kAckAfterFailedSync, "ack-after-failed-sync", "store",
        "keeps going after a failed fsync and acknowledges the appends it lost once a later "
        "fsync succeeds (PostgreSQL before 2018)"},
+      {Bug::kRebuildCutsOverEarly, "rebuild-cuts-over-early", "router",
+       "a projection rebuild cuts queries over to the new read model as soon as it answers, "
+       "before it has caught up with the one serving"},
+      {Bug::kRebuildSkipsLiveAppends, "rebuild-skips-live-appends", "bus",
+       "a projection rebuild replays the history there was when it started, then goes on from "
+       "the store's head, skipping what was appended while it replayed"},
   }};
   return bugs;
 }

@@ -25,8 +25,10 @@ enum class Bug : std::size_t {
   kSagaWithoutCompensation,     // client: a saga that times out gives up without compensating
   kBusAcksBeforeHandled,        // bus: moves its position before the subscriber handled the event
   kAckAfterFailedSync,          // store: retries a failed sync and acknowledges what it lost
+  kRebuildCutsOverEarly,        // router: serves the rebuilt projection before it caught up
+  kRebuildSkipsLiveAppends,     // bus: a rebuild replays history, then skips to the live head
 };
-inline constexpr std::size_t kBugCount = 13;
+inline constexpr std::size_t kBugCount = 15;
 
 struct BugInfo {
   Bug bug;

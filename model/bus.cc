@@ -11,6 +11,15 @@ namespace essim::model {
 
 void BusNode::on_start(sim::Env& env) {
   subscribers_.clear();
+  if (env.now() < config_.start_at_us) {  // a rebuild not begun yet
+    if (config_.start_at_us < sim::kTimeMax)
+      env.set_timer(config_.start_at_us - env.now(), [this](sim::Env& e) { begin(e); });
+    return;
+  }
+  begin(env);
+}
+
+void BusNode::begin(sim::Env& env) {
   for (const sim::NodeId node : config_.subscribers) subscribers_.push_back({.node = node});
   auto& disk = env.storage();
   if (disk.exists(kBusPositionsFile)) {
@@ -77,13 +86,24 @@ void BusNode::on_message(sim::Env& env, const sim::Message& m) {
 void BusNode::on_read(sim::Env& env, const ReadAllReply& reply) {
   if (reply.request_id != read_request_) return;  // late or duplicated
   read_request_ = 0;
+  const bool skips = config_.rebuild && config_.bugs.has(Bug::kRebuildSkipsLiveAppends);
+  if (skips && replay_until_ == 0)
+    replay_until_ = std::max<std::uint64_t>(1, reply.visible_position);
   for (const Event& e : reply.events) {
+    // The bug replays the history up to the head it first saw, no further.
+    if (skips && !jumped_ && e.position > replay_until_) break;
     if (e.position > fetched_through_) buffer_.emplace(e.position, e);
   }
   // Below the visible position nothing more will ever commit; past the last
   // event returned there may be more to read.
   const bool full = reply.events.size() >= 128;
-  const std::uint64_t through = full ? reply.events.back().position : reply.visible_position;
+  std::uint64_t through = full ? reply.events.back().position : reply.visible_position;
+  if (skips && !jumped_ && through >= replay_until_) {
+    // ...then goes live from the head as it is now: what was appended while
+    // it replayed is never delivered.
+    jumped_ = true;
+    through = reply.visible_position;
+  }
   fetched_through_ = std::max(fetched_through_, through);
   for (Subscriber& s : subscribers_) advance(s);
   dispatch(env);

@@ -25,6 +25,10 @@ struct BusConfig {
   Micros checkpoint_every_us = 10'000;
   std::uint32_t window = 64;         // events in flight per subscriber
   std::uint32_t buffer_max = 4'096;  // events held in memory
+  // A rebuild's bus (a projection rebuilt from position 0) starts work at
+  // this time; until then it is up but idle. kTimeMax: never.
+  Micros start_at_us = 0;
+  bool rebuild = false;
   Bugs bugs;
 };
 
@@ -50,6 +54,7 @@ class BusNode final : public sim::Node {
     std::map<std::uint64_t, Micros> in_flight{};  // position -> last sent at
   };
 
+  void begin(sim::Env& env);
   void poll(sim::Env& env);
   void on_read(sim::Env& env, const ReadAllReply& reply);
   void on_ack(sim::Env& env, sim::NodeId from, std::uint64_t position);
@@ -68,6 +73,10 @@ class BusNode final : public sim::Node {
   Micros read_sent_at_us_ = 0;
   std::uint64_t next_request_id_ = 1;
   bool positions_dirty_ = false;
+  // Bug rebuild-skips-live-appends: the head when the rebuild began (0: not
+  // read yet), and whether it jumped to the live head.
+  std::uint64_t replay_until_ = 0;
+  bool jumped_ = false;
   Bytes scratch_;
 };
 

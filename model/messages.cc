@@ -177,11 +177,21 @@ void write_body(Writer& w, const QueryReply& m) {
   w.varint(m.request_id);
   write_model(w, m.model);
   w.varint(m.events_applied);
+  w.varint(m.applied.size());
+  for (const auto& [stream, version] : m.applied) {
+    w.string(stream);
+    w.varint(version);
+  }
 }
 void read_body(Reader& r, QueryReply& m) {
   m.request_id = r.varint();
   m.model = read_model(r);
   m.events_applied = r.varint();
+  const std::size_t n = r.count(2);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    std::string stream = r.string();
+    m.applied[std::move(stream)] = r.varint();
+  }
 }
 
 constexpr std::string_view kNames[] = {

@@ -120,6 +120,7 @@ struct QueryReply {
   std::uint64_t request_id = 0;
   ReadModel model;
   std::uint64_t events_applied = 0;
+  std::map<std::string, std::uint64_t> applied;  // stream -> highest version in the model
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 

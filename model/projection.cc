@@ -124,6 +124,15 @@ std::size_t ProjectionNode::waiting() const {
   return n;
 }
 
+std::optional<std::pair<std::string, std::uint64_t>> ProjectionNode::first_gap() const {
+  for (const auto& [stream, events] : waiting_) {
+    if (events.empty()) continue;
+    const auto it = state_.applied.find(stream);
+    return std::pair{stream, (it == state_.applied.end() ? 0 : it->second) + 1};
+  }
+  return std::nullopt;
+}
+
 bool ProjectionNode::journaled() const {
   return !config_.bugs.has(Bug::kCheckpointBeforeReadModel) &&
          !config_.bugs.has(Bug::kReadModelWithoutCheckpoint);
@@ -263,6 +272,7 @@ void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
     reply.request_id = q->request_id;
     reply.model = state_.model;
     reply.events_applied = state_.events_applied;
+    reply.applied = state_.applied;
     encode_into(reply, scratch_);
     env.send(m.from, scratch_);
   }

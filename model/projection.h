@@ -53,7 +53,7 @@ struct ProjectionConfig {
   const ProjectionHandler* handler = nullptr;
   Dedup dedup = Dedup::kAtomicCheckpoint;
   sim::NodeId bus = sim::kNoNode;
-  Micros flush_after_us = 1'000;          // batch persistence: one write per this long
+  Micros flush_after_us = 1'000;  // batch persistence: one write per this long
   // The journal is folded into a new state file once it holds this many
   // bytes and at least as many as the state file.
   std::uint64_t journal_compact_bytes = 64 << 10;
@@ -102,6 +102,9 @@ class ProjectionNode final : public sim::Node {
   // For checkers and tests.
   const ProjectionState& state() const { return state_; }
   std::size_t waiting() const;
+  // The first stream (by name) with events waiting for a predecessor, and the
+  // version it waits for; nullopt when nothing waits.
+  std::optional<std::pair<std::string, std::uint64_t>> first_gap() const;
 
  private:
   void on_deliver(sim::Env& env, const Event& event);
@@ -134,8 +137,8 @@ class ProjectionNode final : public sim::Node {
   std::uint64_t state_bytes_ = 0;    // the state file's size
   std::uint64_t journal_bytes_ = 0;  // the journal's size, all durable
   std::uint64_t journal_hash_ = 0;   // of its last record
-  Bytes unflushed_;                  // a journal record's body: the events applied since the last flush
-  bool compact_next_ = false;        // the next flush writes a whole state file
+  Bytes unflushed_;            // a journal record's body: the events applied since the last flush
+  bool compact_next_ = false;  // the next flush writes a whole state file
   bool lagging_armed_ = false;
   Bytes scratch_;
 };

@@ -107,7 +107,9 @@ struct Arbitrary<essim::model::Message> {
         case 11:
           return QueryRequest{u64()};
         default:
-          return QueryReply{u64(), *gen::arbitrary<ReadModel>(), u64()};
+          return QueryReply{u64(), *gen::arbitrary<ReadModel>(), u64(),
+                            *gen::container<std::map<std::string, std::uint64_t>>(
+                                gen::string<std::string>(), gen::arbitrary<std::uint64_t>())};
       }
     });
   }

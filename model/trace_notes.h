@@ -19,6 +19,9 @@ inline constexpr std::string_view kSnapshotSaved = "snapshot-saved";        // v
 inline constexpr std::string_view kSyncFailureIgnored = "sync-failure-ignored";
 // Bus.
 inline constexpr std::string_view kBusRecovered = "bus-recovered";  // fetched through, 0
+// Router of a projection rebuild: it cut queries over to the rebuilt read
+// model (the rebuilt one's events applied, answers served by the live one).
+inline constexpr std::string_view kRebuildCutOver = "rebuild-cut-over";
 // Projection workers.
 inline constexpr std::string_view kProjectionRecovered = "projection-recovered";  // applied, ids
 inline constexpr std::string_view kProjectionStateUnreadable = "projection-state-unreadable";

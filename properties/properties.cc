@@ -228,6 +228,76 @@ std::vector<Violation> replay_matches_projection(const RunView& run) {
   return c.out;
 }
 
+// A rebuild, once the run settled or its bus had nothing more to deliver: it
+// cut over, and its read model is what a clean replay of the final store
+// gives (events appended while it replayed included).
+std::vector<Violation> rebuild_matches_live(const RunView& run) {
+  Collector c{"rebuild_matches_live"};
+  if (run.rebuilds.empty()) return c.out;
+  const std::vector<Event> log = upcast_log(run);
+  for (const RebuildView& r : run.rebuilds) {
+    if (c.full()) break;
+    if (!r.caught_up && r.live_caught_up) {
+      Violation& v = c.add(fmt::format(
+          "the rebuild of {} fell behind for good: the live projection handled the whole store, "
+          "the rebuild ({}) only through position {}",
+          r.live, r.worker, r.rebuilt_through));
+      if (!r.gap.empty()) cite(v, fmt::format("its worker waits for {}, which never came", r.gap));
+      cite(v, r.log->cut_over_at_us
+                  ? fmt::format("started at {}; queries cut over to it at {} and stay behind",
+                                sim::format_time(r.started_at_us),
+                                sim::format_time(*r.log->cut_over_at_us))
+                  : fmt::format("started at {}; it never cut over",
+                                sim::format_time(r.started_at_us)));
+      continue;
+    }
+    // Still catching up when the run ended: projections_converge says so.
+    if (!(run.quiet || r.caught_up)) continue;
+    if (!r.log->cut_over_at_us) {
+      Violation& v = c.add(fmt::format("the rebuild of {} never cut over", r.live));
+      cite(v, fmt::format("started at {}; {} answer(s) served by {}",
+                          sim::format_time(r.started_at_us), r.log->live_served, r.live));
+      continue;
+    }
+    if (r.state == nullptr || r.handler == nullptr) continue;
+    const model::ReadModel expected = clean_replay(log, *r.handler);
+    if (expected == r.state->model) continue;
+    Violation& v = c.add(fmt::format(
+        "the rebuild of {} ({}) differs from a clean replay of the store", r.live, r.worker));
+    const std::size_t differ = cite_difference(v, expected, r.state->model);
+    v.summary += fmt::format(
+        " ({} difference(s); it applied {} events of {}; started at {}, cut "
+        "over at {})",
+        differ, r.state->events_applied, log.size(), sim::format_time(r.started_at_us),
+        sim::format_time(*r.log->cut_over_at_us));
+  }
+  return c.out;
+}
+
+// No query served after a rebuild's cut-over saw less than one served before
+// it: every stream at least at the version the live projection had served.
+std::vector<Violation> rebuild_never_goes_back(const RunView& run) {
+  Collector c{"rebuild_never_goes_back"};
+  for (const RebuildView& r : run.rebuilds) {
+    for (const model::RebuildLog::Answer& a : r.log->first_rebuilt) {
+      const auto stream = model::behind_in(a.applied, r.log->live_max);
+      if (!stream || c.full()) continue;
+      const auto it = a.applied.find(*stream);
+      const std::uint64_t had = it == a.applied.end() ? 0 : it->second;
+      Violation& v = c.add(fmt::format(
+          "a query at {} saw {} go back across the cut-over: stream {} at version {}, after {} "
+          "had served version {}",
+          sim::format_time(a.at_us), r.live, *stream, had, r.live, r.log->live_max.at(*stream)));
+      cite(v, fmt::format("cut over to {} at {}, after {} answer(s) from {}; the rebuilt read "
+                          "model had applied {} events",
+                          r.worker, sim::format_time(r.log->cut_over_at_us.value_or(0)),
+                          r.log->live_served, r.live, a.events_applied));
+      break;  // one finding per rebuild
+    }
+  }
+  return c.out;
+}
+
 // The handlers of the run's projections, each once.
 std::vector<model::ProjectionHandler> run_handlers(const RunView& run) {
   std::vector<model::ProjectionHandler> handlers;
@@ -601,6 +671,14 @@ const std::vector<Property>& all_properties() {
        "positions are unique, consecutive within an append, and grow with each stream's versions",
        global_positions_monotonic},
       {"log_integrity", "", "the store's log has no corrupt record", log_integrity},
+      {"rebuild_matches_live", "",
+       "a projection rebuilt during the run (operations: rebuild) cut over, and its read model "
+       "equals a clean replay of the final store",
+       rebuild_matches_live},
+      {"rebuild_never_goes_back", "",
+       "no query answered by a rebuilt projection after its cut-over saw a stream at a lower "
+       "version than the live projection had already served",
+       rebuild_never_goes_back},
       {"projections_converge", "",
        "after the heal phase every client is idle and every "
        "projection has caught up, within the bound",

@@ -11,6 +11,7 @@
 #include "model/history.h"
 #include "model/messages.h"
 #include "model/projection.h"
+#include "model/router.h"
 #include "model/store.h"
 #include "model/user_code.h"
 
@@ -31,6 +32,22 @@ struct ProjectionView {
   const std::vector<model::ReadModelFinding>* checkpoint_findings = nullptr;
 };
 
+// A projection rebuilt during the run (an `operations:` rebuild that ran).
+struct RebuildView {
+  std::string live;    // the projection it rebuilds
+  std::string worker;  // the rebuilding worker's node
+  const model::ProjectionHandler* handler = nullptr;
+  const model::ProjectionState* state = nullptr;  // the worker's; nullptr: it is down
+  const model::RebuildLog* log = nullptr;         // what its router served
+  sim::Micros started_at_us = 0;
+  // Its bus delivered and had acknowledged every event of the final store.
+  bool caught_up = false;
+  // The live projection had: the rebuild fell behind it.
+  bool live_caught_up = false;
+  std::uint64_t rebuilt_through = 0;  // every position up to here acknowledged by the rebuild
+  std::string gap;  // where the rebuild's worker waits ("stream acct-3 version 7"), if it does
+};
+
 // What a finished run leaves for the properties to look at.
 struct RunView {
   const model::Domain* domain = nullptr;
@@ -38,6 +55,7 @@ struct RunView {
   const model::StoreLog* log = nullptr;        // the store's log as on disk
   std::vector<model::SnapshotSave> snapshots;  // the store's snapshots as on disk
   std::vector<ProjectionView> projections;
+  std::vector<RebuildView> rebuilds;
   model::Bugs bugs;      // the system's settings (the properties' own oracle has none)
   bool quiet = true;     // the heal phase ended quiet
   std::string heal_end;  // how it ended, for evidence
