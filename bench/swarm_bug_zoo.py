@@ -48,7 +48,9 @@ def general(bug_text: str) -> str:
     base = re.sub(r"^(require_probes|expect|seeds):.*$", "", base, flags=re.M)
     base = base.replace("disk: {torn_writes: true}",
                         "disk: {torn_writes: true, sync_failures: 0.01}")
-    return f"{base}\n{bugs}\n{expect}\n"
+    # An operation the bug needs (a rebuild) comes along.
+    ops = re.search(r"^operations:\n(?:  - .*\n)+", bug_text, flags=re.M)
+    return f"{base}\n{ops.group(0) if ops else ''}{bugs}\n{expect}\n"
 
 
 def hunt(runner: str, scenario: Path, first: int, max_seeds: int, work: Path) -> int | None:
@@ -121,10 +123,10 @@ def main() -> int:
               "| with `swarm: true` |")
         print("|---|---:|---:|")
         table(jobs, lambda text: text, work, args)
-        print("\n| bug, in bank-everything's faults | seeds to catch: median (range) "
-              "| with `swarm: true` |")
-        print("|---|---:|---:|")
         if not args.zoo_only:
+            print("\n| bug, in bank-everything's faults | seeds to catch: median (range) "
+                  "| with `swarm: true` |")
+            print("|---|---:|---:|")
             table([j for j in jobs if j[0] == args.essim], general, work, args)
     return 0
 

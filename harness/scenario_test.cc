@@ -222,6 +222,54 @@ nlohmann::json schema_object(const nlohmann::json& root, std::string_view path) 
   return node;
 }
 
+TEST(Scenario, OperationsAreReadAndTheirErrorsLocated) {
+  const std::string base =
+      "name: r\ndomain: bank\nduration: 2s\ntopology: {projections: [{name: balances, handler: "
+      "bank.balances}]}\n";
+  const auto s = parse(base + "operations:\n  - {at: 1s, rebuild: balances}\n");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s.value().spec.operations.size(), 1U);
+  EXPECT_EQ(describe(s.value().spec.operations[0]), "rebuild balances at 1s");
+  EXPECT_EQ(node_count(s.value().spec), 2U + 1U + 3U + 3U);  // store, bus, 1, 3 clients, 3
+  const auto error = [&](const std::string& tail) {
+    const auto r = parse(base + tail);
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_EQ(error("operations:\n  - {at: 1s, rebuild: balance}\n"),
+            "s.yaml:6:23: rebuild names no projection of the topology: 'balance' (did you mean "
+            "'balances'?)");
+  EXPECT_EQ(error("operations:\n  - {at: 2s, rebuild: balances}\n"),
+            "s.yaml:6:10: a rebuild at 2s never starts: the chaos phase ends at 2s");
+  EXPECT_EQ(error("operations:\n  - {at: 1s, rebuild: balances}\n  - {at: 1.5s, rebuild: "
+                  "balances}\n"),
+            "s.yaml:7:5: the projection 'balances' is rebuilt twice; rebuild it once");
+  EXPECT_EQ(error("operations:\n  - {at: 1s}\n"),
+            "s.yaml:6:5: an operation needs the key 'rebuild'");
+  EXPECT_EQ(error("operations:\n  - {at: 1s, rebuild: balances, audit: store}\n"),
+            "s.yaml:6:33: unknown key 'audit' in an operation; did you mean 'at'?");
+  EXPECT_EQ(error("operations: {at: 1s}\n"),
+            "s.yaml:5:13: operations must be a list such as [a, b], found a mapping");
+  // A projection that takes a rebuild's node name.
+  EXPECT_EQ(parse("name: r\ndomain: bank\nduration: 2s\ntopology: {projections: [{name: a, "
+                  "handler: bank.balances}, {name: a-v2, handler: bank.balances}]}\noperations: "
+                  "[{at: 1s, rebuild: a}]\n")
+                .error()
+                .message,
+            "s.yaml:5:14: the rebuild of 'a' needs a node named 'a-v2', which is taken");
+  // A repro runs only the scenario's operations, each once.
+  const std::string with_op = base + "operations: [{at: 1s, rebuild: balances}]\n";
+  EXPECT_EQ(error("operations: [{at: 1s, rebuild: balances}]\nrepro: {seed: 1, operations: []}\n"),
+            "accepted");
+  const auto repro =
+      parse(with_op + "repro: {seed: 1, operations: [{at: 0.5s, rebuild: balances}]}\n");
+  ASSERT_TRUE(repro.ok()) << repro.error().message;
+  ASSERT_EQ(repro.value().spec.script->operations.size(), 1U);
+  EXPECT_EQ(repro.value().spec.script->operations[0].at_us, sim::millis(500));
+  EXPECT_EQ(error("repro: {seed: 1, operations: [{at: 0.5s, rebuild: balances}]}\n"),
+            "s.yaml:5:31: the scenario's operations have no rebuild of 'balances'; a repro runs "
+            "only the scenario's");
+}
+
 TEST(Scenario, KeyTablesMatchTheJsonSchema) {
   std::ifstream in(ESSIM_SOURCE_DIR "/scenarios/schema.json");
   ASSERT_TRUE(in);

@@ -85,6 +85,7 @@ struct HandBuiltRun {
   model::History history;
   LogBuilder log;
   bool quiet = true;
+  std::vector<RebuildView> rebuilds;
 
   explicit HandBuiltRun(std::string_view name) : domain(&properties::domain(name)) {}
   std::vector<Violation> check(const std::string& property) {
@@ -94,6 +95,7 @@ struct HandBuiltRun {
     view.log = &log.log();
     view.quiet = quiet;
     view.heal_end = quiet ? "quiet" : "time-bound at 60s";
+    view.rebuilds = rebuilds;
     return properties::check(view, {property});
   }
 };
@@ -181,6 +183,67 @@ TEST(LogIntegrity, ACorruptLogIsReportedWithWhereItBroke) {
   torn.log.add("acct-0", opened);
   torn.log.log().status = model::LogScan::Status::kTornTail;
   EXPECT_TRUE(torn.check("log_integrity").empty());
+}
+
+TEST(BehindIn, NamesTheFirstStreamAnAnswerLacks) {
+  const model::Versions served{{"a", 3}, {"b", 5}};
+  EXPECT_EQ(model::behind_in({{"a", 3}, {"b", 5}, {"c", 1}}, served), std::nullopt);
+  EXPECT_EQ(model::behind_in({{"a", 4}, {"b", 4}}, served), "b");
+  EXPECT_EQ(model::behind_in({{"b", 9}}, served), "a");  // a stream it has never seen
+  EXPECT_EQ(model::behind_in({}, {}), std::nullopt);
+}
+
+TEST(RebuildNeverGoesBack, AnAnswerAfterTheCutOverBehindWhatWasServedIsReported) {
+  model::RebuildLog log;
+  log.live_served = 3;
+  log.live_max = {{"acct-0", 4}, {"acct-1", 2}};
+  log.cut_over_at_us = 3'000'000;
+  log.rebuilt_served = 2;
+  log.first_rebuilt = {{3'000'000, {{"acct-0", 4}, {"acct-1", 2}}, 6},
+                       {3'010'000, {{"acct-0", 4}, {"acct-1", 1}}, 5}};
+  HandBuiltRun run("bank");
+  RebuildView r;
+  r.live = "balances";
+  r.worker = "balances-v2";
+  r.log = &log;
+  r.started_at_us = 2'000'000;
+  run.rebuilds = {r};
+  const Violation v = only(run.check("rebuild_never_goes_back"), "rebuild_never_goes_back");
+  EXPECT_EQ(v.summary,
+            "a query at 3.01s saw balances go back across the cut-over: stream acct-1 at "
+            "version 1, after balances had served version 2");
+  // Every answer at least at what was served: nothing to report.
+  log.first_rebuilt.pop_back();
+  EXPECT_TRUE(run.check("rebuild_never_goes_back").empty());
+}
+
+TEST(RebuildMatchesLive, ARebuildThatFellBehindOrNeverCutOverIsReported) {
+  model::RebuildLog log;
+  HandBuiltRun run("bank");
+  RebuildView r;
+  r.live = "balances";
+  r.worker = "balances-v2";
+  r.log = &log;
+  r.started_at_us = 2'000'000;
+  r.live_caught_up = true;
+  r.rebuilt_through = 41;
+  r.gap = "stream acct-3 version 7";
+  run.rebuilds = {r};
+  run.quiet = false;
+  Violation v = only(run.check("rebuild_matches_live"), "rebuild_matches_live");
+  EXPECT_EQ(v.summary,
+            "the rebuild of balances fell behind for good: the live projection handled the whole "
+            "store, the rebuild (balances-v2) only through position 41");
+  ASSERT_EQ(v.evidence.size(), 2U);
+  EXPECT_EQ(v.evidence[0], "its worker waits for stream acct-3 version 7, which never came");
+  // Both still catching up when the run ended: projections_converge's to say.
+  run.rebuilds[0].live_caught_up = false;
+  EXPECT_TRUE(run.check("rebuild_matches_live").empty());
+  // Settled without a cut-over.
+  run.quiet = true;
+  run.rebuilds[0].caught_up = true;
+  v = only(run.check("rebuild_matches_live"), "rebuild_matches_live");
+  EXPECT_EQ(v.summary, "the rebuild of balances never cut over");
 }
 
 TEST(NoLostAcknowledgedEvents, AnAcknowledgedPositionMissingFromTheLogIsReported) {
