@@ -108,7 +108,7 @@ def main() -> int:
     else:
         print(f"(no {args.zoo_sim}: the bug zoo is left out; scripts/test builds it)",
               file=sys.stderr)
-    jobs = [(r, p) for r, p in jobs if args.only in p.name]
+    jobs = [(r, p) for r, p in jobs if args.only in p.name and not p.name.startswith(".")]
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
