@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "harness/names.h"
+#include "model/audit.h"
+#include "model/trace_notes.h"
 #include "model/user_code.h"
 #include "sim/assert.h"
 
@@ -49,7 +51,7 @@ std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets&
   if (t.clients) {
     for (int i = 0; i < spec.clients; ++i) nodes.push_back(client_id(spec, i));
   }
-  for (std::size_t k = 0; k < spec.operations.size(); ++k) {
+  for (std::size_t k = 0; k < rebuilds_of(spec.operations).size(); ++k) {
     if (t.projections) nodes.push_back(rebuild_id(spec, k, 0));
     if (t.bus) nodes.push_back(rebuild_id(spec, k, 1));
   }
@@ -97,6 +99,14 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
   }
   std::set<std::string> rebuilt;
   for (const Operation& op : spec.operations) {
+    if (op.at_us < 0 || op.at_us >= spec.chaos_us)
+      return sim::Error{
+          fmt::format("the operation '{}' must start within the chaos phase", describe(op))};
+    if (op.kind == Operation::Kind::kAudit) {
+      if (op.target != "store")
+        return sim::Error{fmt::format("an audit audits the store, not '{}'", op.target)};
+      continue;
+    }
     const bool known = std::any_of(spec.projections.begin(), spec.projections.end(),
                                    [&](const ProjectionSpec& p) { return p.name == op.target; });
     if (!known) return sim::Error{fmt::format("no projection '{}' to rebuild", op.target)};
@@ -202,7 +212,9 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
     const bool known =
         std::any_of(spec.operations.begin(), spec.operations.end(),
                     [&](const Operation& o) { return o.kind == op.kind && o.target == op.target; });
-    if (!known || !seen.insert(op.target).second || op.at_us < 0 || op.at_us > sim::kChaosMax)
+    // A rebuild at most once; audits as often as the scenario's.
+    const std::string key = op.kind == Operation::Kind::kRebuild ? op.target : describe(op);
+    if (!known || !seen.insert(key).second || op.at_us < 0 || op.at_us > sim::kChaosMax)
       return sim::Error{
           fmt::format("the repro operation '{}' is not one of the scenario's "
                       "operations, or is out of range",
@@ -215,13 +227,23 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
 
 std::size_t node_count(const ClusterSpec& spec) {
   return 2 + spec.projections.size() + static_cast<std::size_t>(std::max(0, spec.clients)) +
-         kNodesPerRebuild * spec.operations.size();
+         kNodesPerRebuild * rebuilds_of(spec.operations).size();
+}
+
+std::vector<Operation> rebuilds_of(const std::vector<Operation>& operations) {
+  std::vector<Operation> out;
+  for (const Operation& op : operations) {
+    if (op.kind == Operation::Kind::kRebuild) out.push_back(op);
+  }
+  return out;
 }
 
 std::string_view to_string(Operation::Kind kind) {
   switch (kind) {
     case Operation::Kind::kRebuild:
       return "rebuild";
+    case Operation::Kind::kAudit:
+      return "audit";
   }
   return "unknown";
 }
@@ -335,8 +357,9 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     ESSIM_ASSERT(c->clients.back() == client_id(spec, i));
   }
   c->operations = spec.script ? spec.script->operations : spec.operations;
-  for (std::size_t k = 0; k < spec.operations.size(); ++k) {
-    const Operation& op = spec.operations[k];
+  const std::vector<Operation> rebuilds = rebuilds_of(spec.operations);
+  for (std::size_t k = 0; k < rebuilds.size(); ++k) {
+    const Operation& op = rebuilds[k];
     Cluster::Rebuild r;
     for (const Operation& runs : c->operations) {
       if (runs.kind == op.kind && runs.target == op.target) r.started_at_us = runs.at_us;
@@ -397,6 +420,18 @@ Decisions Cluster::decisions() const {
 void run_cluster(Cluster& c, const ClusterSpec& spec) {
   sim::Simulation& s = *c.sim;
   s.apply(c.plan);
+  for (const Operation& op : c.operations) {
+    if (op.kind != Operation::Kind::kAudit) continue;
+    // An auditor reads the store's log file as it is (what a crash left
+    // included) and checks every record; recovery is not its business.
+    s.at(op.at_us, [&c](sim::Simulation& sim) {
+      auto bytes = sim.disk(c.store).current_content(model::kEventsFile);
+      const model::AuditReport report =
+          model::audit_log(bytes.ok() ? model::ByteView(bytes.value()) : model::ByteView{});
+      sim.note(model::notes::kAudit, report.records, static_cast<std::uint64_t>(report.status));
+      c.audits.push_back({sim.now(), report});
+    });
+  }
   s.start();
   (void)s.run_until(c.chaos_us);
   s.begin_heal();
@@ -497,6 +532,7 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
     }
     view.rebuilds.push_back(std::move(rv));
   }
+  view.audits = &c.audits;
   view.user_failures = &c.user_failures;
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));
   run.violations = properties::check(view, property_names);

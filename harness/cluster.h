@@ -50,8 +50,11 @@ struct FaultTargets {
 //     while the projection serves; a router (model/router.h) cuts queries over
 //     once the rebuild has caught up. Its nodes are `<target>-v2`,
 //     `<target>-v2-bus` and `<target>-router`, after the clients.
+//   audit: the store's log as it is on disk at that moment (`target` is
+//     "store") is audited (model/audit.h): every length, CRC and the hash
+//     chain; the result is in the trace and for the property audits_pass.
 struct Operation {
-  enum class Kind : std::uint8_t { kRebuild };
+  enum class Kind : std::uint8_t { kRebuild, kAudit };
   Kind kind = Kind::kRebuild;
   std::string target;
   sim::Micros at_us = 0;
@@ -60,6 +63,8 @@ struct Operation {
 std::string_view to_string(Operation::Kind kind);
 std::string describe(const Operation& operation);
 inline constexpr std::size_t kNodesPerRebuild = 3;
+// The rebuilds of `operations`, in order (each adds its nodes).
+std::vector<Operation> rebuilds_of(const std::vector<Operation>& operations);
 
 // What a run decided, made explicit: every planned fault, every message's
 // fault, every piece of work started. A run given these as its script makes
@@ -122,7 +127,7 @@ struct Cluster {
   // By projection: what its read-model rules found at checkpoints.
   std::vector<std::vector<model::ReadModelFinding>> checkpoint_findings;
   std::vector<sim::NodeId> clients;
-  // One per rebuild of spec.operations, in their order.
+  // One per rebuild of spec.operations (rebuilds_of), in their order.
   struct Rebuild {
     std::size_t live = 0;  // the index of the projection it rebuilds
     sim::NodeId worker = sim::kNoNode;
@@ -133,7 +138,8 @@ struct Cluster {
     std::unique_ptr<model::RebuildLog> log = std::make_unique<model::RebuildLog>();
   };
   std::vector<Rebuild> rebuilds;
-  std::vector<Operation> operations;  // the ones that run
+  std::vector<Operation> operations;            // the ones that run
+  std::vector<properties::AuditRecord> audits;  // what each audit that ran found
   sim::FaultPlan plan;
   model::WorkLog work_log;
   sim::RunOutcome heal;  // how the heal phase ended

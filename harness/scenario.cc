@@ -853,8 +853,12 @@ void Loader::expect(const YAML::Node& node, Scenario& s) const {
 void Loader::operations(const YAML::Node& node, Scenario& s) const {
   for (const YAML::Node& item : list(node, "operations")) {
     Operation op = operation(item, s, schema::kOperationSection, s.spec.chaos_us);
+    if (op.kind == Operation::Kind::kAudit) {
+      s.spec.operations.push_back(std::move(op));
+      continue;
+    }
     for (const Operation& before : s.spec.operations) {
-      if (before.target == op.target)
+      if (before.kind == Operation::Kind::kRebuild && before.target == op.target)
         fail(item, fmt::format("the projection '{}' is rebuilt twice; rebuild it once", op.target));
     }
     std::vector<std::string> taken = node_names(s.spec);
@@ -873,12 +877,23 @@ Operation Loader::operation(const YAML::Node& node, const Scenario& s,
                             const schema::Section& section, sim::Micros chaos_us) const {
   const std::string where = section.path == "operations[]" ? "an operation" : "a repro operation";
   const Fields f = open(node, section, where);
+  if (static_cast<bool>(f["rebuild"]) == static_cast<bool>(f["audit"]))
+    fail(node, fmt::format("{} is exactly one of rebuild: PROJECTION or audit: store", where));
   Operation op;
-  op.kind = Operation::Kind::kRebuild;
+  op.kind = f["audit"] ? Operation::Kind::kAudit : Operation::Kind::kRebuild;
+  const std::string_view kind = to_string(op.kind);
   op.at_us = duration(f["at"], "at");
   if (op.at_us >= chaos_us) {
-    fail(f["at"], fmt::format("a rebuild at {} never starts: the chaos phase ends at {}",
+    fail(f["at"], fmt::format("{} {} at {} never starts: the chaos phase ends at {}",
+                              op.kind == Operation::Kind::kAudit ? "an" : "a", kind,
                               sim::format_duration(op.at_us), sim::format_duration(chaos_us)));
+  }
+  if (op.kind == Operation::Kind::kAudit) {
+    op.target = text(f["audit"], "audit");
+    if (op.target != "store")
+      fail(f["audit"], fmt::format("audit audits the store's log: write 'audit: store', not '{}'",
+                                   printable(op.target)));
+    return op;
   }
   op.target = text(f["rebuild"], "rebuild");
   std::vector<std::string> projections;
@@ -958,12 +973,16 @@ void Loader::repro(const YAML::Node& node, Scenario& s) const {
           s.spec.operations.begin(), s.spec.operations.end(),
           [&](const Operation& o) { return o.kind == op.kind && o.target == op.target; });
       if (!scenarios)
-        fail(item, fmt::format("the scenario's operations have no rebuild of '{}'; a repro runs "
+        fail(item, fmt::format("the scenario's operations have no {} of '{}'; a repro runs "
                                "only the scenario's",
-                               op.target));
+                               to_string(op.kind), op.target));
       for (const Operation& before : d->operations) {
-        if (before.target == op.target)
+        if (op.kind == Operation::Kind::kRebuild && before.kind == op.kind &&
+            before.target == op.target)
           fail(item, fmt::format("the rebuild of '{}' is listed twice", op.target));
+        if (op.kind == Operation::Kind::kAudit && before == op)
+          fail(item,
+               fmt::format("the audit at {} is listed twice", sim::format_duration(op.at_us)));
       }
       d->operations.push_back(std::move(op));
     }

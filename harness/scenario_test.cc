@@ -244,9 +244,22 @@ TEST(Scenario, OperationsAreReadAndTheirErrorsLocated) {
                   "balances}\n"),
             "s.yaml:7:5: the projection 'balances' is rebuilt twice; rebuild it once");
   EXPECT_EQ(error("operations:\n  - {at: 1s}\n"),
-            "s.yaml:6:5: an operation needs the key 'rebuild'");
-  EXPECT_EQ(error("operations:\n  - {at: 1s, rebuild: balances, audit: store}\n"),
-            "s.yaml:6:33: unknown key 'audit' in an operation; did you mean 'at'?");
+            "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION or audit: store");
+  EXPECT_EQ(error("operations:\n  - {at: 1s, audit: store, rebuild: balances}\n"),
+            "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION or audit: store");
+  EXPECT_EQ(error("operations:\n  - {at: 1s, audit: bus}\n"),
+            "s.yaml:6:21: audit audits the store's log: write 'audit: store', not 'bus'");
+  EXPECT_EQ(error("operations:\n  - {at: 3s, audit: store}\n"),
+            "s.yaml:6:10: an audit at 3s never starts: the chaos phase ends at 2s");
+  const auto audits =
+      parse(base + "operations: [{at: 1s, audit: store}, {at: 1.5s, audit: store}]\n");
+  ASSERT_TRUE(audits.ok()) << audits.error().message;
+  EXPECT_EQ(node_count(audits.value().spec), 2U + 1U + 3U);  // an audit adds no node
+  EXPECT_EQ(error("operations: [{at: 1s, audit: store}]\nrepro: {seed: 1, operations: [{at: 1s, "
+                  "audit: store}, {at: 1s, audit: store}]}\n"),
+            "s.yaml:6:55: the audit at 1s is listed twice");
+  EXPECT_EQ(error("operations:\n  - {at: 1s, rebuild: balances, auditt: store}\n"),
+            "s.yaml:6:33: unknown key 'auditt' in an operation; did you mean 'audit'?");
   EXPECT_EQ(error("operations: {at: 1s}\n"),
             "s.yaml:5:13: operations must be a list such as [a, b], found a mapping");
   // A projection that takes a rebuild's node name.

@@ -140,6 +140,18 @@ AuditReport report_of(const LogScan& scan, ByteView log) {
     report.problem = fmt::format("record {} at offset {}: {}; {}", report.records, scan.valid_bytes,
                                  report.wrong, status_text(scan, log));
   }
+  // A torn tail has nothing good after it. Recovery cannot look past a bad
+  // length field; an audit can, byte by byte: a good record further on means
+  // the bad bytes sit in the middle of the log.
+  if (scan.status == LogScan::Status::kTornTail) {
+    if (const auto next = next_good_record(log, scan.valid_bytes + 1)) {
+      report.status = LogScan::Status::kCorrupt;
+      report.problem = fmt::format(
+          "record {} at offset {}: {}; a good record starts at offset {} after {} bad bytes: "
+          "corruption in the middle of the log, not a torn tail",
+          report.records, scan.valid_bytes, report.wrong, *next, *next - scan.valid_bytes);
+    }
+  }
   return report;
 }
 

@@ -118,6 +118,33 @@ TEST(Audit, ACutRecordIsATornTail) {
       << r.problem;
 }
 
+// What recovery cannot frame, the audit searches past: garbage with a good
+// record after it (a torn tail kept, and appends after it) is corruption;
+// garbage at the end is a torn tail.
+TEST(Audit, GarbageBeforeAGoodRecordIsCorruptionNotATornTail) {
+  const Records records = chained({body("one"), body("two"), body("three")});
+  const Bytes good = joined(records);
+  const std::uint64_t second = offset_of(records, 1);
+  Bytes log(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(second));
+  const Bytes garbage(20, 0xee);  // a length field of 0xeeeeeeee: over the maximum
+  log.insert(log.end(), garbage.begin(), garbage.end());
+  log.insert(log.end(), good.begin() + static_cast<std::ptrdiff_t>(second), good.end());
+  AuditReport r = audit_log(log);
+  EXPECT_EQ(r.status, Status::kCorrupt);
+  EXPECT_EQ(r.records, 1U);
+  EXPECT_NE(r.problem.find(
+                fmt::format("a good record starts at offset {} after 20 bad bytes", second + 20)),
+            std::string::npos)
+      << r.problem;
+  EXPECT_EQ(scan_log(log).status, Status::kTornTail);  // what recovery sees, unchanged
+  // The same garbage at the end, nothing good after it: a torn tail.
+  Bytes tail = good;
+  tail.insert(tail.end(), garbage.begin(), garbage.end());
+  r = audit_log(tail);
+  EXPECT_EQ(r.status, Status::kTornTail);
+  EXPECT_EQ(r.records, 3U);
+}
+
 TEST(Audit, AHugeLengthFieldIsNeverRead) {
   Bytes log(kRecordHeaderBytes, 0xff);
   const AuditReport r = audit_log(log);

@@ -31,6 +31,13 @@ bool good_record_at(ByteView log, std::size_t offset) {
 
 }  // namespace
 
+std::optional<std::uint64_t> next_good_record(ByteView log, std::uint64_t from) {
+  for (std::uint64_t at = from; at + kRecordHeaderBytes <= log.size(); ++at) {
+    if (good_record_at(log, at)) return at;
+  }
+  return std::nullopt;
+}
+
 std::uint64_t append_record(Bytes& out, std::uint64_t previous_hash, ByteView body) {
   const std::size_t start = out.size();
   Writer w(out);

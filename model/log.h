@@ -57,6 +57,11 @@ std::string_view to_string(LogScan::Defect defect);
 // Reads every valid record of `log`, stopping at the first bad one.
 LogScan scan_log(ByteView log);
 
+// The first offset at or after `from` where a well-formed record with a good
+// CRC starts (its chain unchecked), searching byte by byte: what follows a
+// bad record whose length field cannot be trusted. nullopt when none does.
+std::optional<std::uint64_t> next_good_record(ByteView log, std::uint64_t from);
+
 // The whole of `file` as recovery may trust it: read until a read passes
 // `trusted` (its checksums, say) or kAgreeingReads reads agree (a read can be
 // corrupted in flight, the file itself not; two reads flipping the same bit

@@ -22,6 +22,8 @@ inline constexpr std::string_view kBusRecovered = "bus-recovered";  // fetched t
 // Router of a projection rebuild: it cut queries over to the rebuilt read
 // model (the rebuilt one's events applied, answers served by the live one).
 inline constexpr std::string_view kRebuildCutOver = "rebuild-cut-over";
+// The harness's audit operation (on no node): records verified, LogScan::Status.
+inline constexpr std::string_view kAudit = "audit";
 // Projection workers.
 inline constexpr std::string_view kProjectionRecovered = "projection-recovered";  // applied, ids
 inline constexpr std::string_view kProjectionStateUnreadable = "projection-state-unreadable";

@@ -228,6 +228,22 @@ std::vector<Violation> replay_matches_projection(const RunView& run) {
   return c.out;
 }
 
+// Every audit the run made found the store's log whole: every record's CRC
+// and link good, up to a torn tail at most (what a crash leaves, and what
+// recovery cuts off).
+std::vector<Violation> audits_pass(const RunView& run) {
+  Collector c{"audits_pass"};
+  if (run.audits == nullptr) return c.out;
+  for (const AuditRecord& a : *run.audits) {
+    if (a.report.status != model::LogScan::Status::kCorrupt || c.full()) continue;
+    Violation& v = c.add(fmt::format("the audit at {} found the store's log corrupt: {}",
+                                     sim::format_time(a.at_us), a.report.problem));
+    cite(v, fmt::format("{} records ({} bytes) verify before it; the log holds {} bytes",
+                        a.report.records, a.report.good_bytes, a.report.file_bytes));
+  }
+  return c.out;
+}
+
 // A rebuild, once the run settled or its bus had nothing more to deliver: it
 // cut over, and its read model is what a clean replay of the final store
 // gives (events appended while it replayed included).
@@ -671,6 +687,10 @@ const std::vector<Property>& all_properties() {
        "positions are unique, consecutive within an append, and grow with each stream's versions",
        global_positions_monotonic},
       {"log_integrity", "", "the store's log has no corrupt record", log_integrity},
+      {"audits_pass", "",
+       "every audit operation found the store's log whole: every CRC and link good, a torn tail "
+       "at most",
+       audits_pass},
       {"rebuild_matches_live", "",
        "a projection rebuilt during the run (operations: rebuild) cut over, and its read model "
        "equals a clean replay of the final store",

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model/audit.h"
 #include "model/domain.h"
 #include "model/history.h"
 #include "model/messages.h"
@@ -48,6 +49,12 @@ struct RebuildView {
   std::string gap;  // where the rebuild's worker waits ("stream acct-3 version 7"), if it does
 };
 
+// What an audit operation found, and when.
+struct AuditRecord {
+  sim::Micros at_us = 0;
+  model::AuditReport report;
+};
+
 // What a finished run leaves for the properties to look at.
 struct RunView {
   const model::Domain* domain = nullptr;
@@ -56,6 +63,7 @@ struct RunView {
   std::vector<model::SnapshotSave> snapshots;  // the store's snapshots as on disk
   std::vector<ProjectionView> projections;
   std::vector<RebuildView> rebuilds;
+  const std::vector<AuditRecord>* audits = nullptr;  // the audit operations that ran
   model::Bugs bugs;      // the system's settings (the properties' own oracle has none)
   bool quiet = true;     // the heal phase ended quiet
   std::string heal_end;  // how it ended, for evidence

@@ -345,6 +345,10 @@ void Simulation::at(Micros at_us, std::function<void(Simulation&)> action) {
   queue_.push(at_us, make_ref(EventKind::kAction, 0, index));
 }
 
+void Simulation::note(std::string_view what, std::uint64_t a, std::uint64_t b) {
+  record(TraceKind::kNote, kNoNode, kNoNode, a, b, what);
+}
+
 void Simulation::run_action(std::uint32_t index) {
   std::function<void(Simulation&)> action = std::move(actions_[index]);
   actions_[index] = nullptr;

@@ -98,6 +98,9 @@ class Simulation {
 
   // Schedules a harness-level action (not a node's) at `at_us` >= now().
   void at(Micros at_us, std::function<void(Simulation&)> action);
+  // A note of the harness's own (an operation it ran) in the trace, at now(),
+  // on no node.
+  void note(std::string_view what, std::uint64_t a, std::uint64_t b);
   // Schedules every action of the plan (times are absolute).
   void apply(const FaultPlan& plan);
 
