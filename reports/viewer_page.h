@@ -186,7 +186,15 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
       ctx.beginPath(); ctx.moveTo(x1 - 4, y1 - 4); ctx.lineTo(x1 + 4, y1 + 4); ctx.moveTo(x1 + 4, y1 - 4); ctx.lineTo(x1 - 4, y1 + 4); ctx.stroke();
     }
     for (const k of visible(marks, (k) => k.t, 0)) {
-      if (k.node < 0) continue;
+      if (k.node < 0) {
+        // The harness's own: a phase, an operation such as an audit. A line across every lane.
+        const yy = y(k.t);
+        ctx.strokeStyle = markColor[k.kind] || "#2c3e50"; ctx.lineWidth = 1; ctx.setLineDash([2, 4]);
+        ctx.beginPath(); ctx.moveTo(90, yy); ctx.lineTo(width - 10, yy); ctx.stroke();
+        ctx.setLineDash([]); ctx.fillStyle = ctx.strokeStyle; ctx.textAlign = "right"; ctx.font = "11px ui-monospace, monospace";
+        ctx.fillText(k.row[X] || k.kind, width - 12, yy - 3);
+        continue;
+      }
       const x = laneX(k.node), yy = y(k.t), hot = k.hot || k === selected;
       ctx.fillStyle = hot ? "#f39c12" : markColor[k.kind] || "#2c3e50";
       ctx.beginPath(); ctx.moveTo(x, yy - (hot ? 7 : 4)); ctx.lineTo(x + (hot ? 7 : 4), yy);
