@@ -1,8 +1,9 @@
 """essim's Python SDK: a domain written in Python, tested by essim.
 
 essim drives the domain as a process, over the process protocol version 1
-(docs/protocol.md): one JSON request per line on stdin, one JSON answer per
-line on stdout, in lockstep with the simulation. This module is the Python
+(docs/protocol.md), with its optional calls fold and apply_many: one JSON
+request per line on stdin, one JSON answer per line on stdout, in lockstep
+with the simulation. This module is the Python
 side of that protocol; a domain declares itself with it and calls serve().
 Python 3.11, standard library only.
 
