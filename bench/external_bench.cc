@@ -1,7 +1,8 @@
 // An external domain's cost: events applied per second through a trivial
 // Python handler (bench/trivial_handler.py, on the SDK) over pipes, one round
-// trip per event and in batches, against the same handler in C++, in the same
-// run. Wall-clock time: the process works while essim waits.
+// trip per event and in batches (apply_many, and one apply per event in a
+// batch as an SDK without capabilities answers), against the same handler in
+// C++, in the same run. Wall-clock time: the process works while essim waits.
 //
 //   build/default/bench/essim_bench --benchmark_filter='Handler'
 
@@ -33,12 +34,23 @@ std::vector<Event> ticks(std::size_t count) {
   return events;
 }
 
+std::unique_ptr<model::Domain> open_python(const std::string& capabilities) {
+  ExternalSpec spec;
+  spec.child = ChildSpec{{"python3", "trivial_handler.py"},
+                         ESSIM_BENCH_DIR,
+                         {{"ESSIM_SDK_CAPABILITIES", capabilities}}};
+  return open_external(spec);
+}
+
+// The SDK as it is: apply_many (docs/protocol.md, "Capabilities").
 const model::Domain& python() {
-  static const std::unique_ptr<model::Domain> domain = [] {
-    ExternalSpec spec;
-    spec.child = ChildSpec{{"python3", "trivial_handler.py"}, ESSIM_BENCH_DIR, {}};
-    return open_external(spec);
-  }();
+  static const std::unique_ptr<model::Domain> domain = open_python("fold,apply_many");
+  return *domain;
+}
+
+// The SDK serving no capability: a batch of one apply per event.
+const model::Domain& python_without_capabilities() {
+  static const std::unique_ptr<model::Domain> domain = open_python("");
   return *domain;
 }
 
@@ -54,8 +66,9 @@ void BM_PythonHandlerPerEvent(benchmark::State& state) {
 }
 BENCHMARK(BM_PythonHandlerPerEvent)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_PythonHandlerBatched(benchmark::State& state) {
-  const ProjectionHandler handler = python().projections().front();
+// 10,000 events through `domain`'s handler in essim's batches (apply_all).
+void apply_batched(benchmark::State& state, const model::Domain& domain) {
+  const ProjectionHandler handler = domain.projections().front();
   const std::vector<Event> events = ticks(10'000);
   for (auto _ : state) {
     ReadModel model;
@@ -64,7 +77,16 @@ void BM_PythonHandlerBatched(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
 }
+
+void BM_PythonHandlerBatched(benchmark::State& state) {
+  apply_batched(state, python());
+}
 BENCHMARK(BM_PythonHandlerBatched)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PythonHandlerBatchedWithoutCapabilities(benchmark::State& state) {
+  apply_batched(state, python_without_capabilities());
+}
+BENCHMARK(BM_PythonHandlerBatchedWithoutCapabilities)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same handler in C++, on the same events (their payloads decoded as an
 // external domain's are).

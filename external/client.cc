@@ -4,6 +4,7 @@
 
 #include "model/probes.h"
 #include "model/user_code.h"
+#include "sim/assert.h"
 #include "sim/probe.h"
 
 namespace essim::external {
@@ -25,7 +26,8 @@ Json Client::request(const std::string& call, Json args) {
   return args;
 }
 
-Json Client::result(const Json& response, std::uint64_t id, const std::string& call) {
+Json Client::result(const Json& response, std::uint64_t id, const std::string& call,
+                    std::vector<std::string>* probes) {
   const auto fail = [&](const std::string& what) {
     throw model::HarnessFailure(
         fmt::format("the external domain {} answered `{}` {}", name(), call, what));
@@ -36,13 +38,17 @@ Json Client::result(const Json& response, std::uint64_t id, const std::string& c
   if (got == response.end() || !got->is_number_unsigned() || got->get<std::uint64_t>() != id)
     fail(fmt::format("without its id {}: {}", id, shown(response.dump())));
   // The coverage probes the call reached (sim/probe.h), whatever it answered.
-  if (const auto probes = response.find("probes"); probes != response.end()) {
-    if (!probes->is_array()) fail("with probes that are not a list of names");
-    for (const Json& p : *probes) {
+  if (const auto reached = response.find("probes"); reached != response.end()) {
+    if (!reached->is_array()) fail("with probes that are not a list of names");
+    for (const Json& p : *reached) {
       if (!p.is_string() || !model::probes::well_formed(p.get<std::string>()))
         fail("with a probe that is not a name (1 to 64 letters, digits, '.', '_', '-'): " +
              shown(p.dump()));
-      sim::probe(p.get<std::string>());
+      if (probes != nullptr) {
+        probes->push_back(p.get<std::string>());
+      } else {
+        sim::probe(p.get<std::string>());
+      }
     }
   }
   if (const auto ok = response.find("ok"); ok != response.end()) return *ok;
@@ -79,9 +85,7 @@ Json Client::call(const std::string& call, Json args) {
   return result(response.value(), id, call);
 }
 
-std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>& calls) {
-  if (calls.size() == 1) return {call(calls[0].first, calls[0].second)};
-  const std::uint64_t first = next_id_;
+Json Client::exchange_batch(const std::vector<std::pair<std::string, Json>>& calls) {
   Json requests = Json::array();
   for (const auto& [name, args] : calls) requests.push_back(request(name, args));
   const std::string what =
@@ -101,10 +105,29 @@ std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>&
                     "other than {} answers in an array: {}",
                     name(), what, calls.size(), shown(line)));
   }
+  return std::move(responses).value();
+}
+
+std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>& calls) {
+  if (calls.size() == 1) return {call(calls[0].first, calls[0].second)};
+  const std::uint64_t first = next_id_;
+  const Json responses = exchange_batch(calls);
   std::vector<Json> results;
   results.reserve(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i)
-    results.push_back(result(responses.value()[i], first + i, calls[i].first));
+    results.push_back(result(responses[i], first + i, calls[i].first));
+  return results;
+}
+
+std::vector<Json> Client::batch_or_nothing(const std::vector<std::pair<std::string, Json>>& calls,
+                                           std::vector<std::string>& probes) {
+  ESSIM_ASSERT(!calls.empty());
+  const std::uint64_t first = next_id_;
+  const Json responses = exchange_batch(calls);
+  std::vector<Json> results;
+  results.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    results.push_back(result(responses[i], first + i, calls[i].first, &probes));
   return results;
 }
 

@@ -2,9 +2,11 @@
 // The process protocol's requests and responses (docs/protocol.md) over a
 // Channel: ids, results, the domain's own errors and protocol errors.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,10 @@
 namespace essim::external {
 
 inline constexpr int kProtocolVersion = 1;
+
+// The optional calls essim offers in `hello` (docs/protocol.md,
+// "Capabilities"); a process answers with those it serves.
+inline constexpr std::array<std::string_view, 2> kCapabilities{"fold", "apply_many"};
 
 class Client {
  public:
@@ -29,11 +35,24 @@ class Client {
   // first answer that is not a result.
   std::vector<Json> batch(const std::vector<std::pair<std::string, Json>>& calls);
 
+  // The same for calls whose answers essim may do without (it then makes
+  // other calls to the same effect): the coverage probes they reached are
+  // added to `probes`, for the caller to count once it takes the answers.
+  // Throws ForeignError when one answered an error; model::HarnessFailure as
+  // batch().
+  std::vector<Json> batch_or_nothing(const std::vector<std::pair<std::string, Json>>& calls,
+                                     std::vector<std::string>& probes);
+
   std::string name() const { return channel_->name(); }
 
  private:
   Json request(const std::string& call, Json args);
-  Json result(const Json& response, std::uint64_t id, const std::string& call);
+  // The result of `response`. Its probes count at once, or when `probes` is
+  // given are added there.
+  Json result(const Json& response, std::uint64_t id, const std::string& call,
+              std::vector<std::string>* probes = nullptr);
+  // The answers to `calls` on one line, unread.
+  Json exchange_batch(const std::vector<std::pair<std::string, Json>>& calls);
 
   std::unique_ptr<Channel> channel_;
   std::uint64_t next_id_ = 0;

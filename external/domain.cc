@@ -13,6 +13,7 @@
 #include "external/json.h"
 #include "model/codec.h"
 #include "model/user_code.h"
+#include "sim/probe.h"
 
 namespace essim::external {
 
@@ -145,6 +146,9 @@ struct Declaration {
   std::optional<std::vector<std::string>> model_kinds;
   bool sagas = false;
   std::vector<ProbeDeclaration> probes;
+  // Capabilities (docs/protocol.md): the optional calls the process serves.
+  bool fold = false;
+  bool apply_many = false;
 };
 
 // Reads the handshake's result strictly: each mistake named by its path.
@@ -229,6 +233,16 @@ class HelloReader {
       probe.description = optional_text(p, "description", "probe " + probe.name + ".description");
       d.probes.push_back(std::move(probe));
     }
+    for (const std::string& c : texts(hello, "capabilities", "capabilities")) {
+      if (std::find(kCapabilities.begin(), kCapabilities.end(), c) == kCapabilities.end())
+        fail(
+            fmt::format("it serves the capability \"{}\", which essim did not offer (it offers "
+                        "{})",
+                        c, fmt::join(kCapabilities, ", ")));
+      bool& served = c == "fold" ? d.fold : d.apply_many;
+      if (served) fail(fmt::format("the capability \"{}\" is declared twice", c));
+      served = true;
+    }
     return d;
   }
 
@@ -295,31 +309,39 @@ class HelloReader {
 
 // ---- states ----
 
+class ExternalDomain;
+
+// An aggregate's state as essim holds it: a value, and the events evolved
+// into it that the process has not seen yet. With the process's `fold`
+// (docs/protocol.md), evolve only queues its event; the queue goes to the
+// process with the next call that needs the state (decide, an invariant,
+// encode, equals), in the same round trip. Without `fold` the queue stays
+// empty: each evolve is a call of its own.
 class ValueState final : public model::AggregateState {
  public:
-  explicit ValueState(Value value) : value_(std::move(value)) {}
+  ValueState(const ExternalDomain& domain, Value value)
+      : domain_(&domain), value_(std::move(value)) {}
   std::unique_ptr<AggregateState> clone() const override {
-    return std::make_unique<ValueState>(value_);
+    return std::make_unique<ValueState>(*this);
   }
   void encode(Bytes& out) const override {
     Writer w(out);
-    essim::encode(w, value_);
+    essim::encode(w, value());
   }
-  bool equals(const AggregateState& other) const override {
-    const auto* o = dynamic_cast<const ValueState*>(&other);
-    return o != nullptr && o->value_ == value_;
-  }
-  std::string describe() const override { return value_.to_json(); }
-  const Value& value() const { return value_; }
-  Value& value() { return value_; }
+  bool equals(const AggregateState& other) const override;
+  std::string describe() const override;
+
+  // The value with every queued event evolved into it.
+  const Value& value() const;
+  // REQUIRES: the domain folds.
+  void queue(const Event& event);
 
  private:
-  Value value_;
+  friend class ExternalDomain;
+  const ExternalDomain* domain_;
+  mutable Value value_;
+  mutable std::vector<Event> queued_;  // at most kFoldMax
 };
-
-const Value& state_value(const model::AggregateState& state) {
-  return dynamic_cast<const ValueState&>(state).value();
-}
 
 std::unique_ptr<Channel> open_channel(const ExternalSpec& spec) {
   if (spec.child) return start_child(*spec.child, spec.deadline);
@@ -328,8 +350,16 @@ std::unique_ptr<Channel> open_channel(const ExternalSpec& spec) {
 
 // Read-model handles: a few per process. Any may be stale (apply verifies).
 constexpr std::uintptr_t kHandles = 64;
-// Requests in one line at most, when essim batches.
+// Requests in one line at most, when essim batches; events in one fold or
+// apply_many at most.
 constexpr std::size_t kBatchMax = 512;
+constexpr std::size_t kFoldMax = 512;
+
+Json hello_request() {
+  return Json{
+      {"protocol", kProtocolVersion},
+      {"capabilities", Json(std::vector<std::string>(kCapabilities.begin(), kCapabilities.end()))}};
+}
 
 std::atomic<std::uint64_t> next_domain_id{1};
 
@@ -402,19 +432,24 @@ class ExternalDomain final : public model::Domain {
   }
 
   std::unique_ptr<model::AggregateState> initial_state() const override {
-    return std::make_unique<ValueState>(initial_);
+    return std::make_unique<ValueState>(*this, initial_);
   }
 
   void evolve_state(model::AggregateState& state, const Event& event) const override {
-    Value& v = dynamic_cast<ValueState&>(state).value();
-    v = value_of(call("evolve", {{"state", to_json(v)}, {"event", event_json(event)}}),
+    auto& s = dynamic_cast<ValueState&>(state);
+    if (d_.fold) {
+      s.queue(event);
+      return;
+    }
+    s.value_ =
+        value_of(call("evolve", {{"state", to_json(s.value_)}, {"event", event_json(event)}}),
                  "evolve's state");
   }
 
   Result<std::vector<NewEvent>> decide_state(const model::AggregateState& state,
                                              const Command& command) const override {
-    const Json decided = call(
-        "decide", {{"state", to_json(state_value(state))}, {"command", command_json(command)}});
+    const Json decided = with_state(dynamic_cast<const ValueState&>(state), "decide",
+                                    {{"command", command_json(command)}});
     if (decided.is_object() && decided.contains("refused")) {
       const Json& why = decided["refused"];
       return Error{why.is_string() ? why.get<std::string>() : why.dump()};
@@ -427,7 +462,8 @@ class ExternalDomain final : public model::Domain {
     auto v = decode_value(r);
     if (!v.ok()) return v.error();
     if (r.remaining() != 0) return Error{"bytes after the state's value"};
-    return std::unique_ptr<model::AggregateState>(std::make_unique<ValueState>(v.value()));
+    return std::unique_ptr<model::AggregateState>(
+        std::make_unique<ValueState>(*this, std::move(v).value()));
   }
 
   bool needs_upcast(const Event& event) const override {
@@ -491,7 +527,11 @@ class ExternalDomain final : public model::Domain {
       };
       p.apply_all = [this, name = h.name, all = h.reads_all](ReadModel& model,
                                                              const std::vector<Event>& events) {
-        apply_all(name, all, model, events);
+        if (d_.apply_many) {
+          apply_many(name, all, model, events);
+        } else {
+          apply_all(name, all, model, events);
+        }
       };
       if (h.reference) {
         p.reference = [this, name = h.name](const std::vector<Event>& log) {
@@ -513,8 +553,8 @@ class ExternalDomain final : public model::Domain {
     for (const RuleDecl& r : d_.invariants) {
       out.push_back({r.name, r.description, r.about,
                      [this, name = r.name](const model::AggregateState& state) {
-                       const Json holds = call(
-                           "invariant", {{"name", name}, {"state", to_json(state_value(state))}});
+                       const Json holds = with_state(dynamic_cast<const ValueState&>(state),
+                                                     "invariant", {{"name", name}});
                        if (!holds.is_boolean())
                          throw HarnessFailure("invariant " + name + " answered " + holds.dump());
                        return holds.get<bool>();
@@ -581,12 +621,139 @@ class ExternalDomain final : public model::Domain {
     return step;
   }
 
+  // ---- folds (docs/protocol.md, "Capabilities") ----
+
+ public:
+  // Evolves the queued events of each of `states` into it: in one round
+  // trip, or (when the domain's code raised in it) one event at a time, so
+  // that what raised is reported as an evolve of that event would have been.
+  void fold(std::initializer_list<const ValueState*> states) const {
+    std::vector<std::pair<std::string, Json>> calls;
+    std::vector<const ValueState*> folding;
+    for (const ValueState* s : states) {
+      if (s->queued_.empty()) continue;
+      calls.emplace_back("fold", fold_args(*s));
+      folding.push_back(s);
+    }
+    if (calls.empty()) return;
+    std::vector<std::string> probes;
+    std::vector<Json> answers;
+    try {
+      answers = batch_or_nothing(calls, probes);
+    } catch (const model::ForeignError&) {
+      for (const ValueState* s : folding) evolve_one_by_one(*s);
+      return;
+    }
+    for (std::size_t i = 0; i < folding.size(); ++i) folded(*folding[i], answers[i]);
+    for (const std::string& p : probes) sim::probe(p);
+  }
+
+ private:
+  Json fold_args(const ValueState& s) const {
+    Json events = Json::array();
+    for (const Event& e : s.queued_) events.push_back(event_json(e));
+    return Json{{"state", to_json(s.value_)}, {"events", std::move(events)}};
+  }
+
+  static void folded(const ValueState& s, const Json& answer) {
+    s.value_ = value_of(member(answer, "state", "fold's answer"), "fold's state");
+    s.queued_.clear();
+  }
+
+  void evolve_one_by_one(const ValueState& s) const {
+    const std::vector<Event> events = std::move(s.queued_);
+    s.queued_.clear();
+    for (const Event& e : events) {
+      try {
+        s.value_ =
+            value_of(call("evolve", {{"state", to_json(s.value_)}, {"event", event_json(e)}}),
+                     "evolve's state");
+      } catch (const model::ForeignError&) {
+        model::rethrow_as_user_failure("evolving with event " + describe(e));  // as call_evolve
+      }
+    }
+  }
+
+  // The answer of `name` (decide, invariant) with `args` and `s`'s state:
+  // with its queued events, one `fold` whose `then` is that call.
+  Json with_state(const ValueState& s, const std::string& name, Json args) const {
+    if (!s.queued_.empty()) {
+      Json then = args;
+      then["call"] = name;
+      Json fold = fold_args(s);
+      fold["then"] = std::move(then);
+      std::vector<std::string> probes;
+      try {
+        const std::vector<Json> answers = batch_or_nothing({{"fold", std::move(fold)}}, probes);
+        folded(s, answers.front());
+        for (const std::string& p : probes) sim::probe(p);
+        return member(answers.front(), "then", "fold's answer");
+      } catch (const model::ForeignError&) {
+        evolve_one_by_one(s);  // then `name` alone, which raises again if it was that
+      }
+    }
+    args["state"] = to_json(s.value_);
+    return call(name, std::move(args));
+  }
+
+  // Events through a handler, up to kFoldMax in one `apply_many`, whose one
+  // change set is checked as apply's is. When the domain's code raised, the
+  // same events go through apply_all(), which reports the event that raised.
+  void apply_many(const std::string& handler, bool reads_all, ReadModel& model,
+                  const std::vector<Event>& events) const {
+    const std::int64_t h = handle(model);
+    for (std::size_t from = 0; from < events.size();) {
+      const std::size_t to = std::min(events.size(), from + kFoldMax);
+      Json list = Json::array();
+      for (std::size_t i = from; i < to; ++i) list.push_back(event_json(events[i]));
+      const Json args{{"handler", handler}, {"model", h}, {"events", std::move(list)}};
+      const auto load = [&] {
+        return std::pair<std::string, Json>(
+            "load", Json{{"handler", handler}, {"model", h}, {"value", to_json(Value(model))}});
+      };
+      std::vector<std::string> probes;
+      try {
+        std::vector<std::pair<std::string, Json>> calls;
+        if (reads_all) calls.push_back(load());
+        calls.emplace_back("apply_many", args);
+        Json changes = batch_or_nothing(calls, probes).back();
+        if (!saw_the_same(changes, model, handler) && !reads_all) {
+          probes.clear();  // a stale copy: what it reached does not count
+          changes = batch_or_nothing({load(), {"apply_many", args}}, probes).back();
+        }
+        if (!saw_the_same(changes, model, handler))
+          throw HarnessFailure(
+              fmt::format("handler {} read other values than the read model it "
+                          "was loaded with just before",
+                          handler));
+        write(changes, model, handler);
+        for (const std::string& p : probes) sim::probe(p);
+      } catch (const model::ForeignError&) {
+        apply_all(handler, reads_all, model,
+                  std::vector<Event>(events.begin() + static_cast<std::ptrdiff_t>(from),
+                                     events.begin() + static_cast<std::ptrdiff_t>(to)));
+      }
+      from = to;
+    }
+  }
+
+  std::vector<Json> batch_or_nothing(const std::vector<std::pair<std::string, Json>>& calls,
+                                     std::vector<std::string>& probes) const {
+    Client& c = client();
+    try {
+      return c.batch_or_nothing(calls, probes);
+    } catch (const HarnessFailure&) {
+      t_clients.erase(id_);
+      throw;
+    }
+  }
+
   // This thread's process: started and shaken hands with on first use.
   Client& client() const {
     const auto it = t_clients.find(id_);
     if (it != t_clients.end()) return *it->second;
     auto client = std::make_unique<Client>(open_channel(spec_));
-    const Json hello = client->call("hello", {{"protocol", kProtocolVersion}});
+    const Json hello = client->call("hello", hello_request());
     if (hello.dump() != hello_)
       throw HarnessFailure(
           fmt::format("the external domain {} declared another domain than the "
@@ -716,13 +883,40 @@ class ExternalDomain final : public model::Domain {
   Value initial_;
 };
 
+bool ValueState::equals(const AggregateState& other) const {
+  const auto* o = dynamic_cast<const ValueState*>(&other);
+  if (o == nullptr) return false;
+  domain_->fold({this, o});
+  return o->value_ == value_;
+}
+
+std::string ValueState::describe() const {
+  try {
+    return value().to_json();
+  } catch (const HarnessFailure&) {
+    throw;
+  } catch (const std::exception& e) {  // evidence only: say what was there
+    return fmt::format("{} (evolving it further threw: {})", value_.to_json(), e.what());
+  }
+}
+
+const Value& ValueState::value() const {
+  domain_->fold({this});
+  return value_;
+}
+
+void ValueState::queue(const Event& event) {
+  if (queued_.size() >= kFoldMax) domain_->fold({this});
+  queued_.push_back(event);
+}
+
 }  // namespace
 
 std::unique_ptr<model::Domain> open_external(const ExternalSpec& spec) {
   auto client = std::make_unique<Client>(open_channel(spec));
   const std::string name = client->name();
   try {
-    const Json hello = client->call("hello", {{"protocol", kProtocolVersion}});
+    const Json hello = client->call("hello", hello_request());
     return std::make_unique<ExternalDomain>(spec, std::move(client), hello);
   } catch (const model::ForeignError& e) {  // the domain cannot be set up
     throw HarnessFailure(fmt::format("the external domain {} raised {} while shaking hands: {}\n{}",

@@ -1,8 +1,9 @@
 """essim's Python SDK: a domain written in Python, tested by essim.
 
 essim drives the domain as a process, over the process protocol version 1
-(docs/protocol.md): one JSON request per line on stdin, one JSON answer per
-line on stdout, in lockstep with the simulation. This module is the Python
+(docs/protocol.md), with its optional calls fold and apply_many: one JSON
+request per line on stdin, one JSON answer per line on stdout, in lockstep
+with the simulation. This module is the Python
 side of that protocol; a domain declares itself with it and calls serve().
 Python 3.11, standard library only.
 
@@ -60,9 +61,9 @@ before serve() starts.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
+import math
 import os
 import re
 import socket
@@ -81,6 +82,10 @@ __all__ = [
 ]
 
 PROTOCOL = 1
+# The optional calls this SDK serves when essim offers them (protocol.md,
+# "Capabilities"). ESSIM_SDK_CAPABILITIES (names, comma-separated; "" for
+# none) narrows them, to test an essim against a process that lacks some.
+CAPABILITIES = ("fold", "apply_many")
 HANDLES_MAX = 64  # read models cached per session; any handle may be dropped (protocol.md)
 WEIGHT_MAX = 1_000_000
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -120,9 +125,46 @@ class Refused(Exception):
 
 # ---------------------------------------------------------------- values
 
+class _NotPlain(Exception):
+    """_plain() met something it leaves to _checked_slowly()."""
+
+
+def _plain(value: Any) -> Any:
+    """_checked() for values of the exact builtin types, the common case,
+    without naming paths; anything else raises _NotPlain."""
+    t = type(value)
+    if t is str:
+        if not value.isascii():
+            value.encode("utf-8")  # a lone surrogate raises (UnicodeEncodeError is no _NotPlain)
+        return value
+    if t is int:
+        if INT_MIN <= value <= INT_MAX:
+            return value
+        raise _NotPlain()
+    if t is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain()
+            out[key] = _plain(item)
+        return out
+    if t is list or t is tuple:
+        return [_plain(item) for item in value]
+    if value is None or t is bool:
+        return value
+    raise _NotPlain()
+
+
 def _checked(value: Any, what: str) -> Any:
     """A copy of `value` as essim holds it (tuples become lists), or
     NotAValue naming the part of `what` that is not a value."""
+    try:
+        return _plain(value)
+    except (_NotPlain, UnicodeEncodeError):
+        return _checked_slowly(value, what)
+
+
+def _checked_slowly(value: Any, what: str) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -139,13 +181,13 @@ def _checked(value: Any, what: str) -> Any:
         raise NotAValue(f"{what} is the float {value!r}: essim refuses floats "
                         "(keep amounts in whole numbers, such as cents)")
     if isinstance(value, (list, tuple)):
-        return [_checked(item, f"{what}[{i}]") for i, item in enumerate(value)]
+        return [_checked_slowly(item, f"{what}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise NotAValue(f"{what} has the key {key!r}, not a str")
-            out[key] = _checked(item, f"{what}[{key!r}]")
+            out[key] = _checked_slowly(item, f"{what}[{key!r}]")
         return out
     raise NotAValue(f"{what} is {type(value).__name__} {_short(value)}, not a JSON value "
                     "(None, bool, int, str, list or dict)")
@@ -256,6 +298,15 @@ class Rng:
         """True with probability numerator/denominator: chance(1, 4), or
         chance(Fraction(1, 4)). Draws nothing when it is 0 or 1. Floats are
         refused: a probability is a ratio of integers here."""
+        if type(numerator) is int and type(denominator) is int and denominator > 0:
+            # Fraction's lowest terms, without making one (the common case, and hot).
+            g = math.gcd(numerator, denominator)
+            numerator, denominator = numerator // g, denominator // g
+            if not 0 <= numerator <= denominator:
+                raise ValueError(f"Rng.chance({numerator}/{denominator}): a probability from 0 to 1")
+            if numerator in (0, denominator):
+                return numerator == denominator
+            return self.below(denominator) < numerator
         if isinstance(numerator, float) or isinstance(denominator, float):
             raise TypeError("Rng.chance takes integers (chance(1, 4)), not floats")
         p = Fraction(numerator) if denominator is None else Fraction(numerator, denominator)
@@ -337,8 +388,13 @@ class Recorded:
                  "_cls", "_data")
 
     def __init__(self, fields: dict, cls: type | None):
-        for key in ("id", "stream", "version", "position", "type", "schema_version", "payload"):
-            setattr(self, key, fields[key])
+        self.id = fields["id"]
+        self.stream = fields["stream"]
+        self.version = fields["version"]
+        self.position = fields["position"]
+        self.type = fields["type"]
+        self.schema_version = fields["schema_version"]
+        self.payload = fields["payload"]
         self._cls = cls
         self._data = _ABSENT
 
@@ -893,8 +949,13 @@ class Session:
     bye. handle() answers a parsed request (or batch); handle_line() a line.
     """
 
-    def __init__(self, domain: Domain, handles_max: int = HANDLES_MAX):
+    def __init__(self, domain: Domain, handles_max: int = HANDLES_MAX,
+                 capabilities: Iterable[str] | None = None):
         assert handles_max >= 1
+        if capabilities is None:
+            served = os.environ.get("ESSIM_SDK_CAPABILITIES")
+            capabilities = CAPABILITIES if served is None else served.split(",")
+        self.capabilities = [c for c in CAPABILITIES if c in capabilities]
         self.domain = domain
         self.finished = False  # after bye
         self._greeted = False
@@ -910,12 +971,13 @@ class Session:
             "model_accepts": self._model_accepts, "model_apply": self._model_apply,
             "bye": self._bye,
         }
+        self._optional = {"fold": self._fold, "apply_many": self._apply_many}
 
     def handle_line(self, line: bytes | str) -> bytes:
         """The answer line (newline included) to one request line."""
         try:
             text = line.decode("utf-8") if isinstance(line, bytes) else line
-            request = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
+            request = _DECODER.decode(text)
         except ProtocolError as e:
             return _encode({"id": None, "protocol_error": str(e)})
         except ValueError as e:  # UnicodeDecodeError and json.JSONDecodeError
@@ -924,10 +986,15 @@ class Session:
 
     def handle(self, request: Any) -> Any:
         """The response to a request (a dict), or the list of responses to a
-        batch (a list), in order."""
-        if isinstance(request, list):
-            return [self._answer(r) for r in request]
-        return self._answer(request)
+        batch (a list), in order. What the domain's code prints goes to
+        stderr meanwhile: stdout may be the protocol's."""
+        stdout, sys.stdout = sys.stdout, sys.stderr
+        try:
+            if isinstance(request, list):
+                return [self._answer(r) for r in request]
+            return self._answer(request)
+        finally:
+            sys.stdout = stdout
 
     def _answer(self, request: Any) -> dict:
         _calls_in_progress.probes = []
@@ -953,8 +1020,7 @@ class Session:
                                     + ", ".join(self._calls))
             if not self._greeted and call != "hello":
                 raise ProtocolError(f"{call} before hello: the first call is hello")
-            with contextlib.redirect_stdout(sys.stderr):
-                return {"id": rid, "ok": answer(request)}
+            return {"id": rid, "ok": answer(request)}
         except ProtocolError as e:
             return {"id": rid, "protocol_error": str(e)}
         except NotAValue as e:
@@ -969,6 +1035,14 @@ class Session:
 
     def _hello(self, req):
         hello = self.domain.declaration()
+        offered = req.get("capabilities", [])
+        if not isinstance(offered, list) or not all(isinstance(c, str) for c in offered):
+            raise ProtocolError(f"hello: capabilities are a list of names, not {_short(offered)}")
+        served = [c for c in self.capabilities if c in offered]
+        for c in served:
+            self._calls[c] = self._optional[c]
+        if served:  # else as an SDK without capabilities answers
+            hello["capabilities"] = served
         self._greeted = True
         return hello
 
@@ -993,6 +1067,50 @@ class Session:
     def _evolve(self, req):
         state, event = _arg(req, "state"), self._event(_arg(req, "event"), "event")
         return _checked(_user(self._aggregate().evolve, state, event), "evolve's state")
+
+    def _fold(self, req):
+        """evolve over each of `events` in turn, then `then` on the state."""
+        state, events = _arg(req, "state"), _arg(req, "events")
+        if not isinstance(events, list):
+            raise ProtocolError(f"fold: events are a list, not {_short(events)}")
+        evolve = self._aggregate().evolve
+        for i, e in enumerate(events):
+            # Checked (and so copied) after each event, as `evolve` answers it.
+            state = _checked(_user(evolve, state, self._event(e, f"events[{i}]")),
+                             "evolve's state")
+        answer = {"state": state}
+        then = req.get("then")
+        if then is not None:
+            call = then.get("call") if isinstance(then, dict) else None
+            if call not in ("decide", "invariant"):
+                raise ProtocolError(f"fold: then is a decide or an invariant, not {_short(then)}")
+            then = dict(then)
+            then["state"] = _copy(state)  # what it does to it stays out of the answer
+            answer["then"] = self._calls[call](then)
+        return answer
+
+    def _apply_many(self, req):
+        """apply over each of `events` in turn: one change set for them all."""
+        handler, key = self._handler(req), _handle(req)
+        events = _arg(req, "events")
+        if not isinstance(events, list):
+            raise ProtocolError(f"apply_many: events are a list, not {_short(events)}")
+        events = [self._event(e, f"events[{i}]") for i, e in enumerate(events)]
+        model = self._models.pop(key, None)
+        model = {} if model is None else model
+        fn = handler.fn
+        if handler.reads == "all":
+            before = _copy(model)
+            for event in events:
+                _user(fn, model, event)
+            changes = _whole_changes(before, model, handler.name)
+        else:
+            tracked = ReadModel(model, handler.name)
+            for event in events:
+                _user(fn, tracked, event)
+            changes = tracked.changes()
+        self._keep(key, model)  # only after success, as apply
+        return changes
 
     def _apply(self, req):
         handler, key = self._handler(req), _handle(req)
@@ -1177,6 +1295,14 @@ class Session:
             self._models.popitem(last=False)
 
     def _event(self, obj: Any, what: str) -> Recorded:
+        if (type(obj) is dict and type(obj.get("id")) is str and type(obj.get("stream")) is str
+                and type(obj.get("version")) is int and type(obj.get("position")) is int
+                and type(obj.get("type")) is str and type(obj.get("schema_version")) is int
+                and "payload" in obj):
+            return Recorded(obj, self.domain._classes.get((obj["type"], obj["schema_version"])))
+        return self._event_slowly(obj, what)
+
+    def _event_slowly(self, obj: Any, what: str) -> Recorded:
         if not isinstance(obj, dict):
             raise ProtocolError(f"{what} is not an event: {_short(obj)}")
         for key, kind in (("id", str), ("stream", str), ("version", int), ("position", int),
@@ -1267,9 +1393,13 @@ def _refuse_float(text: str):
     raise ProtocolError(f"a request holds the number {text}: essim sends no floats")
 
 
+# Made once: json.loads and json.dumps with arguments make a new one per call.
+_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _encode(response: Any) -> bytes:
-    return (json.dumps(response, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            + "\n").encode("utf-8")
+    return (_ENCODER.encode(response) + "\n").encode("utf-8")
 
 
 def _exchange(session: Session, readline: Callable[[], bytes],

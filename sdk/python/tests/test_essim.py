@@ -9,6 +9,7 @@ broken process in broken/.
 """
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -56,12 +57,13 @@ class Driver:
     """Plays essim's side of the protocol in-process: ids, JSON round trips,
     and read models kept on essim's side, checked against what `apply` read."""
 
-    def __init__(self, domain=sample_domain.sample, greet=True):
-        self.session = essim.Session(domain)
+    def __init__(self, domain=sample_domain.sample, greet=True, offer=None, serve=None):
+        self.session = essim.Session(domain, capabilities=serve)
         self.next_id = 0
         self.loads = 0
         if greet:
-            self.hello = self.ok("hello", protocol=1)
+            self.hello = (self.ok("hello", protocol=1) if offer is None
+                          else self.ok("hello", protocol=1, capabilities=offer))
 
     def request(self, call, **args):
         self.next_id += 1
@@ -364,6 +366,122 @@ class ApplyTest(unittest.TestCase):
                          {"c-1": {"total": 3, "version": 2}, "c-2": {"total": 1, "version": 1}})
         self.assertIn("no reference", self.d.request("reference", handler="latest",
                                                      log=log)["protocol_error"])
+
+
+class CapabilitiesTest(unittest.TestCase):
+    """fold and apply_many (protocol.md, "Capabilities"): served when essim
+    offers them, and the same as the calls they stand for."""
+
+    def setUp(self):
+        self.d = Driver(offer=["fold", "apply_many"])
+
+    def test_hello_serves_what_is_offered_and_known(self):
+        self.assertEqual(Driver(offer=["apply_many", "teleport", "fold"]).hello["capabilities"],
+                         ["fold", "apply_many"])
+        self.assertNotIn("capabilities", Driver().hello)  # an essim that offers none
+        self.assertNotIn("capabilities", Driver(offer=["fold"], serve=[]).hello)
+        self.assertEqual(Driver(offer=["fold", "apply_many"], serve=["fold"]).hello["capabilities"],
+                         ["fold"])
+        bad = Driver(greet=False).request("hello", protocol=1, capabilities="fold")
+        self.assertIn("capabilities are a list of names", bad["protocol_error"])
+
+    def test_optional_calls_are_unknown_unless_agreed(self):
+        d = Driver(offer=["apply_many"])
+        self.assertIn('unknown call "fold"',
+                      d.request("fold", state={"total": 0}, events=[])["protocol_error"])
+
+    def test_fold_is_evolve_event_by_event_then_the_call_on_its_state(self):
+        events = [event("Added", {"n": 5, "note": ""}, version=1, position=1),
+                  event("Taken", {"n": 2}, version=2, position=2),
+                  event("Noted", {"value": 1}, version=3, position=3),
+                  event("Added", {"n": 4, "note": ""}, version=4, position=4)]
+        state = {"total": 1}
+        for e in events:
+            state = self.d.ok("evolve", state=state, event=e)
+        self.assertEqual(self.d.ok("fold", state={"total": 1}, events=events), {"state": state})
+        take = command("take", n=8)
+        folded = self.d.ok("fold", state={"total": 1}, events=events,
+                           then={"call": "decide", "command": take})
+        self.assertEqual(folded, {"state": state,
+                                  "then": self.d.ok("decide", state=state, command=take)})
+        self.assertEqual(folded["then"]["events"][0]["type"], "Taken")
+        self.assertEqual(self.d.ok("fold", state={"total": 0}, events=events[1:2],
+                                   then={"call": "invariant", "name": "never_negative"}),
+                         {"state": {"total": -2}, "then": False})
+        self.assertIn("then is a decide or an invariant",
+                      self.d.request("fold", state={}, events=[], then={"call": "apply"})
+                      ["protocol_error"])
+
+    def test_what_then_does_to_the_state_stays_out_of_the_answer(self):
+        domain = essim.Domain("meddling")
+
+        @domain.event()
+        @dataclasses.dataclass
+        class Bumped:
+            n: int
+
+        @domain.aggregate
+        class Agg(essim.Aggregate):
+            initial = {"n": 0}
+
+            def decide(self, state, command):
+                state["n"] = -100
+                return [Bumped(1)]
+
+            def evolve(self, state, event):
+                state["n"] += event.data.n
+                return state
+
+        @domain.work("bump")
+        def bump(rng):
+            return essim.Command("bump", "b-1", {})
+
+        d = Driver(domain, offer=["fold"])
+        bumped = event("Bumped", {"n": 3}, stream="b-1")
+        self.assertEqual(d.ok("fold", state={"n": 1}, events=[bumped, bumped],
+                              then={"call": "decide", "command": command("bump", "b-1")})["state"],
+                         {"n": 7})
+
+    def test_an_evolve_that_raises_fails_the_whole_fold(self):
+        error = self.d.request("fold", state={"total": 0},
+                               events=[event("Added", {"n": 1, "note": ""}),
+                                       event("Added", {"oops": 1}, version=2, position=2)])
+        self.assertEqual(error["error"]["type"], "TypeError")
+        self.assertIn("does not decode into Added", error["error"]["message"])
+
+    def test_apply_many_is_one_change_set_for_apply_event_by_event(self):
+        start = {"a": [1], "b": 2, "c": 3, "d": {"x": 1}}
+        payloads = [{"read": "a", "set": "z", "to": 9}, {"append": "a", "to": 2},
+                    {"delete": "b"}, {"set": "b", "to": 5}, {"read": "nope"},
+                    {"set": "c", "to": 3}, {"delete": "d"}, {"set": "e", "to": 1},
+                    {"delete": "e"}, {"append": "a", "to": 3}]
+        events = [event("Noted", p, version=i + 1, position=i + 1) for i, p in enumerate(payloads)]
+        one_by_one = dict(start)
+        self.d.ok("load", handler="scratch", model=1, value=start)
+        for e in events:
+            self.d.apply("scratch", 1, one_by_one, e)
+        self.d.ok("load", handler="scratch", model=2, value=start)
+        changes = self.d.ok("apply_many", handler="scratch", model=2, events=events)
+        self.assertEqual(changes, {"reads": {"a": [1], "b": 2, "d": {"x": 1}}, "absent": ["nope"],
+                                   "writes": {"z": 9, "a": [1, 2, 3], "b": 5},
+                                   "deletes": ["d"]})
+        many = dict(start)
+        many.update(changes["writes"])
+        for key in changes["deletes"]:
+            del many[key]
+        self.assertEqual(many, one_by_one)
+        # the cached copy went on as essim's did
+        self.assertEqual(self.d.ok("apply", handler="scratch", model=2,
+                                   event=event("Noted", {"read": "z"}))["reads"], {"z": 9})
+
+    def test_apply_many_that_raises_leaves_no_cached_copy(self):
+        self.d.ok("load", handler="scratch", model=3, value={"k": 1})
+        error = self.d.request("apply_many", handler="scratch", model=3, events=[
+            event("Noted", {"set": "k", "to": 2}),
+            event("Noted", {"fail": True}, version=2, position=2)])["error"]
+        self.assertEqual(error["type"], "RuntimeError")
+        self.assertEqual(self.d.ok("apply", handler="scratch", model=3,
+                                   event=event("Noted", {"read": "k"}))["absent"], ["k"])
 
 
 class SchemaTest(unittest.TestCase):

@@ -17,8 +17,10 @@ import essim  # noqa: E402
 GARBAGE = object()  # what a patch returns to answer a line with garbage
 
 
-def tiny(before_decide=lambda state, command: None) -> essim.Domain:
-    """The domain, calling `before_decide(state, command)` in every decide."""
+def tiny(before_decide=lambda state, command: None,
+         before_evolve=lambda state, event: None) -> essim.Domain:
+    """The domain, calling `before_decide(state, command)` in every decide
+    and `before_evolve(state, event)` in every evolve."""
     domain = essim.Domain("broken", "counters, broken one way (sdk/python/tests/broken)")
 
     @domain.event()
@@ -36,6 +38,7 @@ def tiny(before_decide=lambda state, command: None) -> essim.Domain:
             return [Added(command.payload["n"])]
 
         def evolve(self, state, event):
+            before_evolve(state, event)
             return {"total": state["total"] + event.data.n}
 
     @domain.handler("totals", "counter -> total", handles=[Added])
