@@ -209,10 +209,13 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
   }
   std::set<std::string> seen;
   for (const Operation& op : d.operations) {
+    // A rebuild of the scenario's, at any time; an audit exactly as the scenario's.
     const bool known =
-        std::any_of(spec.operations.begin(), spec.operations.end(),
-                    [&](const Operation& o) { return o.kind == op.kind && o.target == op.target; });
-    // A rebuild at most once; audits as often as the scenario's.
+        std::any_of(spec.operations.begin(), spec.operations.end(), [&](const Operation& o) {
+          return o.kind == op.kind && o.target == op.target &&
+                 (op.kind == Operation::Kind::kRebuild || o.at_us == op.at_us);
+        });
+    // Each at most once.
     const std::string key = op.kind == Operation::Kind::kRebuild ? op.target : describe(op);
     if (!known || !seen.insert(key).second || op.at_us < 0 || op.at_us > sim::kChaosMax)
       return sim::Error{
@@ -420,6 +423,26 @@ Decisions Cluster::decisions() const {
 void run_cluster(Cluster& c, const ClusterSpec& spec) {
   sim::Simulation& s = *c.sim;
   s.apply(c.plan);
+  for (Cluster::Rebuild& r : c.rebuilds) {
+    if (!r.started_at_us) continue;
+    // The oracle's own record of what the live projection had made durable
+    // when the rebuild began (every event its bus saw acknowledged, which a
+    // crash cannot take back): no answer after the cut-over may show less.
+    s.at(*r.started_at_us, [&c, &r](sim::Simulation& sim) {
+      auto* bus = dynamic_cast<model::BusNode*>(sim.node(c.bus));
+      if (bus == nullptr) return;
+      const std::uint64_t acked = bus->acked_through(c.projections[r.live]);
+      model::Versions durable;
+      for (const model::CommitRecord& commit : c.store_log().commits) {
+        for (const model::Event& e : commit.events) {
+          if (e.position > acked) continue;
+          std::uint64_t& version = durable[e.stream];
+          version = std::max(version, e.version);
+        }
+      }
+      r.log->live_at_start = std::move(durable);
+    });
+  }
   for (const Operation& op : c.operations) {
     if (op.kind != Operation::Kind::kAudit) continue;
     // An auditor reads the store's log file as it is (what a crash left

@@ -969,13 +969,21 @@ void Loader::repro(const YAML::Node& node, Scenario& s) const {
   if (f["operations"]) {
     for (const YAML::Node& item : list(f["operations"], "repro.operations")) {
       Operation op = operation(item, s, schema::kReproOperationSection, d->chaos_us);
-      const bool scenarios = std::any_of(
-          s.spec.operations.begin(), s.spec.operations.end(),
-          [&](const Operation& o) { return o.kind == op.kind && o.target == op.target; });
+      // A rebuild of the scenario's (shrinking keeps its time, a person may
+      // move it); an audit exactly as the scenario has it.
+      const bool scenarios =
+          std::any_of(s.spec.operations.begin(), s.spec.operations.end(), [&](const Operation& o) {
+            return o.kind == op.kind && o.target == op.target &&
+                   (op.kind == Operation::Kind::kRebuild || o.at_us == op.at_us);
+          });
       if (!scenarios)
-        fail(item, fmt::format("the scenario's operations have no {} of '{}'; a repro runs "
-                               "only the scenario's",
-                               to_string(op.kind), op.target));
+        fail(item, op.kind == Operation::Kind::kRebuild
+                       ? fmt::format("the scenario's operations have no rebuild of '{}'; a repro "
+                                     "runs only the scenario's",
+                                     op.target)
+                       : fmt::format("the scenario's operations have no audit at {}; a repro runs "
+                                     "only the scenario's",
+                                     sim::format_duration(op.at_us)));
       for (const Operation& before : d->operations) {
         if (op.kind == Operation::Kind::kRebuild && before.kind == op.kind &&
             before.target == op.target)

@@ -380,6 +380,13 @@ std::string write_repro(const Scenario& scenario, std::uint64_t seed, const Shri
     // The key holds the value to run with: the mix must not scale it again.
     if (mix)
       std::erase_if(mix->kinds, [](const SwarmKind& k) { return k.kind == "sync_failures"; });
+    // A repro whose faults are all off now has no mix to draw (nor to record).
+    ClusterSpec written = scenario.spec;
+    written.sim.disk.sync_failures = sync_failures;
+    if (mix && swarm_kinds(written).empty()) {
+      root.remove("swarm");
+      mix.reset();
+    }
   }
   YAML::Node repro;
   repro["seed"] = seed;

@@ -144,12 +144,18 @@ AuditReport report_of(const LogScan& scan, ByteView log) {
   // length field; an audit can, byte by byte: a good record further on means
   // the bad bytes sit in the middle of the log.
   if (scan.status == LogScan::Status::kTornTail) {
-    if (const auto next = next_good_record(log, scan.valid_bytes + 1)) {
+    // Bounded: at most 4 times the file's bytes checksummed, plus 1 MiB.
+    const Resync next = next_good_record(log, scan.valid_bytes + 1, 4 * log.size() + (1U << 20));
+    if (next.at) {
       report.status = LogScan::Status::kCorrupt;
       report.problem = fmt::format(
           "record {} at offset {}: {}; a good record starts at offset {} after {} bad bytes: "
           "corruption in the middle of the log, not a torn tail",
-          report.records, scan.valid_bytes, report.wrong, *next, *next - scan.valid_bytes);
+          report.records, scan.valid_bytes, report.wrong, *next.at, *next.at - scan.valid_bytes);
+    } else if (next.exhausted) {
+      report.problem +=
+          "; the search for a good record after it stopped at its bound, so this "
+          "may be corruption in the middle rather than a torn tail";
     }
   }
   return report;

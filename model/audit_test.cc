@@ -145,6 +145,18 @@ TEST(Audit, GarbageBeforeAGoodRecordIsCorruptionNotATornTail) {
   EXPECT_EQ(r.records, 3U);
 }
 
+// Plausible length fields everywhere: the search past a bad record is
+// bounded, and says so, instead of checksumming the square of the file.
+TEST(Audit, TheSearchPastABadRecordIsBounded) {
+  Bytes log;
+  for (int i = 0; i < (1 << 19); ++i) {
+    for (const std::uint8_t b : {0x00, 0x00, 0x10, 0x00}) log.push_back(b);
+  }
+  const AuditReport r = audit_log(log);
+  EXPECT_EQ(r.status, Status::kTornTail);
+  EXPECT_NE(r.problem.find("stopped at its bound"), std::string::npos) << r.problem;
+}
+
 TEST(Audit, AHugeLengthFieldIsNeverRead) {
   Bytes log(kRecordHeaderBytes, 0xff);
   const AuditReport r = audit_log(log);

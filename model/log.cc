@@ -31,11 +31,25 @@ bool good_record_at(ByteView log, std::size_t offset) {
 
 }  // namespace
 
-std::optional<std::uint64_t> next_good_record(ByteView log, std::uint64_t from) {
+Resync next_good_record(ByteView log, std::uint64_t from, std::uint64_t crc_budget) {
+  Resync found;
   for (std::uint64_t at = from; at + kRecordHeaderBytes <= log.size(); ++at) {
-    if (good_record_at(log, at)) return at;
+    // Only a plausible header costs a CRC, and CRCs have a budget: a file of
+    // plausible length fields must not cost the square of its size.
+    Reader r(log.subspan(at));
+    const std::uint32_t length = r.u32();
+    if (length > kRecordBodyMax || at + kRecordHeaderBytes + length > log.size()) continue;
+    if (length > crc_budget) {
+      found.exhausted = true;
+      return found;
+    }
+    crc_budget -= length;
+    if (good_record_at(log, at)) {
+      found.at = at;
+      return found;
+    }
   }
-  return std::nullopt;
+  return found;
 }
 
 std::uint64_t append_record(Bytes& out, std::uint64_t previous_hash, ByteView body) {

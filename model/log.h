@@ -59,8 +59,13 @@ LogScan scan_log(ByteView log);
 
 // The first offset at or after `from` where a well-formed record with a good
 // CRC starts (its chain unchecked), searching byte by byte: what follows a
-// bad record whose length field cannot be trusted. nullopt when none does.
-std::optional<std::uint64_t> next_good_record(ByteView log, std::uint64_t from);
+// bad record whose length field cannot be trusted. At most `crc_budget`
+// bytes are checksummed; `exhausted` says the search stopped there.
+struct Resync {
+  std::optional<std::uint64_t> at;
+  bool exhausted = false;
+};
+Resync next_good_record(ByteView log, std::uint64_t from, std::uint64_t crc_budget);
 
 // The whole of `file` as recovery may trust it: read until a read passes
 // `trusted` (its checksums, say) or kAgreeingReads reads agree (a read can be

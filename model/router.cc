@@ -15,6 +15,7 @@ std::optional<std::string> behind_in(const Versions& answer, const Versions& ser
 void RouterNode::on_start(sim::Env& env) {
   asked_.clear();
   served_max_.clear();
+  live_latest_.reset();
   if (config_.start_at_us >= sim::kTimeMax) return;  // no rebuild in this run
   const Micros wait = config_.start_at_us > env.now() ? config_.start_at_us - env.now() : 0;
   env.set_timer(wait, [this](sim::Env& e) { tick(e); });
@@ -45,12 +46,18 @@ void RouterNode::on_message(sim::Env& env, const sim::Message& m) {
   asked_.erase(it);
   const bool rebuilt = m.from == config_.rebuilt;
   if (!rebuilt && cut_over()) return;
+  if (!rebuilt) live_latest_ = answer->applied;
   // Reads never go back: an answer behind what was already served is not
   // served (the query waits for the next round).
   const bool current = !behind_in(answer->applied, served_max_).has_value();
   const bool early = rebuilt && config_.bugs.has(Bug::kRebuildCutsOverEarly);
   if (!current && !early) return;
   if (rebuilt && !cut_over()) {
+    // Caught up: with the live projection as it last answered, not merely
+    // with what was served (nothing, maybe, in the first round).
+    const bool caught_up =
+        live_latest_.has_value() && !behind_in(answer->applied, *live_latest_).has_value();
+    if (!caught_up && !early) return;
     config_.log->cut_over_at_us = env.now();
     env.note(notes::kRebuildCutOver, answer->events_applied, config_.log->live_served);
   }

@@ -4,9 +4,9 @@
 // 0 through a bus of its own. From the rebuild's start the router queries
 // both, every query_every_us; it serves the live one's answers until the
 // rebuilt one's answer has caught up with everything already served (every
-// stream at least at the version served), then cuts over and serves the
-// rebuilt one from then on. Reads never go back: an answer behind what was
-// already served (a worker that restarted from an older durable state, a
+// stream at least at the version served, and at the version the live one
+// last answered with), then cuts over and serves the rebuilt one from then on. Reads never go back:
+// an answer behind what was already served (a worker that restarted from an older durable state, a
 // late answer) is not served, and the query waits for the next round, as
 // does one that a node does not answer (down, partitioned, lost).
 //
@@ -41,6 +41,11 @@ struct RebuildLog {
   };
   std::uint64_t live_served = 0;  // answers served from the live projection
   Versions live_max;              // per stream, the highest version it served
+  // What the live projection had made durable when the rebuild started
+  // (recorded by the harness, not the router, from its bus's acknowledged
+  // position): what every query after the cut-over must at least see.
+  // nullopt when the bus was down then.
+  std::optional<Versions> live_at_start;
   std::optional<Micros> cut_over_at_us;
   std::uint64_t rebuilt_served = 0;
   // The first answers served from the rebuilt projection (kFirstAnswersKept).
@@ -73,6 +78,7 @@ class RouterNode final : public sim::Node {
   std::uint64_t next_request_ = 1;
   std::map<std::uint64_t, sim::NodeId> asked_;  // request id -> node, recent rounds
   Versions served_max_;                         // per stream, the highest version served
+  std::optional<Versions> live_latest_;         // the live projection's latest answer
   Bytes scratch_;
 };
 
