@@ -10,32 +10,55 @@ namespace essim::fuzzing {
 
 using model::Event;
 
+void HistoryBuilder::reset() {
+  aggregates_.clear();
+  history_.clear();
+  upcast_.clear();
+  stream_numbers_.clear();
+  decisions_.clear();
+  works_ = 0;
+}
+
+void HistoryBuilder::swap_history(std::vector<Event>& history, std::vector<Event>& upcast,
+                                  std::vector<std::uint32_t>& stream_numbers) {
+  history_.swap(history);
+  upcast_.swap(upcast);
+  stream_numbers_.swap(stream_numbers);
+}
+
 bool HistoryBuilder::decide(const model::Command& c, sim::Rng& rng, model::StepOutcome* outcome) {
-  auto& [state, version] = aggregates_[c.stream];
-  if (!state) state = model::call_initial(domain_);
-  Decision d{c, version, works_ - 1, false, {}, history_.size(), 0};
-  auto decided = model::call_decide(domain_, *state, c);
-  if (!decided.ok()) {  // a refused command leaves no event, as in a real run
-    d.refusal = decided.error().message;
-    decisions_.push_back(std::move(d));
-    return false;
+  auto found = aggregates_.find(c.stream);
+  if (found == aggregates_.end()) {
+    const auto number = static_cast<std::uint32_t>(aggregates_.size());
+    found = aggregates_.emplace(c.stream, Aggregate{model::call_initial(domain_), 0, number}).first;
   }
-  d.accepted = true;
-  d.events = decided.value().size();
-  decisions_.push_back(std::move(d));
-  if (outcome != nullptr) outcome->events = decided.value();
-  for (const model::NewEvent& n : decided.value()) {
+  Aggregate& aggregate = found->second;
+  auto decided = model::call_decide(domain_, *aggregate.state, c);
+  if (keep_decisions_) {
+    Decision d{c, aggregate.version, works_ - 1, false, {}, history_.size(), 0};
+    d.accepted = decided.ok();
+    if (decided.ok()) d.events = decided.value().size();
+    if (!decided.ok()) d.refusal = decided.error().message;
+    decisions_.push_back(std::move(d));
+  }
+  if (!decided.ok()) return false;  // a refused command leaves no event, as in a real run
+  std::vector<model::NewEvent> news = std::move(decided).value();
+  if (outcome != nullptr) outcome->events = news;
+  for (model::NewEvent& n : news) {
     Event e;
     e.id = model::random_id(rng);
     e.stream = c.stream;
-    e.version = ++version;
+    e.version = ++aggregate.version;
     e.position = history_.size() + 1;
-    e.type = n.type;
+    e.type = std::move(n.type);
     e.schema_version = n.schema_version;
-    e.payload = n.payload;
-    model::call_evolve(domain_, *state, model::upcasted(domain_, e));
+    e.payload = std::move(n.payload);
+    upcast_.push_back(model::upcasted(domain_, e));
+    model::call_evolve(domain_, *aggregate.state, upcast_.back());
     history_.push_back(std::move(e));
-    if (on_event) on_event(*state, history_.back());
+    stream_numbers_.push_back(aggregate.number);
+    ESSIM_ASSERT(upcast_.size() == history_.size());
+    if (on_event) on_event(*aggregate.state, history_.back());
   }
   return true;
 }

@@ -4,6 +4,9 @@
 // state, sagas run step by step with their compensations, as the clients of
 // a run do (without the faults). Every event gets its stream, version,
 // position and id; every decision is kept, accepted or refused.
+//
+// A builder can be reset and used again: the idempotency fuzzer decides one
+// history per case and keeps the builder's buffers.
 
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +34,10 @@ struct Decision {
 
 class HistoryBuilder {
  public:
-  explicit HistoryBuilder(const model::Domain& domain) : domain_(domain) {}
+  // `keep_decisions`: whether decisions() keeps every decision (a command's
+  // copy each) or stays empty.
+  explicit HistoryBuilder(const model::Domain& domain, bool keep_decisions = true)
+      : domain_(domain), keep_decisions_(keep_decisions) {}
 
   // Draws one piece of work by `mix` from `rng`, generates and decides it;
   // event ids come from `rng` too. Throws UserCodeError when user code throws.
@@ -41,18 +47,38 @@ class HistoryBuilder {
   // Called after each event is evolved into its aggregate's state.
   std::function<void(const model::AggregateState& state, const model::Event& event)> on_event;
 
+  // Forgets every work, event and aggregate, as a new builder.
+  void reset();
+  // Swaps the history, its upcast copy and its stream numbers with the
+  // three vectors given (their old contents come back at the next reset).
+  void swap_history(std::vector<model::Event>& history, std::vector<model::Event>& upcast,
+                    std::vector<std::uint32_t>& stream_numbers);
+
   const std::vector<model::Event>& history() const { return history_; }
-  std::vector<model::Event> take_history() { return std::move(history_); }
+  // The history upcast to the latest schemas (what evolve and handlers see),
+  // event for event.
+  const std::vector<model::Event>& upcast_history() const { return upcast_; }
+  // Per event of the history, its stream's number: streams are numbered
+  // 0, 1, ... in the order their first event was decided.
+  const std::vector<std::uint32_t>& stream_numbers() const { return stream_numbers_; }
+  std::uint32_t streams() const { return static_cast<std::uint32_t>(aggregates_.size()); }
   const std::vector<Decision>& decisions() const { return decisions_; }
   std::size_t works() const { return works_; }
 
  private:
+  struct Aggregate {
+    std::unique_ptr<model::AggregateState> state;
+    std::uint64_t version = 0;
+    std::uint32_t number = 0;  // the stream's number
+  };
   bool decide(const model::Command& command, sim::Rng& rng, model::StepOutcome* outcome);
 
   const model::Domain& domain_;
-  std::map<std::string, std::pair<std::unique_ptr<model::AggregateState>, std::uint64_t>>
-      aggregates_;
+  const bool keep_decisions_;
+  std::map<std::string, Aggregate, std::less<>> aggregates_;
   std::vector<model::Event> history_;
+  std::vector<model::Event> upcast_;
+  std::vector<std::uint32_t> stream_numbers_;
   std::vector<Decision> decisions_;
   std::size_t works_ = 0;
 };

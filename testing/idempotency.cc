@@ -1,7 +1,8 @@
 #include "testing/idempotency.h"
 
 #include <algorithm>
-#include <map>
+#include <memory>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 
 #include "model/user_code.h"
 #include "sim/assert.h"
+#include "testing/fuzz_case.h"
 #include "testing/history.h"
 
 namespace essim::fuzzing {
@@ -18,11 +20,15 @@ using model::Event;
 
 std::vector<Event> decided_history(const model::Domain& domain, std::uint64_t seed,
                                    std::size_t works, const std::vector<model::WorkWeight>& mix) {
-  const std::vector<model::WorkWeight> weights = mix.empty() ? domain.mix() : mix;
+  ESSIM_ASSERT(works <= UINT32_MAX);
+  // The works' seeds as draw_case's cases carry them, one per work.
+  FuzzCase c;
   sim::Rng rng(seed);
+  for (std::uint32_t tag = 0; tag < works; ++tag) c.works.push_back({rng.next(), tag});
   HistoryBuilder builder(domain);
-  for (std::size_t i = 0; i < works; ++i) builder.add_work(weights, rng);
-  return builder.take_history();
+  DecidedCase decided;
+  decide_case(builder, mix.empty() ? domain.mix() : mix, c, decided);
+  return std::move(decided.history);
 }
 
 model::ReadModel apply_in_order(const model::Domain& domain,
@@ -104,152 +110,226 @@ std::vector<std::string> show_difference(const model::ReadModel& expected,
   return lines;
 }
 
-// The schedule a case drew: which stream delivers next; after which
-// deliveries an old event comes again; after which ones the worker crashes
-// (and the bus redelivers what it had not yet had acknowledged).
-struct Schedule {
-  std::vector<std::size_t> picks;
-  std::vector<std::size_t> again;
-  std::vector<std::size_t> crashes;
-  std::size_t unacked = 1;
-};
-
-Schedule draw_schedule(std::size_t events, std::size_t streams) {
-  Schedule s;
-  s.picks = *rc::gen::container<std::vector<std::size_t>>(events,
-                                                          rc::gen::inRange<std::size_t>(0, streams))
-                 .as("stream picks");
-  s.again = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, events))
-                 .as("redeliveries (after delivery #)");
-  s.crashes =
-      *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, events))
-           .as("crashes (after delivery #)");
-  s.unacked = *rc::gen::inRange<std::size_t>(1, 4).as("deliveries not yet acknowledged at a crash");
-  return s;
-}
-
-enum class Why : std::uint8_t { kDeliver, kAgain, kAfterCrash };
-
-struct Delivery {
-  std::size_t index;  // into the history
-  Why why;
-  bool ran;  // false: the dedup strategy skipped it
-};
-
-// Delivers `history` on `schedule`, recording each delivery in `log`. Throws
-// UserCodeError when the handler (or an upcaster) throws.
-model::ReadModel deliver(const model::Domain& domain, const model::ProjectionHandler& handler,
-                         model::Dedup dedup, const std::vector<Event>& history,
-                         const std::map<std::string, std::vector<std::size_t>>& streams,
-                         const Schedule& schedule, std::vector<Delivery>& log) {
-  std::vector<const std::vector<std::size_t>*> order;  // per stream, its events in version order
-  for (const auto& [name, list] : streams) order.push_back(&list);
-  std::vector<std::size_t> next(order.size(), 0);
-  model::ProjectionState state;
-  std::vector<std::size_t> delivered;
-  auto send = [&](std::size_t index, Why why) {
-    log.push_back({index, why, false});
-    log.back().ran =
-        model::apply_event(state, handler, dedup, model::upcasted(domain, history[index]));
-  };
-  for (std::size_t step = 0; step < history.size(); ++step) {
-    // The picked stream, or the next one with events left.
-    std::size_t s = schedule.picks[step] % order.size();
-    while (next[s] >= order[s]->size()) s = (s + 1) % order.size();
-    const std::size_t index = (*order[s])[next[s]++];
-    send(index, Why::kDeliver);
-    delivered.push_back(index);
-    for (const std::size_t at : schedule.again) {
-      if (at == step) send(delivered[(step * 7 + at) % delivered.size()], Why::kAgain);
-    }
-    for (const std::size_t at : schedule.crashes) {
-      if (at != step) continue;
-      const std::size_t from =
-          delivered.size() > schedule.unacked ? delivered.size() - schedule.unacked : 0;
-      for (std::size_t i = from; i < delivered.size(); ++i) send(delivered[i], Why::kAfterCrash);
-    }
-  }
-  return std::move(state.model);
-}
-
+// The first `shown` deliveries, one line each.
 std::vector<std::string> show_schedule(const model::Domain& domain,
                                        const std::vector<Event>& history,
-                                       const std::vector<Delivery>& log) {
+                                       const std::vector<Delivery>& log, std::size_t shown) {
   std::vector<std::string> lines;
-  for (const Delivery& d : log) {
+  for (std::size_t i = 0; i < shown; ++i) {
+    const Delivery& d = log[i];
     const std::string_view why = d.why == Why::kDeliver ? "deliver"
                                  : d.why == Why::kAgain ? "again"
                                                         : "after crash";
-    lines.push_back(fmt::format("{:<11} {}{}", why, show_event(domain, history[d.index]),
+    lines.push_back(fmt::format("{:<11} {}{}", why, show_event(domain, history[d.event]),
                                 d.ran ? "" : " (skipped)"));
   }
   return lines;
 }
 
-[[noreturn]] void fail(FuzzTally* tally, Counterexample counterexample) {
+[[noreturn]] void fail_with(FuzzTally* tally, Counterexample counterexample) {
   std::string text = describe(counterexample);
   if (tally != nullptr) tally->failure = std::move(counterexample);
   throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Failure, std::move(text));
 }
 
+// One property over many cases: the case generator, the buffers every case
+// reuses, and what is known of the last history decided. Shrinking tries many
+// schedules over one history: it is decided, applied once in order and
+// compared with the reference once, not per case.
+class IdempotencyCheck {
+ public:
+  // `described`: whether each failure is described as it happens (a
+  // property in a user's test, which RapidCheck reports), or only the last
+  // one, on describe_last() (`essim fuzz`, which prints the shrunk case
+  // alone; describing costs more than checking).
+  IdempotencyCheck(const model::Domain& domain, const model::ProjectionHandler& handler,
+                   const FuzzSettings& settings, bool described);
+
+  // The property body: draws a case and checks it. When each failure is
+  // described, a failure throws RapidCheck's CaseResult with the description.
+  CaseVerdict run(FuzzTally* tally) { return check(*cases_, tally); }
+  CaseVerdict check(const FuzzCase& c, FuzzTally* tally);
+  // Whether a case failed.
+  bool failed() const { return last_failure_.has_value(); }
+  // Sets tally.failure to the last failing case, described.
+  void describe_last(FuzzTally& tally);
+
+ private:
+  // Of the last history decided: the read model of one in-order
+  // application, and how the reference's differs from it (empty: equal).
+  const model::ReadModel& in_order();
+  const std::vector<std::string>& reference_difference();
+  // What fail() shows beside the history and the schedule planned last.
+  enum class Difference : std::uint8_t { kNone, kInOrder, kReference };
+  struct Failed {
+    std::uint64_t delivered;  // by every schedule of the case
+    std::size_t shown;        // the deliveries of the schedule planned last to show
+    Difference difference;
+  };
+  CaseVerdict fail(FuzzTally* tally, const FuzzCase& c, std::string verdict, const Failed& failed);
+
+  const model::Domain& domain_;
+  const model::ProjectionHandler& handler_;
+  const model::Dedup dedup_;
+  const std::string name_;  // "bank.balances with dedup none"
+  bool described_;
+  std::shared_ptr<DecidedCases> histories_;  // shared with the cases' shrinking
+  rc::Gen<FuzzCase> cases_;
+  const DecidedCase* decided_ = nullptr;  // the history of the case being checked
+  std::uint64_t known_generation_ = 0;    // the history in_order_ and reference_difference_ are of
+  std::optional<model::ReadModel> in_order_;
+  std::optional<std::vector<std::string>> reference_difference_;
+  DeliveryPlan plan_;
+  model::ProjectionState state_;
+  std::optional<FuzzCase> last_failure_;
+};
+
+IdempotencyCheck::IdempotencyCheck(const model::Domain& domain,
+                                   const model::ProjectionHandler& handler,
+                                   const FuzzSettings& settings, bool described)
+    : domain_(domain),
+      handler_(handler),
+      dedup_(settings.dedup),
+      name_(fmt::format("{} with dedup {}", qualified_name(domain, handler),
+                        model::to_string(settings.dedup))),
+      described_(described),
+      histories_(std::make_shared<DecidedCases>(
+          domain, settings.mix.empty() ? domain.mix() : settings.mix)),
+      cases_(fuzz_cases(histories_, settings.works_max)) {
+  ESSIM_ASSERT(settings.works_max >= 1);
+  ESSIM_ASSERT(settings.works_max <= kWorksMaxLimit);
+}
+
+const model::ReadModel& IdempotencyCheck::in_order() {
+  ESSIM_ASSERT(decided_ != nullptr);
+  if (known_generation_ != histories_->generation()) {
+    in_order_.reset();
+    reference_difference_.reset();
+    known_generation_ = histories_->generation();
+  }
+  if (!in_order_) {
+    model::ReadModel m;
+    model::call_handler_all(handler_, m, decided_->log);
+    in_order_ = std::move(m);
+  }
+  return *in_order_;
+}
+
+const std::vector<std::string>& IdempotencyCheck::reference_difference() {
+  ESSIM_ASSERT(handler_.reference);
+  const model::ReadModel& once = in_order();  // first: it drops what is stale
+  if (!reference_difference_) {
+    // The independent oracle: what one in-order application should arrive at.
+    const model::ReadModel reference = model::call_reference(handler_, decided_->log);
+    reference_difference_ =
+        reference == once ? std::vector<std::string>() : show_difference(reference, once);
+  }
+  return *reference_difference_;
+}
+
+CaseVerdict IdempotencyCheck::check(const FuzzCase& c, FuzzTally* tally) {
+  decided_ = nullptr;
+  try {
+    decided_ = &histories_->decide(c);
+  } catch (const model::UserCodeError& e) {
+    return fail(tally, c, fmt::format("{}: {}", name_, model::describe(e.failure())),
+                {0, 0, Difference::kNone});
+  }
+  if (decided_->history.empty()) return CaseVerdict::kDiscarded;
+  std::uint64_t delivered = 0;  // by every schedule, a throwing delivery included
+  std::size_t shown = 0;        // of the schedule planned last, the deliveries made
+  try {
+    for (std::size_t schedule = 0; schedule < c.schedules.size(); ++schedule) {
+      plan_.plan(c, schedule, *decided_);
+      state_ = model::ProjectionState();
+      shown = 0;
+      for (Delivery& delivery : plan_.deliveries()) {
+        ++delivered;
+        ++shown;
+        delivery.ran = true;  // stays when the handler throws
+        delivery.ran = model::apply_event(state_, handler_, dedup_, decided_->log[delivery.event]);
+      }
+      if (state_.model != in_order()) {
+        return fail(tally, c, name_ + ": the read model differs from one in-order application",
+                    {delivered, shown, Difference::kInOrder});
+      }
+    }
+    if (!handler_.reference || reference_difference().empty()) {
+      if (tally != nullptr) tally->deliveries += delivered;
+      return CaseVerdict::kPassed;
+    }
+    return fail(tally, c,
+                name_ + ": the read model differs from the handler's reference projection",
+                {delivered, shown, Difference::kReference});
+  } catch (const model::UserCodeError& e) {
+    return fail(tally, c, fmt::format("{}: {}", name_, model::describe(e.failure())),
+                {delivered, shown, Difference::kNone});
+  }
+}
+
+CaseVerdict IdempotencyCheck::fail(FuzzTally* tally, const FuzzCase& c, std::string verdict,
+                                   const Failed& failed) {
+  if (tally != nullptr) tally->deliveries += failed.delivered;
+  last_failure_ = c;
+  if (!described_) return CaseVerdict::kFailed;
+  Counterexample found;
+  found.verdict = std::move(verdict);
+  found.works = c.works.size();
+  if (failed.difference == Difference::kInOrder) {
+    found.difference = show_difference(*in_order_, state_.model);
+  } else if (failed.difference == Difference::kReference) {
+    found.difference = *reference_difference_;
+    found.against_reference = true;
+  }
+  if (decided_ != nullptr) {
+    for (const Event& e : decided_->history) found.history.push_back(show_event(domain_, e));
+    found.schedule = show_schedule(domain_, decided_->history, plan_.deliveries(), failed.shown);
+  }
+  fail_with(tally, std::move(found));
+}
+
+void IdempotencyCheck::describe_last(FuzzTally& tally) {
+  ESSIM_ASSERT(last_failure_.has_value());
+  const FuzzCase c = *last_failure_;
+  FuzzTally again;
+  described_ = true;
+  try {
+    (void)check(c, &again);
+  } catch (const rc::detail::CaseResult&) {
+    // The description of a failure, as expected.
+  }
+  if (!again.failure) {
+    Counterexample passed;
+    passed.verdict = name_ +
+                     ": a case failed, then passed when checked again: the handler or the "
+                     "domain is not deterministic";
+    passed.works = c.works.size();
+    again.failure = std::move(passed);
+  }
+  tally.failure = std::move(again.failure);
+}
+
 }  // namespace
+
+std::optional<Counterexample> check_case(const model::Domain& domain,
+                                         const model::ProjectionHandler& handler,
+                                         const FuzzSettings& settings, const FuzzCase& c) {
+  IdempotencyCheck check(domain, handler, settings, true);
+  FuzzTally tally;
+  try {
+    (void)check.check(c, &tally);
+  } catch (const rc::detail::CaseResult&) {
+    // A failure, described in the tally.
+  }
+  return std::move(tally.failure);
+}
 
 void check_idempotent(const model::Domain& domain, const model::ProjectionHandler& handler,
                       const FuzzSettings& settings, FuzzTally* tally) {
-  ESSIM_ASSERT(settings.works_max >= 1);
-  ESSIM_ASSERT(settings.works_max <= kWorksMaxLimit);
-  const std::string name = fmt::format("{} with dedup {}", qualified_name(domain, handler),
-                                       model::to_string(settings.dedup));
-  // Full-range seeds at every size: at RapidCheck's first sizes an arbitrary
-  // integer is 0, and one seed would make every case of a short run (--runs 1)
-  // the same, possibly empty, history.
-  const auto seed = *rc::gen::resize(100, rc::gen::arbitrary<std::uint64_t>()).as("history seed");
-  const auto works = *rc::gen::inRange<std::size_t>(1, settings.works_max + 1).as("pieces of work");
-  std::vector<Event> history;
-  try {
-    history = decided_history(domain, seed, works, settings.mix);
-  } catch (const model::UserCodeError& e) {
-    Counterexample threw;
-    threw.verdict = fmt::format("{}: {}", name, model::describe(e.failure()));
-    threw.works = works;
-    fail(tally, std::move(threw));
-  }
-  if (history.empty()) {
+  if (IdempotencyCheck(domain, handler, settings, true).run(tally) == CaseVerdict::kDiscarded) {
     throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard,
                                  "the domain refused every command of the history");
   }
-  std::map<std::string, std::vector<std::size_t>> streams;
-  for (std::size_t i = 0; i < history.size(); ++i) streams[history[i].stream].push_back(i);
-  const Schedule schedule = draw_schedule(history.size(), streams.size());
-
-  std::vector<Delivery> log;
-  Counterexample found;
-  found.works = works;
-  try {
-    const model::ReadModel actual =
-        deliver(domain, handler, settings.dedup, history, streams, schedule, log);
-    const model::ReadModel expected = apply_in_order(domain, handler, history);
-    if (tally != nullptr) tally->deliveries += log.size();
-    if (actual != expected) {
-      found.verdict = name + ": the read model differs from one in-order application";
-      found.difference = show_difference(expected, actual);
-    } else if (!handler.reference) {
-      return;
-    } else {
-      // The independent oracle: what one in-order application should arrive at.
-      const model::ReadModel reference = apply_reference(domain, handler, history);
-      if (reference == expected) return;
-      found.verdict = name + ": the read model differs from the handler's reference projection";
-      found.difference = show_difference(reference, expected);
-      found.against_reference = true;
-    }
-  } catch (const model::UserCodeError& e) {
-    if (tally != nullptr) tally->deliveries += log.size();
-    found.verdict = fmt::format("{}: {}", name, model::describe(e.failure()));
-  }
-  for (const Event& e : history) found.history.push_back(show_event(domain, e));
-  found.schedule = show_schedule(domain, history, log);
-  fail(tally, std::move(found));
 }
 
 void check_idempotent(const model::Domain& domain, const model::ProjectionHandler& handler,
@@ -277,10 +357,10 @@ std::string property_id(const model::Domain& domain, const model::ProjectionHand
 FuzzOutcome fuzz(const model::Domain& domain, const model::ProjectionHandler& handler,
                  const FuzzSettings& settings, const FuzzRun& run) {
   FuzzTally tally;
+  IdempotencyCheck check(domain, handler, settings, false);
   SearchOutcome found = search(
-      property_id(domain, handler, settings), run,
-      [&] { check_idempotent(domain, handler, settings, &tally); },
-      [&] { return tally.failure.has_value(); },
+      property_id(domain, handler, settings), run, [&] { return check.run(&tally); },
+      [&] { return check.failed(); },
       "had no event (the domain refused every command drawn): the mix or the works per history "
       "leave too little to decide");
   FuzzOutcome out;
@@ -289,7 +369,11 @@ FuzzOutcome fuzz(const model::Domain& domain, const model::ProjectionHandler& ha
   out.message = std::move(found.message);
   out.stats = found.stats;
   out.stats.deliveries = tally.deliveries;
-  if (out.kind == Verdict::kFailed) out.counterexample = std::move(tally.failure);
+  if (out.kind == Verdict::kFailed) {
+    // RapidCheck checks the shrunk case last: it is the last failure.
+    check.describe_last(tally);
+    out.counterexample = std::move(tally.failure);
+  }
   return out;
 }
 

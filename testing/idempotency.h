@@ -25,6 +25,7 @@
 
 #include "model/domain.h"
 #include "model/projection.h"
+#include "testing/fuzz_case.h"
 #include "testing/search.h"
 
 namespace essim::fuzzing {
@@ -37,9 +38,9 @@ struct FuzzSettings {
 };
 
 // `works` pieces of work drawn from `seed` by `mix` (empty: the domain's
-// mix()), decided in order; every event has its stream, version, position and
-// id. A longer history starts with a shorter one from the same seed, so
-// shrinking the count shrinks the history.
+// mix()), decided in order, each from a seed of its own as a fuzzed case's
+// works are; every event has its stream, version, position and id. A longer
+// history starts with a shorter one from the same seed.
 // REQUIRES: the mix has a positive weight.
 std::vector<model::Event> decided_history(const model::Domain& domain, std::uint64_t seed,
                                           std::size_t works,
@@ -79,6 +80,13 @@ struct FuzzTally {
   // check it is the counterexample RapidCheck reports.
   std::optional<Counterexample> failure;
 };
+
+// Checks one case as the property does, outside RapidCheck: its
+// counterexample, or nullopt when it passes or has no event.
+// REQUIRES: as check_idempotent.
+std::optional<Counterexample> check_case(const model::Domain& domain,
+                                         const model::ProjectionHandler& handler,
+                                         const FuzzSettings& settings, const FuzzCase& c);
 
 // The property body. `tally`, when given, counts across calls.
 // REQUIRES: settings.works_max from 1 to kWorksMaxLimit; the mix (or the

@@ -167,5 +167,87 @@ TEST(Fuzz, AHandlerThatThrowsIsACounterexample) {
   EXPECT_NE(out.counterexample->schedule.back().find("FundsWithdrawn"), std::string::npos);
 }
 
+// The minimal counterexample, whatever the seed: the account opened,
+// the deposit, and the deposit again.
+TEST(Fuzz, ShrinksTheNonIdempotentBalancesToTheMinimalCounterexample) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const FuzzOutcome out =
+        fuzz(bank(), handler("bank.balances"), settings(model::Dedup::kNone), seeded(seed));
+    ASSERT_EQ(out.kind, FuzzOutcome::Kind::kFailed) << "seed " << seed;
+    const Counterexample& c = *out.counterexample;
+    const std::string text = describe(c);
+    ASSERT_EQ(c.history.size(), 2u) << "seed " << seed << "\n" << text;
+    ASSERT_EQ(c.schedule.size(), 3u) << "seed " << seed << "\n" << text;
+    EXPECT_EQ(c.works, 2u) << text;
+    EXPECT_NE(c.history[0].find("AccountOpened"), std::string::npos) << text;
+    EXPECT_NE(c.history[1].find("FundsDeposited"), std::string::npos) << text;
+    EXPECT_TRUE(c.schedule[0].starts_with("deliver ")) << text;
+    EXPECT_NE(c.schedule[0].find("AccountOpened"), std::string::npos) << text;
+    EXPECT_TRUE(c.schedule[1].starts_with("deliver ")) << text;
+    EXPECT_NE(c.schedule[1].find("FundsDeposited"), std::string::npos) << text;
+    EXPECT_FALSE(c.schedule[2].starts_with("deliver ")) << text;
+    EXPECT_NE(c.schedule[2].find("FundsDeposited"), std::string::npos) << text;
+  }
+}
+
+// A passing search is as much a function of its seed as a failing one.
+TEST(Fuzz, APassingSearchIsAFunctionOfItsSeed) {
+  const auto& balances = handler("bank.balances");
+  const FuzzOutcome first =
+      fuzz(bank(), balances, settings(model::Dedup::kEventId), seeded(5, 300));
+  const FuzzOutcome again =
+      fuzz(bank(), balances, settings(model::Dedup::kEventId), seeded(5, 300));
+  const FuzzOutcome other =
+      fuzz(bank(), balances, settings(model::Dedup::kEventId), seeded(6, 300));
+  ASSERT_EQ(first.kind, FuzzOutcome::Kind::kPassed);
+  EXPECT_EQ(first.stats.runs, 300u);
+  EXPECT_EQ(first.stats.deliveries, again.stats.deliveries);
+  EXPECT_EQ(first.stats.discarded, again.stats.discarded);
+  EXPECT_NE(first.stats.deliveries, other.stats.deliveries);
+  // Several schedules of a few dozen deliveries each per history.
+  EXPECT_GT(first.stats.deliveries, 100u * first.stats.runs);
+}
+
+// The first work of `seeds` whose history is exactly `type` on one stream.
+std::uint64_t work_seed(const std::vector<CaseWork>& before, const std::string& type) {
+  for (std::uint64_t seed = 1; seed < 10'000; ++seed) {
+    FuzzCase c;
+    c.works = before;
+    c.works.push_back({seed, static_cast<std::uint32_t>(before.size())});
+    c.schedules.emplace_back();
+    HistoryBuilder builder(bank());
+    DecidedCase d;
+    decide_case(builder, bank().mix(), c, d);
+    if (d.count.back() != 1 || d.history.back().type != type) continue;
+    if (!before.empty() && d.history.back().stream != d.history.front().stream) continue;
+    return seed;
+  }
+  ADD_FAILURE() << "no work decides " << type;
+  return 0;
+}
+
+// Every schedule of a case is checked, not only the first.
+TEST(Fuzz, EveryScheduleOfACaseIsChecked) {
+  FuzzCase c;
+  c.works.push_back({work_seed({}, "AccountOpened"), 0});
+  c.works.push_back({work_seed(c.works, "FundsDeposited"), 1});
+  c.schedules.push_back({{}, 0});  // each event once, in order
+  const auto& balances = handler("bank.balances");
+  EXPECT_FALSE(check_case(bank(), balances, settings(model::Dedup::kNone), c));
+  c.schedules.push_back({{{1, 0, 0, 0}}, 0});  // the deposit again
+  const auto found = check_case(bank(), balances, settings(model::Dedup::kNone), c);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->schedule.size(), 3u) << describe(*found);
+  EXPECT_TRUE(found->schedule[2].starts_with("again ")) << describe(*found);
+  EXPECT_FALSE(check_case(bank(), balances, settings(model::Dedup::kEventId), c));
+  // A crash that redelivers both events: the deposit runs twice.
+  c.schedules.back() = {{{1, 0, 0, 2}}, 0};
+  const auto crashed = check_case(bank(), balances, settings(model::Dedup::kNone), c);
+  ASSERT_TRUE(crashed);
+  EXPECT_EQ(crashed->schedule.size(), 4u) << describe(*crashed);
+  EXPECT_TRUE(crashed->schedule[3].starts_with("after crash ")) << describe(*crashed);
+  EXPECT_FALSE(check_case(bank(), balances, settings(model::Dedup::kAtomicCheckpoint), c));
+}
+
 }  // namespace
 }  // namespace essim::fuzzing

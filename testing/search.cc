@@ -84,7 +84,8 @@ sim::Result<std::unordered_map<std::string, rc::detail::Reproduce>> read_reprodu
 
 }  // namespace
 
-SearchOutcome search(const std::string& id, const FuzzRun& run, const std::function<void()>& body,
+SearchOutcome search(const std::string& id, const FuzzRun& run,
+                     const std::function<CaseVerdict()>& body,
                      const std::function<bool()>& recorded, const std::string& gave_up) {
   ESSIM_ASSERT(run.runs >= 1);
   SearchOutcome out;
@@ -102,16 +103,23 @@ SearchOutcome search(const std::string& id, const FuzzRun& run, const std::funct
   // A harness failure (an external domain's process died, say) ends the
   // search: later cases are discarded at once, and it is thrown on.
   std::exception_ptr harness;
-  const auto guarded = [&] {
-    if (harness) {
-      throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard, "the harness failed");
-    }
+  const auto guarded = [&]() -> rc::detail::CaseResult {
+    using Type = rc::detail::CaseResult::Type;
+    if (harness) return {Type::Discard, "the harness failed"};
     try {
-      body();
+      switch (body()) {
+        case CaseVerdict::kPassed:
+          return {Type::Success, ""};
+        case CaseVerdict::kFailed:
+          return {Type::Failure, "the case failed"};
+        case CaseVerdict::kDiscarded:
+          return {Type::Discard, "the case had nothing to check"};
+      }
+      ESSIM_ASSERT_MSG(false, "no such case verdict");
     } catch (const model::HarnessFailure&) {
       harness = std::current_exception();
-      throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard, "the harness failed");
     }
+    return {Type::Discard, "the harness failed"};
   };
   const rc::detail::TestResult result =
       rc::detail::checkProperty(rc::detail::toProperty(guarded), rc::detail::TestMetadata{id, id},

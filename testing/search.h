@@ -51,11 +51,16 @@ struct SearchOutcome {
   FuzzStats stats;        // all but deliveries, which the body counts
 };
 
+// What one case gave, when the body says so by value: throwing RapidCheck's
+// CaseResult (which it may do too) costs more than checking a small case.
+enum class CaseVerdict : std::uint8_t { kPassed, kFailed, kDiscarded };
+
 // Runs `body` as the RapidCheck property `id` (the reproduce string is
 // bound to it). `recorded` says whether the body kept a counterexample: a
 // failure without one is an exception of essim's own, thrown on.
 // `gave_up` says what discarded cases lacked.
-SearchOutcome search(const std::string& id, const FuzzRun& run, const std::function<void()>& body,
+SearchOutcome search(const std::string& id, const FuzzRun& run,
+                     const std::function<CaseVerdict()>& body,
                      const std::function<bool()>& recorded, const std::string& gave_up);
 
 }  // namespace essim::fuzzing
