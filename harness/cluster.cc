@@ -11,6 +11,7 @@
 
 #include "harness/names.h"
 #include "model/audit.h"
+#include "model/log.h"
 #include "model/trace_notes.h"
 #include "model/user_code.h"
 #include "sim/assert.h"
@@ -37,8 +38,30 @@ sim::NodeId rebuild_id(const ClusterSpec& spec, std::size_t rebuild, std::size_t
                                   kNodesPerRebuild * rebuild + which);
 }
 
+bool has_backups(const ClusterSpec& spec) {
+  return !operations_of(spec.operations, Operation::Kind::kBackup).empty();
+}
+bool has_restore(const ClusterSpec& spec) {
+  return !operations_of(spec.operations, Operation::Kind::kRestore).empty();
+}
+
+sim::NodeId backup_agent_id(const ClusterSpec& spec) {
+  return rebuild_id(spec, rebuilds_of(spec.operations).size(), 0);
+}
+
+// The restore's nodes: 0 its store, 1 its bus, then a worker per projection,
+// then its client.
+sim::NodeId restore_id(const ClusterSpec& spec, std::size_t which) {
+  return static_cast<sim::NodeId>(backup_agent_id(spec) + (has_backups(spec) ? 1 : 0) + which);
+}
+sim::NodeId restored_client_id(const ClusterSpec& spec) {
+  return restore_id(spec, 2 + spec.projections.size());
+}
+
 // A rebuild's worker counts as a projection and its bus as a bus; its router
-// is never a fault target (it keeps no durable state).
+// is never a fault target (it keeps no durable state). The restored store,
+// bus, workers and client count as the store, the bus, projections and
+// clients; the backup agent is never a target (it keeps nothing).
 std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets& t) {
   std::vector<sim::NodeId> nodes;
   if (t.store) nodes.push_back(kStoreId);
@@ -54,6 +77,13 @@ std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets&
   for (std::size_t k = 0; k < rebuilds_of(spec.operations).size(); ++k) {
     if (t.projections) nodes.push_back(rebuild_id(spec, k, 0));
     if (t.bus) nodes.push_back(rebuild_id(spec, k, 1));
+  }
+  if (has_restore(spec)) {
+    if (t.store) nodes.push_back(restore_id(spec, 0));
+    if (t.bus) nodes.push_back(restore_id(spec, 1));
+    for (std::size_t i = 0; i < spec.projections.size() && t.projections; ++i)
+      nodes.push_back(restore_id(spec, 2 + i));
+    if (t.clients) nodes.push_back(restored_client_id(spec));
   }
   return nodes;
 }
@@ -98,13 +128,16 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
       return sim::Error{fmt::format("'{}' is a handler of another domain", p.handler)};
   }
   std::set<std::string> rebuilt;
+  std::set<std::string> seen;
   for (const Operation& op : spec.operations) {
     if (op.at_us < 0 || op.at_us >= spec.chaos_us)
       return sim::Error{
           fmt::format("the operation '{}' must start within the chaos phase", describe(op))};
-    if (op.kind == Operation::Kind::kAudit) {
+    if (op.kind != Operation::Kind::kRebuild) {
       if (op.target != "store")
-        return sim::Error{fmt::format("an audit audits the store, not '{}'", op.target)};
+        return sim::Error{fmt::format("{} acts on the store, not '{}'", to_string(op.kind), op.target)};
+      if (!seen.insert(describe(op)).second)
+        return sim::Error{fmt::format("the operation '{}' is there twice", describe(op))};
       continue;
     }
     const bool known = std::any_of(spec.projections.begin(), spec.projections.end(),
@@ -120,6 +153,22 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
         return sim::Error{
             fmt::format("the node name '{}' (of the rebuild of '{}') is taken", name, op.target)};
     }
+  }
+  const std::vector<Operation> restores = operations_of(spec.operations, Operation::Kind::kRestore);
+  if (restores.size() > 1) return sim::Error{"at most one restore"};
+  if (!restores.empty()) {
+    const auto backups = operations_of(spec.operations, Operation::Kind::kBackup);
+    if (std::none_of(backups.begin(), backups.end(),
+                     [&](const Operation& b) { return b.at_us < restores.front().at_us; }))
+      return sim::Error{"a restore needs a backup before it"};
+  }
+  std::vector<std::string> added = operation_node_names(spec);
+  added.erase(added.begin(),
+              added.begin() + static_cast<std::ptrdiff_t>(kNodesPerRebuild *
+                                                          rebuilds_of(spec.operations).size()));
+  for (const std::string& name : added) {
+    if (!names.insert(name).second)
+      return sim::Error{fmt::format("the node name '{}' (of a backup or restore) is taken", name)};
   }
   return true;
 }
@@ -226,19 +275,115 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
   return true;
 }
 
+// The backup agent, and the restore's nodes (dormant until the restore).
+void build_backup_and_restore(Cluster& c, const ClusterSpec& spec,
+                              const model::Registry& registry,
+                              const model::StoreConfig& store_config,
+                              const std::vector<model::WorkWeight>& mix) {
+  sim::Simulation& s = *c.sim;
+  if (has_backups(spec)) {
+    model::BackupAgentConfig agent;
+    agent.store = kStoreId;
+    agent.log = c.backups.get();
+    // The bug copies the store's file instead (run_cluster), without the agent.
+    if (!spec.bugs.has(model::Bug::kBackupCopiesTornTail)) {
+      for (const Operation& op : operations_of(c.operations, Operation::Kind::kBackup))
+        agent.at_us.push_back(op.at_us);
+    }
+    Cluster* cluster = &c;
+    agent.on_done = [cluster](model::Backup& backup) { cluster->record_durable(backup); };
+    c.backup_agent = s.add_node(std::string(kBackupAgentName), [agent] {
+      return std::make_unique<model::BackupAgentNode>(agent);
+    });
+    ESSIM_ASSERT(c.backup_agent == backup_agent_id(spec));
+  }
+  if (!has_restore(spec)) return;
+  c.restore = std::make_unique<Cluster::Restore>();
+  Cluster::Restore& r = *c.restore;
+  const auto runs = operations_of(c.operations, Operation::Kind::kRestore);
+  r.runs = !runs.empty();
+  const sim::Micros start_at = r.runs ? runs.front().at_us : sim::kTimeMax;
+  model::StoreConfig restored = store_config;
+  restored.ready = [&r] { return r.restored_at_us.has_value(); };
+  r.store = s.add_node(std::string(kRestoredStoreName),
+                       [restored] { return std::make_unique<model::StoreNode>(restored); });
+  model::BusConfig bus = spec.bus;
+  bus.store = r.store;
+  for (std::size_t i = 0; i < spec.projections.size(); ++i)
+    bus.subscribers.push_back(restore_id(spec, 2 + i));
+  bus.bugs = spec.bugs;
+  bus.start_at_us = start_at;
+  r.bus = s.add_node(std::string(kRestoredBusName),
+                     [bus] { return std::make_unique<model::BusNode>(bus); });
+  for (const ProjectionSpec& p : spec.projections) {
+    const auto found = registry.handler(p.handler);
+    model::ProjectionConfig worker;
+    worker.domain = found->domain;
+    worker.handler = found->handler;
+    worker.dedup = p.dedup;
+    worker.bus = r.bus;
+    worker.bugs = spec.bugs;
+    worker.user_failures = &c.user_failures;
+    r.workers.push_back(s.add_node(restored_worker_name(p.name), [worker] {
+      return std::make_unique<model::ProjectionNode>(worker);
+    }));
+  }
+  model::ClientConfig client;
+  client.store = r.store;
+  client.domain = c.domain;
+  // A number of its own: its command ids never meet the other clients'.
+  client.index = static_cast<std::uint32_t>(spec.clients);
+  client.mix = mix;
+  client.interval_us = spec.client_interval_us;
+  client.start_at_us = r.runs ? start_at : 0;
+  client.stop_at_us = r.runs ? c.chaos_us : 0;
+  client.work_log = &r.work_log;
+  client.snapshot_every = spec.snapshot_every;
+  client.history = &r.history;
+  client.user_failures = &c.user_failures;
+  client.bugs = spec.bugs;
+  r.client = s.add_node(std::string(kRestoredClientName),
+                        [client] { return std::make_unique<model::ClientNode>(client); });
+  ESSIM_ASSERT(r.store == restore_id(spec, 0) && r.client == restored_client_id(spec));
+}
+
 }  // namespace
 
 std::size_t node_count(const ClusterSpec& spec) {
   return 2 + spec.projections.size() + static_cast<std::size_t>(std::max(0, spec.clients)) +
-         kNodesPerRebuild * rebuilds_of(spec.operations).size();
+         operation_node_names(spec).size();
+}
+
+std::vector<std::string> operation_node_names(const ClusterSpec& spec) {
+  std::vector<std::string> names;
+  for (const Operation& op : rebuilds_of(spec.operations)) {
+    for (std::string& name : rebuild_node_names(op.target)) names.push_back(std::move(name));
+  }
+  if (has_backups(spec)) names.emplace_back(kBackupAgentName);
+  if (has_restore(spec)) {
+    names.emplace_back(kRestoredStoreName);
+    names.emplace_back(kRestoredBusName);
+    for (const ProjectionSpec& p : spec.projections) names.push_back(restored_worker_name(p.name));
+    names.emplace_back(kRestoredClientName);
+  }
+  return names;
+}
+
+std::string restored_worker_name(std::string_view projection) {
+  return fmt::format("{}-restored", projection);
+}
+
+std::vector<Operation> operations_of(const std::vector<Operation>& operations,
+                                     Operation::Kind kind) {
+  std::vector<Operation> out;
+  for (const Operation& op : operations) {
+    if (op.kind == kind) out.push_back(op);
+  }
+  return out;
 }
 
 std::vector<Operation> rebuilds_of(const std::vector<Operation>& operations) {
-  std::vector<Operation> out;
-  for (const Operation& op : operations) {
-    if (op.kind == Operation::Kind::kRebuild) out.push_back(op);
-  }
-  return out;
+  return operations_of(operations, Operation::Kind::kRebuild);
 }
 
 std::string_view to_string(Operation::Kind kind) {
@@ -247,6 +392,10 @@ std::string_view to_string(Operation::Kind kind) {
       return "rebuild";
     case Operation::Kind::kAudit:
       return "audit";
+    case Operation::Kind::kBackup:
+      return "backup";
+    case Operation::Kind::kRestore:
+      return "restore";
   }
   return "unknown";
 }
@@ -403,6 +552,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     ESSIM_ASSERT(r.worker == rebuild_id(spec, k, 0) && r.router == rebuild_id(spec, k, 2));
     c->rebuilds.push_back(std::move(r));
   }
+  build_backup_and_restore(*c, spec, registry, store_config, mix);
   c->plan = sim::plan_faults(fault_config(spec), sim::Rng(seed).split("faults"), spec.chaos_us);
   if (spec.script) c->plan.actions = spec.script->faults;
   return c;
@@ -455,10 +605,61 @@ void run_cluster(Cluster& c, const ClusterSpec& spec) {
       c.audits.push_back({sim.now(), report});
     });
   }
+  for (const Operation& op : c.operations) {
+    if (op.kind == Operation::Kind::kBackup && spec.bugs.has(model::Bug::kBackupCopiesTornTail)) {
+      // The bug: a copy of the store's log file as it lies on disk, whatever
+      // the store is doing (down after a crash, or in the middle of an append).
+      s.at(op.at_us, [&c](sim::Simulation& sim) {
+        model::Backup backup;
+        backup.requested_at_us = backup.began_at_us = sim.now();
+        backup.done_at_us = sim.now();
+        backup.file_copy = true;
+        auto bytes = sim.disk(c.store).current_content(model::kEventsFile);
+        if (bytes.ok()) backup.bytes = std::move(bytes).value();
+        c.record_durable(backup);
+        sim.note(model::notes::kBackupDone, backup.bytes.size(),
+                 model::scan_log(backup.bytes).bodies.size());
+        c.backups->backups.push_back(std::move(backup));
+      });
+    }
+    if (op.kind == Operation::Kind::kRestore)
+      s.at(op.at_us, [&c](sim::Simulation& sim) { c.try_restore(sim); });
+  }
   s.start();
   (void)s.run_until(c.chaos_us);
   s.begin_heal();
   c.heal = s.run_until_quiet(spec.heal_max_us, [&c] { return c.quiet(); });
+}
+
+void Cluster::record_durable(model::Backup& backup) {
+  auto durable = sim->disk(store).durable_content(model::kEventsFile);
+  const model::Bytes held = durable.ok() ? std::move(durable).value() : model::Bytes{};
+  const auto [mismatch, unused] =
+      std::mismatch(backup.bytes.begin(), backup.bytes.end(), held.begin(), held.end());
+  backup.durable_at_done = static_cast<std::uint64_t>(mismatch - backup.bytes.begin());
+}
+
+void Cluster::try_restore(sim::Simulation& s) {
+  if (!restore || restore->restored_at_us) return;
+  const std::vector<model::Backup>& done = backups->backups;
+  for (std::size_t i = done.size(); i-- > 0;) {
+    if (!done[i].done_at_us) continue;
+    // The operator copies the archived backup onto the fresh node's disk.
+    s.disk(restore->store).install(model::kEventsFile, done[i].bytes);
+    restore->restored_at_us = s.now();
+    restore->backup = i;
+    s.note(model::notes::kRestore, i, done[i].bytes.size());
+    return;
+  }
+  // None yet: one may still come, unless every backup has been asked for and
+  // the agent gave each one up.
+  const std::size_t asked = operations_of(operations, Operation::Kind::kBackup).size();
+  auto* agent = dynamic_cast<model::BackupAgentNode*>(s.node(backup_agent));
+  if (done.size() >= asked && (agent == nullptr || agent->idle())) {
+    restore->gave_up = "no backup completed";
+    return;
+  }
+  s.at(s.now() + sim::millis(10), [this](sim::Simulation& later) { try_restore(later); });
 }
 
 bool Cluster::quiet() {
@@ -482,6 +683,27 @@ bool Cluster::quiet() {
     if (worker == nullptr || rebuild_bus == nullptr || worker->waiting() > 0 ||
         rebuild_bus->acked_through(r.worker) < last || !r.log->cut_over_at_us)
       return false;
+  }
+  // Every backup asked for is complete or given up; a restore that runs has
+  // run (or cannot), and what serves from it has caught up.
+  if (backup_agent != sim::kNoNode) {
+    auto* agent = dynamic_cast<model::BackupAgentNode*>(sim->node(backup_agent));
+    if (agent == nullptr || !agent->idle() ||
+        backups->backups.size() < operations_of(operations, Operation::Kind::kBackup).size())
+      return false;
+  }
+  if (restore && restore->runs) {
+    if (!restore->restored_at_us) return !restore->gave_up.empty();
+    auto* restored = dynamic_cast<model::StoreNode*>(sim->node(restore->store));
+    auto* restored_bus = dynamic_cast<model::BusNode*>(sim->node(restore->bus));
+    auto* client = dynamic_cast<model::ClientNode*>(sim->node(restore->client));
+    if (restored == nullptr || restored_bus == nullptr || client == nullptr || !client->idle())
+      return false;
+    const std::uint64_t head = restored->visible_position();
+    for (const sim::NodeId id : restore->workers) {
+      auto* p = dynamic_cast<model::ProjectionNode*>(sim->node(id));
+      if (p == nullptr || p->waiting() > 0 || restored_bus->acked_through(id) < head) return false;
+    }
   }
   return true;
 }
@@ -556,6 +778,27 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
     view.rebuilds.push_back(std::move(rv));
   }
   view.audits = &c.audits;
+  view.backups = c.backups.get();
+  if (c.restore && c.restore->runs) {
+    const Cluster::Restore& r = *c.restore;
+    properties::RestoreView rv;
+    rv.ran = r.restored_at_us.has_value();
+    rv.at_us = r.restored_at_us.value_or(0);
+    rv.gave_up = r.gave_up;
+    rv.history = &r.history;
+    if (rv.ran) {
+      rv.backup = &c.backups->backups.at(r.backup);
+      rv.backup_number = r.backup;
+      auto bytes = c.sim->disk(r.store).current_content(model::kEventsFile);
+      if (bytes.ok()) rv.log = model::read_store_log(bytes.value());
+    }
+    for (std::size_t i = 0; i < r.workers.size(); ++i) {
+      auto* worker = dynamic_cast<model::ProjectionNode*>(c.sim->node(r.workers[i]));
+      rv.workers.push_back({c.sim->name(r.workers[i]), c.handlers[i],
+                            worker == nullptr ? nullptr : &worker->state(), nullptr});
+    }
+    view.restore = std::move(rv);
+  }
   view.user_failures = &c.user_failures;
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));
   run.violations = properties::check(view, property_names);
@@ -595,6 +838,13 @@ std::vector<FinalState> final_states(Cluster& c, const model::StoreLog& log) {
       model::encode_projection_state(*state, bytes);
     });
     out.push_back({"projection " + c.sim->name(c.projections[i]), hash});
+  }
+  for (std::size_t i = 0; c.restore && i < c.restore->workers.size(); ++i) {
+    auto* worker = dynamic_cast<model::ProjectionNode*>(c.sim->node(c.restore->workers[i]));
+    const std::uint64_t hash = worker == nullptr ? 0 : hash_encoded([&](model::Bytes& bytes) {
+      model::encode_projection_state(worker->state(), bytes);
+    });
+    out.push_back({"projection " + c.sim->name(c.restore->workers[i]), hash});
   }
   std::map<std::string, std::vector<model::Event>> streams;
   for (const model::CommitRecord& commit : log.commits) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "model/backup.h"
 #include "model/bus.h"
 #include "model/client.h"
 #include "model/domain.h"
@@ -53,8 +54,15 @@ struct FaultTargets {
 //   audit: the store's log as it is on disk at that moment (`target` is
 //     "store") is audited (model/audit.h): every length, CRC and the hash
 //     chain; the result is in the trace and for the property audits_pass.
+//   backup: an online backup of the store's log, taken through the store by
+//     an agent (model/backup.h, node `store-backup`) while appends go on.
+//   restore: the latest backup complete by then (waiting for one if none is)
+//     is put on a fresh store node `store-restored`, which recovers from it
+//     and serves from then on: a bus `store-restored-bus` feeds a worker
+//     `<P>-restored` of every projection, and a client `restored-client`
+//     appends to it until the chaos phase ends.
 struct Operation {
-  enum class Kind : std::uint8_t { kRebuild, kAudit };
+  enum class Kind : std::uint8_t { kRebuild, kAudit, kBackup, kRestore };
   Kind kind = Kind::kRebuild;
   std::string target;
   sim::Micros at_us = 0;
@@ -65,6 +73,14 @@ std::string describe(const Operation& operation);
 inline constexpr std::size_t kNodesPerRebuild = 3;
 // The rebuilds of `operations`, in order (each adds its nodes).
 std::vector<Operation> rebuilds_of(const std::vector<Operation>& operations);
+// The operations of `kind`, in order.
+std::vector<Operation> operations_of(const std::vector<Operation>& operations,
+                                     Operation::Kind kind);
+inline constexpr std::string_view kBackupAgentName = "store-backup";
+inline constexpr std::string_view kRestoredStoreName = "store-restored";
+inline constexpr std::string_view kRestoredBusName = "store-restored-bus";
+inline constexpr std::string_view kRestoredClientName = "restored-client";
+std::string restored_worker_name(std::string_view projection);
 
 // What a run decided, made explicit: every planned fault, every message's
 // fault, every piece of work started. A run given these as its script makes
@@ -140,6 +156,23 @@ struct Cluster {
   std::vector<Rebuild> rebuilds;
   std::vector<Operation> operations;            // the ones that run
   std::vector<properties::AuditRecord> audits;  // what each audit that ran found
+  // Backups (when the spec has any): the agent, and the archive it fills.
+  sim::NodeId backup_agent = sim::kNoNode;
+  std::unique_ptr<model::BackupLog> backups = std::make_unique<model::BackupLog>();
+  // The restore drill (when the spec has one): a fresh store and what serves from it.
+  struct Restore {
+    sim::NodeId store = sim::kNoNode;
+    sim::NodeId bus = sim::kNoNode;
+    std::vector<sim::NodeId> workers;  // by projection
+    sim::NodeId client = sim::kNoNode;
+    bool runs = false;  // the operation is among the ones that run
+    std::optional<sim::Micros> restored_at_us;
+    std::size_t backup = 0;  // which backup it restored
+    std::string gave_up;     // why it never ran (no backup completed)
+    model::History history;  // the restored client's
+    model::WorkLog work_log;
+  };
+  std::unique_ptr<Restore> restore;
   sim::FaultPlan plan;
   model::WorkLog work_log;
   sim::RunOutcome heal;  // how the heal phase ended
@@ -158,6 +191,11 @@ struct Cluster {
   const model::ProjectionState* projection_state(std::size_t index);
   // The rebuilt projection's state (nullptr while its worker is down).
   const model::ProjectionState* rebuild_state(std::size_t index);
+  // The restore drill: puts the latest complete backup on the fresh store,
+  // or tries again shortly while one may still come.
+  void try_restore(sim::Simulation& sim);
+  // Records, for the oracle, how much of `backup` the store held durably.
+  void record_durable(model::Backup& backup);
 };
 
 // The properties' verdict on a finished run, with what they looked at.
@@ -189,8 +227,12 @@ std::uint64_t seed_fingerprint(std::uint64_t trace_fingerprint,
                                const std::vector<FinalState>& states);
 
 // Node ids are fixed by the spec: store 0, bus 1, projections, clients, then
-// each rebuild's nodes (rebuild_node_names: worker, bus, router).
+// each rebuild's nodes (rebuild_node_names: worker, bus, router), the backup
+// agent when there are backups, and the restore's nodes when there is one
+// (store, bus, a worker per projection, client).
 std::size_t node_count(const ClusterSpec& spec);
+// The names of the nodes the operations add, in node order.
+std::vector<std::string> operation_node_names(const ClusterSpec& spec);
 std::vector<std::string> rebuild_node_names(std::string_view projection);
 // The fault families of `spec` as the fault plan sees them (node ids as above).
 sim::FaultConfig fault_config(const ClusterSpec& spec);

@@ -853,54 +853,82 @@ void Loader::expect(const YAML::Node& node, Scenario& s) const {
 void Loader::operations(const YAML::Node& node, Scenario& s) const {
   for (const YAML::Node& item : list(node, "operations")) {
     Operation op = operation(item, s, schema::kOperationSection, s.spec.chaos_us);
-    if (op.kind == Operation::Kind::kAudit) {
-      s.spec.operations.push_back(std::move(op));
-      continue;
-    }
     for (const Operation& before : s.spec.operations) {
-      if (before.kind == Operation::Kind::kRebuild && before.target == op.target)
+      if (op.kind == Operation::Kind::kRebuild && before.kind == op.kind &&
+          before.target == op.target)
         fail(item, fmt::format("the projection '{}' is rebuilt twice; rebuild it once", op.target));
+      if (op.kind != Operation::Kind::kRebuild && before == op)
+        fail(item, fmt::format("{} is listed twice", describe(op)));
+      if (op.kind == Operation::Kind::kRestore && before.kind == op.kind)
+        fail(item, fmt::format("a second restore (at {}); a run restores once",
+                               sim::format_duration(op.at_us)));
     }
-    std::vector<std::string> taken = node_names(s.spec);
-    for (const std::string& name : rebuild_node_names(op.target)) {
-      if (std::find(taken.begin(), taken.end(), name) != taken.end())
-        fail(item, fmt::format("the rebuild of '{}' needs a node named '{}', which is taken",
-                               op.target, name));
+    if (op.kind == Operation::Kind::kRestore) {
+      const auto backups = operations_of(s.spec.operations, Operation::Kind::kBackup);
+      if (std::none_of(backups.begin(), backups.end(),
+                       [&](const Operation& b) { return b.at_us < op.at_us; }))
+        fail(item, fmt::format("the restore at {} has no backup to restore: list a backup "
+                               "operation before it (e.g. {{at: 1s, backup: store}})",
+                               sim::format_duration(op.at_us)));
+    }
+    // The nodes it adds (none for a second backup or an audit) must be free.
+    const std::vector<std::string> taken = node_names(s.spec);
+    const std::vector<std::string> had = operation_node_names(s.spec);
+    ClusterSpec with = s.spec;
+    with.operations.push_back(op);
+    for (const std::string& name : operation_node_names(with)) {
+      const bool added = std::find(had.begin(), had.end(), name) == had.end();
+      if (added && std::find(taken.begin(), taken.end(), name) != taken.end())
+        fail(item, fmt::format("{} needs a node named '{}', which is taken", describe(op), name));
     }
     s.spec.operations.push_back(std::move(op));
   }
 }
 
-// One operation: `at`, within the chaos phase, and a rebuild of a projection
-// of the topology.
+// One operation: `at`, within the chaos phase, and one of a rebuild of a
+// projection of the topology, an audit, a backup or a restore of the store.
 Operation Loader::operation(const YAML::Node& node, const Scenario& s,
                             const schema::Section& section, sim::Micros chaos_us) const {
   const std::string where = section.path == "operations[]" ? "an operation" : "a repro operation";
   const Fields f = open(node, section, where);
-  if (static_cast<bool>(f["rebuild"]) == static_cast<bool>(f["audit"]))
-    fail(node, fmt::format("{} is exactly one of rebuild: PROJECTION or audit: store", where));
+  constexpr std::pair<const char*, Operation::Kind> kKinds[] = {
+      {"rebuild", Operation::Kind::kRebuild},
+      {"audit", Operation::Kind::kAudit},
+      {"backup", Operation::Kind::kBackup},
+      {"restore", Operation::Kind::kRestore}};
+  std::vector<std::string> given;
   Operation op;
-  op.kind = f["audit"] ? Operation::Kind::kAudit : Operation::Kind::kRebuild;
-  const std::string_view kind = to_string(op.kind);
+  for (const auto& [key, kind] : kKinds) {
+    if (!f[key]) continue;
+    given.emplace_back(key);
+    op.kind = kind;
+  }
+  if (given.size() != 1)
+    fail(node, fmt::format("{} is exactly one of rebuild: PROJECTION, audit: store, backup: store "
+                           "or restore: store{}",
+                           where,
+                           given.empty() ? std::string()
+                                         : fmt::format(", not {}", fmt::join(given, " and "))));
+  const std::string kind(to_string(op.kind));
   op.at_us = duration(f["at"], "at");
   if (op.at_us >= chaos_us) {
     fail(f["at"], fmt::format("{} {} at {} never starts: the chaos phase ends at {}",
                               op.kind == Operation::Kind::kAudit ? "an" : "a", kind,
                               sim::format_duration(op.at_us), sim::format_duration(chaos_us)));
   }
-  if (op.kind == Operation::Kind::kAudit) {
-    op.target = text(f["audit"], "audit");
+  const YAML::Node& target = f[kind.c_str()];
+  op.target = text(target, kind);
+  if (op.kind != Operation::Kind::kRebuild) {
     if (op.target != "store")
-      fail(f["audit"], fmt::format("audit audits the store's log: write 'audit: store', not '{}'",
-                                   printable(op.target)));
+      fail(target, fmt::format("{} acts on the store's log: write '{}: store', not '{}'", kind, kind,
+                               printable(op.target)));
     return op;
   }
-  op.target = text(f["rebuild"], "rebuild");
   std::vector<std::string> projections;
   for (const ProjectionSpec& p : s.spec.projections) projections.push_back(p.name);
   if (std::find(projections.begin(), projections.end(), op.target) == projections.end()) {
-    fail(f["rebuild"], fmt::format("rebuild names no projection of the topology: '{}'{}",
-                                   printable(op.target), did_you_mean(op.target, projections)));
+    fail(target, fmt::format("rebuild names no projection of the topology: '{}'{}",
+                             printable(op.target), did_you_mean(op.target, projections)));
   }
   return op;
 }
@@ -981,16 +1009,16 @@ void Loader::repro(const YAML::Node& node, Scenario& s) const {
                        ? fmt::format("the scenario's operations have no rebuild of '{}'; a repro "
                                      "runs only the scenario's",
                                      op.target)
-                       : fmt::format("the scenario's operations have no audit at {}; a repro runs "
+                       : fmt::format("the scenario's operations have no {} at {}; a repro runs "
                                      "only the scenario's",
-                                     sim::format_duration(op.at_us)));
+                                     to_string(op.kind), sim::format_duration(op.at_us)));
       for (const Operation& before : d->operations) {
         if (op.kind == Operation::Kind::kRebuild && before.kind == op.kind &&
             before.target == op.target)
           fail(item, fmt::format("the rebuild of '{}' is listed twice", op.target));
-        if (op.kind == Operation::Kind::kAudit && before == op)
-          fail(item,
-               fmt::format("the audit at {} is listed twice", sim::format_duration(op.at_us)));
+        if (op.kind != Operation::Kind::kRebuild && before == op)
+          fail(item, fmt::format("the {} at {} is listed twice", to_string(op.kind),
+                                 sim::format_duration(op.at_us)));
       }
       d->operations.push_back(std::move(op));
     }

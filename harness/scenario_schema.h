@@ -53,7 +53,8 @@ inline constexpr Key kExpect[] = {{"violation", true}, {"within_seeds", true}};
 inline constexpr Key kRepro[] = {{"seed", true}, {"chaos"}, {"torn_writes"}, {"faults"},
                                  {"messages"},   {"work"},  {"swarm"},       {"operations"}};
 // An operation: `at` and exactly one of rebuild (a projection) or audit (store).
-inline constexpr Key kOperation[] = {{"at", true}, {"rebuild"}, {"audit"}};
+inline constexpr Key kOperation[] = {
+    {"at", true}, {"rebuild"}, {"audit"}, {"backup"}, {"restore"}};
 // A repro fault has `at` and exactly one of crash, restart, partition (with
 // side_a and side_b), heal or clog (with an optional `for`).
 inline constexpr Key kReproFault[] = {{"at", true},  {"crash"},  {"restart"},

@@ -329,9 +329,7 @@ std::vector<std::string> node_names(const ClusterSpec& spec) {
   std::vector<std::string> names{"store", "bus"};
   for (const ProjectionSpec& p : spec.projections) names.push_back(p.name);
   for (int i = 0; i < spec.clients; ++i) names.push_back(fmt::format("client{}", i));
-  for (const Operation& op : rebuilds_of(spec.operations)) {
-    for (std::string& name : rebuild_node_names(op.target)) names.push_back(std::move(name));
-  }
+  for (std::string& name : operation_node_names(spec)) names.push_back(std::move(name));
   return names;
 }
 

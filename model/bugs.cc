@@ -38,6 +38,13 @@ const std::array<BugInfo, kBugCount>& all_bugs() {
       {Bug::kRebuildSkipsLiveAppends, "rebuild-skips-live-appends", "bus",
        "a projection rebuild replays the history there was when it started, then goes on from "
        "the store's head, skipping what was appended while it replayed"},
+      {Bug::kBackupCopiesTornTail, "backup-copies-torn-tail", "backup",
+       "a backup copies the store's log file as it lies on disk, not through the store: after a "
+       "crash that tore the last record it copies the torn tail, and it copies appends not yet "
+       "durable"},
+      {Bug::kBackupCopiesUncommitted, "backup-copies-uncommitted", "store",
+       "the store serves a backup up to the end of its log file, past the last committed record: "
+       "appends written but not yet synced or acknowledged go into the backup"},
   }};
   return bugs;
 }

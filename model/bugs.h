@@ -27,8 +27,10 @@ enum class Bug : std::size_t {
   kAckAfterFailedSync,          // store: retries a failed sync and acknowledges what it lost
   kRebuildCutsOverEarly,        // router: serves the rebuilt projection before it caught up
   kRebuildSkipsLiveAppends,     // bus: a rebuild replays history, then skips to the live head
+  kBackupCopiesTornTail,        // backup: copies the store's log file as it is on disk
+  kBackupCopiesUncommitted,     // store: serves a backup past its last committed record
 };
-inline constexpr std::size_t kBugCount = 15;
+inline constexpr std::size_t kBugCount = 17;
 
 struct BugInfo {
   Bug bug;

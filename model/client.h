@@ -55,6 +55,7 @@ struct ClientConfig {
   std::uint32_t index = 0;  // the client's number in the history
   std::vector<WorkWeight> mix;
   Micros interval_us = 10'000;  // one new operation per interval at most
+  Micros start_at_us = 0;       // no operations before then
   Micros stop_at_us = 0;        // no new operations from then on
   Micros request_timeout_us = 100'000;
   std::uint32_t max_timeouts = 6;    // per command

@@ -92,9 +92,10 @@ std::string_view to_string(LogScan::Defect defect) {
   return "unknown";
 }
 
-LogScan scan_log(ByteView log) {
+LogScan scan_log(ByteView log, std::uint64_t previous_hash) {
   using Defect = LogScan::Defect;
   LogScan scan;
+  scan.last_hash = previous_hash;
   std::size_t at = 0;
   while (at < log.size()) {
     const std::size_t left = log.size() - at;

@@ -54,8 +54,11 @@ struct LogScan {
 std::string_view to_string(LogScan::Status status);
 std::string_view to_string(LogScan::Defect defect);
 
-// Reads every valid record of `log`, stopping at the first bad one.
-LogScan scan_log(ByteView log);
+// Reads every valid record of `log`, stopping at the first bad one. A part
+// of a log that begins after a record with hash `previous_hash` is scanned
+// with that hash (its last_hash is `previous_hash` when no record is valid;
+// offsets are the part's).
+LogScan scan_log(ByteView log, std::uint64_t previous_hash = 0);
 
 // The first offset at or after `from` where a well-formed record with a good
 // CRC starts (its chain unchecked), searching byte by byte: what follows a

@@ -194,10 +194,40 @@ void read_body(Reader& r, QueryReply& m) {
   }
 }
 
+void write_body(Writer& w, const BackupRequest& m) {
+  w.varint(m.request_id);
+  w.varint(m.offset);
+  w.varint(m.until);
+  w.u64(m.previous_hash);
+}
+void read_body(Reader& r, BackupRequest& m) {
+  m.request_id = r.varint();
+  m.offset = r.varint();
+  m.until = r.varint();
+  m.previous_hash = r.u64();
+}
+
+void write_body(Writer& w, const BackupChunk& m) {
+  w.varint(m.request_id);
+  w.varint(m.offset);
+  w.varint(m.until);
+  w.bytes(m.bytes);
+  w.string(m.refused);
+  w.boolean(m.restart);
+}
+void read_body(Reader& r, BackupChunk& m) {
+  m.request_id = r.varint();
+  m.offset = r.varint();
+  m.until = r.varint();
+  m.bytes = r.bytes();
+  m.refused = r.string();
+  m.restart = r.boolean();
+}
+
 constexpr std::string_view kNames[] = {
     "AppendRequest", "AppendReply",  "ReadStreamRequest",   "ReadStreamReply",   "ReadAllRequest",
     "ReadAllReply",  "SnapshotSave", "SnapshotLoadRequest", "SnapshotLoadReply", "Deliver",
-    "DeliverAck",    "QueryRequest", "QueryReply"};
+    "DeliverAck",    "QueryRequest", "QueryReply",        "BackupRequest",     "BackupChunk"};
 static_assert(std::size(kNames) == std::variant_size_v<Message>);
 
 // Builds the alternative with index `type` and reads its body.

@@ -124,9 +124,34 @@ struct QueryReply {
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 
+// An online backup of the store's log, read through the store: the bytes
+// [offset, until) of its log, whole records only. The first request of a
+// backup has until 0, and the store's reply fixes the end: its last committed
+// record. `previous_hash` is the hash of the record before `offset` (0 at
+// the start), so the store can check what it read before it sends it.
+struct BackupRequest {
+  std::uint64_t request_id = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t until = 0;
+  std::uint64_t previous_hash = 0;
+  friend bool operator==(const BackupRequest&, const BackupRequest&) = default;
+};
+
+struct BackupChunk {
+  std::uint64_t request_id = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t until = 0;  // the backup's end
+  Bytes bytes;              // whole records from offset
+  // Not served, and why; `restart` says the backup must begin again.
+  std::string refused;
+  bool restart = false;
+  friend bool operator==(const BackupChunk&, const BackupChunk&) = default;
+};
+
 using Message = std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply,
                              ReadAllRequest, ReadAllReply, SnapshotSave, SnapshotLoadRequest,
-                             SnapshotLoadReply, Deliver, DeliverAck, QueryRequest, QueryReply>;
+                             SnapshotLoadReply, Deliver, DeliverAck, QueryRequest, QueryReply,
+                             BackupRequest, BackupChunk>;
 
 Bytes encode(const Message& message);
 void encode_into(const Message& message, Bytes& out);

@@ -119,6 +119,8 @@ bool StoreNode::recover_events(sim::Env& env) {
   const StoreLog log = read_store_log(bytes);
   for (const CommitRecord& c : log.commits) apply_durable(c);
   last_hash_ = log.last_hash;
+  written_bytes_ = bytes.size();
+  committed_bytes_ = log.valid_bytes;
   if (log.status == LogScan::Status::kTornTail) {
     if (config_.bugs.has(Bug::kNoTornTailTruncation)) {
       env.note(notes::kLogTornTailKept, log.valid_bytes, bytes.size());
@@ -127,6 +129,7 @@ bool StoreNode::recover_events(sim::Env& env) {
       sim::probe(probes::kTornTailTruncated);
       if (!env.ok_or_fail_stop(env.storage().truncate(kEventsFile, log.valid_bytes))) return false;
       if (!env.ok_or_fail_stop(env.storage().sync(kEventsFile))) return false;
+      written_bytes_ = log.valid_bytes;
     }
   } else if (log.status == LogScan::Status::kCorrupt) {
     corrupt_ = true;
@@ -168,6 +171,15 @@ bool StoreNode::recover_snapshots(sim::Env& env) {
 }
 
 void StoreNode::on_start(sim::Env& env) {
+  start(env);
+}
+
+void StoreNode::start(sim::Env& env) {
+  if (config_.ready && !config_.ready()) {
+    env.set_timer(config_.ready_poll_us, [this](sim::Env& e) { start(e); });
+    return;
+  }
+  started_ = true;
   if (!recover_events(env)) return;  // fail-stopped
   if (!recover_snapshots(env)) return;
 }
@@ -187,6 +199,7 @@ void StoreNode::reply(sim::Env& env, sim::NodeId to, const Message& message) {
 }
 
 void StoreNode::on_message(sim::Env& env, const sim::Message& m) {
+  if (!started_) return;  // a restored store whose files are not in place yet
   auto decoded = decode(m.bytes);
   if (!decoded.ok()) {
     env.log(fmt::format("store: dropped an undecodable message from n{}: {}", m.from,
@@ -199,7 +212,7 @@ void StoreNode::on_message(sim::Env& env, const sim::Message& m) {
         using T = std::decay_t<decltype(request)>;
         if constexpr (std::is_same_v<T, AppendRequest> || std::is_same_v<T, ReadStreamRequest> ||
                       std::is_same_v<T, ReadAllRequest> || std::is_same_v<T, SnapshotSave> ||
-                      std::is_same_v<T, SnapshotLoadRequest>) {
+                      std::is_same_v<T, SnapshotLoadRequest> || std::is_same_v<T, BackupRequest>) {
           handle(env, m.from, request);
         } else {
           env.log(fmt::format("store: ignored a {} from n{}", message_name(message), m.from));
@@ -277,6 +290,7 @@ void StoreNode::write(sim::Env& env, std::uint64_t first_position) {
   Bytes record;
   last_hash_ = append_record(record, last_hash_, body);
   if (!env.ok_or_fail_stop(env.storage().append(kEventsFile, record))) return;
+  written_bytes_ += record.size();
   append.written = true;
   if (config_.bugs.has(Bug::kAckBeforeSync)) make_durable(env, append);
   arm_sync(env);
@@ -293,6 +307,7 @@ void StoreNode::group_commit(sim::Env& env) {
   for (auto& [first, append] : in_progress_) {
     if (append.written) append.syncing = true;
   }
+  syncing_bytes_ = written_bytes_;
   const Micros latency =
       env.rng().between(config_.fsync_latency.min_us, config_.fsync_latency.max_us);
   env.set_timer(latency, [this](sim::Env& e) { sync_done(e); });
@@ -309,6 +324,7 @@ void StoreNode::sync_done(sim::Env& env) {
     // Fail-stop: what the failed sync covered may be gone, so nothing it
     // covered may be acknowledged; recovery reads what is really on disk.
     if (!env.ok_or_fail_stop(events)) return;
+    committed_bytes_ = std::max(committed_bytes_, syncing_bytes_);
   }
   if (snapshots_dirty_) {
     if (!env.ok_or_fail_stop(env.storage().sync(kSnapshotsFile))) return;
@@ -432,6 +448,60 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const SnapshotLoadReques
     r.version = it->second.version;
     r.state = it->second.state;
   }
+  reply(env, from, r);
+}
+
+// ---- backups ----
+
+// The chunk of [request.offset, request.until) this store can vouch for:
+// whole records that pass their checksums and link to `previous_hash`. A
+// read can be corrupted in flight, so a chunk that does not check out is read
+// again, a few times, before the request is refused.
+void StoreNode::handle(sim::Env& env, sim::NodeId from, const BackupRequest& request) {
+  BackupChunk r;
+  r.request_id = request.request_id;
+  r.offset = request.offset;
+  if (corrupt_) {
+    r.refused = "the log is corrupt; backups refused";
+    return reply(env, from, r);
+  }
+  // The bug serves whatever the file holds, synced or not.
+  const std::uint64_t end = config_.bugs.has(Bug::kBackupCopiesUncommitted) ? written_bytes_
+                                                                              : committed_bytes_;
+  r.until = request.until == 0 ? end : request.until;
+  // A backup that began before a crash whose records this log no longer holds.
+  if (r.until > written_bytes_ || request.offset > r.until) {
+    r.refused = fmt::format("the backup's end (byte {}) is past this log's {} bytes; begin again",
+                            r.until, written_bytes_);
+    r.restart = true;
+    return reply(env, from, r);
+  }
+  if (request.offset == r.until) return reply(env, from, r);
+  std::uint64_t length = std::min<std::uint64_t>(r.until - request.offset, config_.backup_chunk_max);
+  // A few reads, and one more to read a record longer than a chunk whole.
+  constexpr int kReads = 4;
+  for (int attempt = 0; attempt < kReads; ++attempt) {
+    auto read = env.storage().read(kEventsFile, request.offset, length);
+    if (!read.ok()) continue;
+    const LogScan scan = scan_log(read.value(), request.previous_hash);
+    const bool chunk_ends = request.offset + read.value().size() == r.until;
+    if (scan.valid_bytes == 0 && !chunk_ends && scan.defect == LogScan::Defect::kLengthPastEnd) {
+      length = std::min<std::uint64_t>(r.until - request.offset,
+                                       kRecordHeaderBytes + std::uint64_t{scan.bad_length});
+      continue;
+    }
+    // Whole records only: a chunk may end inside the next one, never a backup.
+    const bool whole = scan.status == LogScan::Status::kClean ||
+                       (!chunk_ends && scan.status == LogScan::Status::kTornTail &&
+                        scan.valid_bytes > 0 &&
+                        (scan.defect == LogScan::Defect::kLengthPastEnd ||
+                         scan.defect == LogScan::Defect::kShortHeader));
+    if (!whole) continue;
+    r.bytes.assign(read.value().begin(),
+                   read.value().begin() + static_cast<std::ptrdiff_t>(scan.valid_bytes));
+    return reply(env, from, r);
+  }
+  r.refused = "reads of the log failed their checksums; ask again";
   reply(env, from, r);
 }
 

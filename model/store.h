@@ -18,8 +18,14 @@
 // The log (events.log) is a chain of CRC-checked records, one per append.
 // Recovery truncates a torn tail and refuses to serve past a corrupt record:
 // it serves what comes before, rejects appends, and reports the corruption.
+//
+// A backup (BackupRequest) is served while appends go on: the log's bytes up
+// to its last committed record (every record before it synced and
+// acknowledged) when the backup began, read back from the log, each chunk's
+// checksums and links checked before it is sent.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -40,6 +46,12 @@ struct StoreConfig {
   Micros commit_delay_max_us = 2'000;  // an append's processing time, drawn in [0, this]
   std::uint32_t pending_max = 1'024;   // appends in progress; more are rejected
   std::uint32_t read_batch_max = 256;  // events per read reply
+  std::uint32_t backup_chunk_max = 64U << 10;  // log bytes per backup reply (at least one record)
+  // A store restored from a backup starts once its files are in place: until
+  // `ready()` says so it waits (answering nothing) and asks again every
+  // ready_poll_us. Unset: a store that starts at once.
+  std::function<bool()> ready;
+  Micros ready_poll_us = 10'000;
   Bugs bugs;
 };
 
@@ -77,6 +89,8 @@ class StoreNode final : public sim::Node {
   const std::map<std::uint64_t, Event>& durable_events() const { return events_; }
   bool corrupt() const { return corrupt_; }
   std::uint64_t visible_position() const;
+  // The log's bytes up to the last committed record.
+  std::uint64_t committed_bytes() const { return committed_bytes_; }
 
  private:
   struct Stream {
@@ -108,6 +122,8 @@ class StoreNode final : public sim::Node {
   void handle(sim::Env& env, sim::NodeId from, const ReadAllRequest& request);
   void handle(sim::Env& env, sim::NodeId from, SnapshotSave& request);
   void handle(sim::Env& env, sim::NodeId from, const SnapshotLoadRequest& request);
+  void handle(sim::Env& env, sim::NodeId from, const BackupRequest& request);
+  void start(sim::Env& env);
   void reject(sim::Env& env, sim::NodeId to, std::uint64_t request_id, std::string why);
 
   void write(sim::Env& env, std::uint64_t first_position);
@@ -127,6 +143,10 @@ class StoreNode final : public sim::Node {
   std::uint64_t last_hash_ = 0;
   std::uint64_t snapshot_hash_ = 0;
   std::map<std::string, SnapshotSave, std::less<>> snapshots_;
+  std::uint64_t written_bytes_ = 0;    // the log's size as this node wrote it
+  std::uint64_t syncing_bytes_ = 0;    // what the sync under way covers
+  std::uint64_t committed_bytes_ = 0;  // up to the last committed record
+  bool started_ = false;               // recovered (a restored store waits for its files)
   bool corrupt_ = false;
   bool sync_armed_ = false;  // a group commit is gathering or syncing
   bool snapshots_dirty_ = false;

@@ -24,6 +24,12 @@ inline constexpr std::string_view kBusRecovered = "bus-recovered";  // fetched t
 inline constexpr std::string_view kRebuildCutOver = "rebuild-cut-over";
 // The harness's audit operation (on no node): records verified, LogScan::Status.
 inline constexpr std::string_view kAudit = "audit";
+// Backups (model/backup.h): one began (the operation's number, 0), one is
+// complete (bytes, records); the harness restored one onto a fresh store
+// (on no node: the backup's number, bytes).
+inline constexpr std::string_view kBackupBegan = "backup-began";
+inline constexpr std::string_view kBackupDone = "backup-done";
+inline constexpr std::string_view kRestore = "restore";
 // Projection workers.
 inline constexpr std::string_view kProjectionRecovered = "projection-recovered";  // applied, ids
 inline constexpr std::string_view kProjectionStateUnreadable = "projection-state-unreadable";

@@ -325,6 +325,156 @@ std::vector<Violation> rebuild_never_goes_back(const RunView& run) {
   return c.out;
 }
 
+// ---- backups and the restore drill ----
+
+// The commits of a backup's whole records (a torn tail, if any, left out).
+std::vector<model::CommitRecord> backup_commits(const model::Backup& backup) {
+  return model::read_store_log(backup.bytes).commits;
+}
+
+std::string positions_of(const model::CommitRecord& commit) {
+  const Event& first = commit.events.front();
+  const Event& last = commit.events.back();
+  return first.position == last.position
+             ? fmt::format("position {} ({} v{})", first.position, first.stream, first.version)
+             : fmt::format("positions {}..{} ({})", first.position, last.position, first.stream);
+}
+
+// Every backup that completed is whole records, every one of them committed
+// in the store when it was taken (durable in its log, and in its log at the
+// end in the same place), and holds every append a client saw acknowledged
+// before it began.
+std::vector<Violation> backup_consistent(const RunView& run) {
+  Collector c{"backup_consistent"};
+  if (run.backups == nullptr) return c.out;
+  for (std::size_t n = 0; n < run.backups->backups.size() && !c.full(); ++n) {
+    const model::Backup& b = run.backups->backups[n];
+    if (!b.done_at_us) continue;
+    const std::string what =
+        fmt::format("the backup asked for at {}{}", sim::format_time(b.requested_at_us),
+                    b.file_copy ? " (a copy of the store's file)" : "");
+    const model::LogScan scan = model::scan_log(b.bytes);
+    if (scan.status != model::LogScan::Status::kClean) {
+      Violation& v = c.add(fmt::format("{} does not end at a record boundary: {}", what,
+                                       scan.status == model::LogScan::Status::kTornTail
+                                           ? "it ends in a torn record"
+                                           : "it holds a corrupt record"));
+      cite(v, scan.problem);
+      cite(v, fmt::format("{} bytes, {} whole records in {} bytes", b.bytes.size(),
+                          scan.bodies.size(), scan.valid_bytes));
+      continue;
+    }
+    const std::vector<model::CommitRecord> commits = backup_commits(b);
+    if (b.durable_at_done < b.bytes.size()) {
+      // The first commit that was not durable in the store when the backup completed.
+      std::uint64_t at = 0;
+      std::size_t first = 0;
+      for (const model::ByteView body : scan.bodies) {
+        at += model::kRecordHeaderBytes + body.size();
+        if (at > b.durable_at_done) break;
+        ++first;
+      }
+      Violation& v = c.add(fmt::format(
+          "{} holds {} byte(s) the store's log did not hold durably when it completed at {}: "
+          "appends not yet committed",
+          what, b.bytes.size() - b.durable_at_done, sim::format_time(*b.done_at_us)));
+      if (first < commits.size()) {
+        cite(v, fmt::format("the first: {}, {} commit(s) from the end", positions_of(commits[first]),
+                            commits.size() - first));
+        v.positions.push_back(commits[first].events.front().position);
+      }
+      continue;
+    }
+    // A prefix of the store's log: what the store has at the end begins with it.
+    const bool log_whole = run.log->status != model::LogScan::Status::kCorrupt;
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      const bool held = i < run.log->commits.size() && run.log->commits[i].events == commits[i].events;
+      if (held || (!log_whole && i >= run.log->commits.size())) continue;
+      Violation& v = c.add(fmt::format("{} is not a prefix of the store's log: its commit {} ({}) "
+                                       "is not the log's",
+                                       what, i + 1, positions_of(commits[i])));
+      if (i < run.log->commits.size())
+        cite(v, "the log has there: " + positions_of(run.log->commits[i]));
+      else
+        cite(v, fmt::format("the log ends after {} commit(s)", run.log->commits.size()));
+      v.positions.push_back(commits[i].events.front().position);
+      break;
+    }
+    if (!c.out.empty() && c.out.back().summary.starts_with(what)) continue;
+    // Every append acknowledged before the backup began is in it.
+    std::set<std::uint64_t> held;
+    for (const model::CommitRecord& commit : commits) {
+      for (const Event& e : commit.events) held.insert(e.position);
+    }
+    for (const HistoryEntry& h : run.history->entries()) {
+      if (h.type != HistoryEntry::Type::kOk || h.events == 0 || h.at_us >= b.began_at_us) continue;
+      if (held.contains(h.first_position)) continue;
+      Violation& v = c.add(fmt::format(
+          "{} misses position {} of {}, acknowledged at {} before the backup began at {}", what,
+          h.first_position, h.stream, sim::format_time(h.at_us), sim::format_time(b.began_at_us)));
+      cite(v, "acknowledged: " + model::describe(h));
+      cite(v, fmt::format("the backup holds {} commit(s)", commits.size()));
+      v.positions.push_back(h.first_position);
+      break;
+    }
+  }
+  return c.out;
+}
+
+// The restored store recovered from the backup and kept it, its log is
+// whole, the projections built from it equal a clean replay of it, and it
+// lost no append its client saw acknowledged.
+std::vector<Violation> restore_replays_clean(const RunView& run) {
+  Collector c{"restore_replays_clean"};
+  if (!run.restore || !run.restore->ran) return c.out;
+  const RestoreView& r = *run.restore;
+  const std::string what = fmt::format("the store restored at {} from backup {}",
+                                       sim::format_time(r.at_us), r.backup_number + 1);
+  if (r.log.status == model::LogScan::Status::kCorrupt) {
+    Violation& v = c.add(fmt::format("{}: its log is corrupt: {}", what, r.log.problem));
+    cite(v, fmt::format("{} commits verify before the bad record", r.log.commits.size()));
+  }
+  const std::vector<model::CommitRecord> backup = backup_commits(*r.backup);
+  for (std::size_t i = 0; i < backup.size(); ++i) {
+    if (i < r.log.commits.size() && r.log.commits[i].events == backup[i].events) continue;
+    Violation& v = c.add(fmt::format("{} lost the backup's commit {} ({})", what, i + 1,
+                                     positions_of(backup[i])));
+    cite(v, fmt::format("the backup holds {} commit(s), the restored log {} first", backup.size(),
+                        std::min(i, r.log.commits.size())));
+    v.positions.push_back(backup[i].events.front().position);
+    break;
+  }
+  // Appends its client saw acknowledged.
+  std::map<std::uint64_t, const Event*> by_position;
+  std::vector<Event> upcast;
+  for (const model::CommitRecord& commit : r.log.commits) {
+    for (const Event& e : commit.events) by_position.emplace(e.position, &e);
+  }
+  for (const auto& [position, e] : by_position) upcast.push_back(model::upcasted(*run.domain, *e));
+  for (const HistoryEntry& h : r.history->entries()) {
+    if (h.type != HistoryEntry::Type::kOk || h.events == 0 || c.full()) continue;
+    const auto it = by_position.find(h.first_position);
+    if (it != by_position.end() && it->second->stream == h.stream) continue;
+    Violation& v = c.add(fmt::format("{} lost position {} of {}, acknowledged to its client", what,
+                                     h.first_position, h.stream));
+    cite(v, "acknowledged: " + model::describe(h));
+    v.positions.push_back(h.first_position);
+    break;
+  }
+  if (!run.quiet) return c.out;  // still catching up: projections_converge says so
+  for (const ProjectionView& p : r.workers) {
+    if (p.state == nullptr || p.handler == nullptr || c.full()) continue;
+    const model::ReadModel expected = clean_replay(upcast, *p.handler);
+    if (expected == p.state->model) continue;
+    Violation& v = c.add(fmt::format(
+        "{}: {}, built from it, differs from a clean replay of its log", what, p.name));
+    const std::size_t differ = cite_difference(v, expected, p.state->model);
+    v.summary += fmt::format(" ({} difference(s); {} events applied of {})", differ,
+                             p.state->events_applied, upcast.size());
+  }
+  return c.out;
+}
+
 // The handlers of the run's projections, each once.
 std::vector<model::ProjectionHandler> run_handlers(const RunView& run) {
   std::vector<model::ProjectionHandler> handlers;
@@ -710,6 +860,15 @@ const std::vector<Property>& all_properties() {
        "no query answered by a rebuilt projection after its cut-over saw a stream at a lower "
        "version than the live projection had already served",
        rebuild_never_goes_back},
+      {"backup_consistent", "",
+       "every backup (operations: backup) is whole records, each committed in the store when "
+       "it was taken and a prefix of its log, holding every append acknowledged before it began",
+       backup_consistent},
+      {"restore_replays_clean", "",
+       "a store restored from a backup (operations: restore) recovers with the backup whole, "
+       "its log whole, no acknowledged append lost, and projections built from it equal to a "
+       "clean replay of it",
+       restore_replays_clean},
       {"projections_converge", "",
        "after the heal phase every client is idle and every "
        "projection has caught up, within the bound",

@@ -4,10 +4,12 @@
 // history entries involved), never a dump. A property never changes a run.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/audit.h"
+#include "model/backup.h"
 #include "model/domain.h"
 #include "model/history.h"
 #include "model/messages.h"
@@ -55,6 +57,18 @@ struct AuditRecord {
   model::AuditReport report;
 };
 
+// The restore drill (an `operations:` restore), as the run left it.
+struct RestoreView {
+  bool ran = false;  // a backup was put on the fresh store
+  sim::Micros at_us = 0;
+  const model::Backup* backup = nullptr;  // the backup it restored
+  std::size_t backup_number = 0;          // its place among the backups (from 0)
+  model::StoreLog log;                    // the restored store's log as on disk
+  std::vector<ProjectionView> workers;    // the projections built from it
+  const model::History* history = nullptr;  // its client's
+  std::string gave_up;                      // why it never ran
+};
+
 // What a finished run leaves for the properties to look at.
 struct RunView {
   const model::Domain* domain = nullptr;
@@ -64,6 +78,8 @@ struct RunView {
   std::vector<ProjectionView> projections;
   std::vector<RebuildView> rebuilds;
   const std::vector<AuditRecord>* audits = nullptr;  // the audit operations that ran
+  const model::BackupLog* backups = nullptr;         // the backups taken (operations: backup)
+  std::optional<RestoreView> restore;                // the restore drill, if the run has one
   model::Bugs bugs;      // the system's settings (the properties' own oracle has none)
   bool quiet = true;     // the heal phase ended quiet
   std::string heal_end;  // how it ended, for evidence

@@ -258,6 +258,14 @@ void SimDisk::crash_file(const std::string& name, File& f) {
   recorder_(TraceKind::kDiskCrash, name, cut, static_cast<std::uint64_t>(outcome));
 }
 
+void SimDisk::install(std::string_view name, ByteView bytes) {
+  File& f = files_[std::string(name)];
+  f = File{};
+  f.current.assign(bytes.begin(), bytes.end());
+  f.durable_prefix = f.current.size();
+  f.ever_synced = true;
+}
+
 Result<Bytes> SimDisk::durable_content(std::string_view name) const {
   const File* f = find(name);
   if (f == nullptr) return Error{fmt::format("no file '{}'", name)};

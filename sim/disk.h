@@ -60,6 +60,9 @@ class SimDisk final : public Storage {
 
   // For checkers and tests: the content a crash right now could not take away.
   Result<Bytes> durable_content(std::string_view file) const;
+  // Puts `file` on the disk, durable, as a copy from elsewhere would (a
+  // backup restored onto a fresh node); what the file held is gone.
+  void install(std::string_view file, ByteView bytes);
   // For checkers and tests: the current content, without read corruption.
   Result<Bytes> current_content(std::string_view file) const;
   std::uint64_t unsynced_bytes() const;
