@@ -135,7 +135,8 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
           fmt::format("the operation '{}' must start within the chaos phase", describe(op))};
     if (op.kind != Operation::Kind::kRebuild) {
       if (op.target != "store")
-        return sim::Error{fmt::format("{} acts on the store, not '{}'", to_string(op.kind), op.target)};
+        return sim::Error{
+            fmt::format("{} acts on the store, not '{}'", to_string(op.kind), op.target)};
       if (!seen.insert(describe(op)).second)
         return sim::Error{fmt::format("the operation '{}' is there twice", describe(op))};
       continue;
@@ -276,8 +277,7 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
 }
 
 // The backup agent, and the restore's nodes (dormant until the restore).
-void build_backup_and_restore(Cluster& c, const ClusterSpec& spec,
-                              const model::Registry& registry,
+void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::Registry& registry,
                               const model::StoreConfig& store_config,
                               const std::vector<model::WorkWeight>& mix) {
   sim::Simulation& s = *c.sim;

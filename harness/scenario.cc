@@ -920,8 +920,8 @@ Operation Loader::operation(const YAML::Node& node, const Scenario& s,
   op.target = text(target, kind);
   if (op.kind != Operation::Kind::kRebuild) {
     if (op.target != "store")
-      fail(target, fmt::format("{} acts on the store's log: write '{}: store', not '{}'", kind, kind,
-                               printable(op.target)));
+      fail(target, fmt::format("{} acts on the store's log: write '{}: store', not '{}'", kind,
+                               kind, printable(op.target)));
     return op;
   }
   std::vector<std::string> projections;

@@ -244,11 +244,13 @@ TEST(Scenario, OperationsAreReadAndTheirErrorsLocated) {
                   "balances}\n"),
             "s.yaml:7:5: the projection 'balances' is rebuilt twice; rebuild it once");
   EXPECT_EQ(error("operations:\n  - {at: 1s}\n"),
-            "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION or audit: store");
+            "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION, audit: store, "
+            "backup: store or restore: store");
   EXPECT_EQ(error("operations:\n  - {at: 1s, audit: store, rebuild: balances}\n"),
-            "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION or audit: store");
+            "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION, audit: store, "
+            "backup: store or restore: store, not rebuild and audit");
   EXPECT_EQ(error("operations:\n  - {at: 1s, audit: bus}\n"),
-            "s.yaml:6:21: audit audits the store's log: write 'audit: store', not 'bus'");
+            "s.yaml:6:21: audit acts on the store's log: write 'audit: store', not 'bus'");
   EXPECT_EQ(error("operations:\n  - {at: 3s, audit: store}\n"),
             "s.yaml:6:10: an audit at 3s never starts: the chaos phase ends at 2s");
   const auto audits =
@@ -268,7 +270,7 @@ TEST(Scenario, OperationsAreReadAndTheirErrorsLocated) {
                   "[{at: 1s, rebuild: a}]\n")
                 .error()
                 .message,
-            "s.yaml:5:14: the rebuild of 'a' needs a node named 'a-v2', which is taken");
+            "s.yaml:5:14: rebuild a at 1s needs a node named 'a-v2', which is taken");
   // A repro runs only the scenario's operations, each once.
   const std::string with_op = base + "operations: [{at: 1s, rebuild: balances}]\n";
   EXPECT_EQ(error("operations: [{at: 1s, rebuild: balances}]\nrepro: {seed: 1, operations: []}\n"),
@@ -281,6 +283,70 @@ TEST(Scenario, OperationsAreReadAndTheirErrorsLocated) {
   EXPECT_EQ(error("repro: {seed: 1, operations: [{at: 0.5s, rebuild: balances}]}\n"),
             "s.yaml:5:31: the scenario's operations have no rebuild of 'balances'; a repro runs "
             "only the scenario's");
+}
+
+TEST(Scenario, BackupAndRestoreOperationsAreReadAndTheirErrorsLocated) {
+  const std::string base =
+      "name: r\ndomain: bank\nduration: 3s\ntopology: {projections: [{name: balances, handler: "
+      "bank.balances}, {name: transfers, handler: bank.transfers}]}\n";
+  const auto error = [&](const std::string& tail) {
+    const auto r = parse(base + tail);
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  const auto s = parse(base +
+                       "operations: [{at: 1s, backup: store}, {at: 1.5s, backup: store}, "
+                       "{at: 2s, restore: store}]\n");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // store, bus, 2 projections, 3 clients; the agent; the restored store, bus,
+  // a worker per projection and a client.
+  EXPECT_EQ(node_count(s.value().spec), 2U + 2U + 3U + 1U + 2U + 2U + 1U);
+  EXPECT_EQ(
+      operation_node_names(s.value().spec),
+      (std::vector<std::string>{"store-backup", "store-restored", "store-restored-bus",
+                                "balances-restored", "transfers-restored", "restored-client"}));
+  const auto backup_only = parse(base + "operations: [{at: 1s, backup: store}]\n");
+  ASSERT_TRUE(backup_only.ok()) << backup_only.error().message;
+  EXPECT_EQ(node_count(backup_only.value().spec), 2U + 2U + 3U + 1U);
+  EXPECT_EQ(error("operations: [{at: 1s, backup: bus}]\n"),
+            "s.yaml:5:31: backup acts on the store's log: write 'backup: store', not 'bus'");
+  EXPECT_EQ(error("operations: [{at: 1s, restore: [store]}]\n"),
+            "s.yaml:5:32: restore must be a string, found a list");
+  EXPECT_EQ(error("operations: [{at: 2s, restore: store}]\n"),
+            "s.yaml:5:14: the restore at 2s has no backup to restore: list a backup operation "
+            "before it (e.g. {at: 1s, backup: store})");
+  EXPECT_EQ(error("operations: [{at: 2s, backup: store}, {at: 1s, restore: store}]\n"),
+            "s.yaml:5:39: the restore at 1s has no backup to restore: list a backup operation "
+            "before it (e.g. {at: 1s, backup: store})");
+  EXPECT_EQ(error("operations: [{at: 1s, backup: store}, {at: 1s, backup: store}]\n"),
+            "s.yaml:5:39: backup store at 1s is listed twice");
+  EXPECT_EQ(error("operations: [{at: 1s, backup: store}, {at: 2s, restore: store}, {at: 2.5s, "
+                  "restore: store}]\n"),
+            "s.yaml:5:65: a second restore (at 2500ms); a run restores once");
+  EXPECT_EQ(error("operations: [{at: 1s, backup: store, restore: store}]\n"),
+            "s.yaml:5:14: an operation is exactly one of rebuild: PROJECTION, audit: store, "
+            "backup: store or restore: store, not backup and restore");
+  EXPECT_EQ(error("operations: [{at: 3s, backup: store}]\n"),
+            "s.yaml:5:19: a backup at 3s never starts: the chaos phase ends at 3s");
+  // A projection whose name a restore's worker needs.
+  EXPECT_EQ(parse("name: r\ndomain: bank\nduration: 2s\ntopology: {projections: [{name: a, "
+                  "handler: bank.balances}, {name: a-restored, handler: bank.balances}]}\n"
+                  "operations: [{at: 0.5s, backup: store}, {at: 1s, restore: store}]\n")
+                .error()
+                .message,
+            "s.yaml:5:41: restore store at 1s needs a node named 'a-restored', which is taken");
+  // A repro runs the scenario's backups and restore exactly as the scenario has them.
+  const std::string with_ops =
+      base + "operations: [{at: 1s, backup: store}, {at: 2s, restore: store}]\n";
+  const auto repro = parse(with_ops + "repro: {seed: 1, operations: [{at: 1s, backup: store}]}\n");
+  ASSERT_TRUE(repro.ok()) << repro.error().message;
+  EXPECT_EQ(repro.value().spec.script->operations.size(), 1U);
+  const auto moved =
+      parse(with_ops + "repro: {seed: 1, operations: [{at: 1.5s, backup: store}]}\n");
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(
+      moved.error().message,
+      "s.yaml:6:31: the scenario's operations have no backup at 1500ms; a repro runs only the "
+      "scenario's");
 }
 
 TEST(Scenario, KeyTablesMatchTheJsonSchema) {

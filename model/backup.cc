@@ -14,8 +14,7 @@ BackupAgentNode::BackupAgentNode(BackupAgentConfig config) : config_(std::move(c
 
 void BackupAgentNode::on_start(sim::Env& env) {
   for (const Micros at : config_.at_us) {
-    env.set_timer(std::max<Micros>(0, at - env.now()),
-                  [this](sim::Env& e) { due(e); });
+    env.set_timer(std::max<Micros>(0, at - env.now()), [this](sim::Env& e) { due(e); });
   }
 }
 
@@ -67,8 +66,8 @@ void BackupAgentNode::on_message(sim::Env& env, const sim::Message& m) {
   if (!chunk->refused.empty()) {
     if (chunk->restart) return begin(env);
     if (++refusals_ >= kRefusalsMax) {
-      backup.gave_up = fmt::format("the store refused {} times in a row: {}", refusals_,
-                                   chunk->refused);
+      backup.gave_up =
+          fmt::format("the store refused {} times in a row: {}", refusals_, chunk->refused);
       refusals_ = 0;
       return next(env);
     }

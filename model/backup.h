@@ -70,12 +70,12 @@ class BackupAgentNode final : public sim::Node {
   void next(sim::Env& env);
 
   BackupAgentConfig config_;
-  std::vector<std::size_t> queued_;      // due, waiting for the one in progress
-  std::optional<std::size_t> current_;   // the backup in progress (index into the log)
+  std::vector<std::size_t> queued_;     // due, waiting for the one in progress
+  std::optional<std::size_t> current_;  // the backup in progress (index into the log)
   std::uint64_t offset_ = 0;
-  std::uint64_t until_ = 0;              // 0: not fixed yet
+  std::uint64_t until_ = 0;  // 0: not fixed yet
   std::uint64_t previous_hash_ = 0;
-  std::uint64_t request_id_ = 0;         // the request outstanding
+  std::uint64_t request_id_ = 0;  // the request outstanding
   std::uint64_t next_request_ = 1;
   int refusals_ = 0;
   Bytes scratch_;

@@ -112,8 +112,7 @@ void ClientNode::on_start(sim::Env& env) {
   load_journal(env);
   if (saga_ && !guarded(env, config_.user_failures, [&] { run_saga_step(env); })) return;
   const Micros wait = std::max<Micros>(0, config_.start_at_us - env.now());
-  env.set_timer(wait + env.rng().between(0, config_.interval_us),
-                [this](sim::Env& e) { tick(e); });
+  env.set_timer(wait + env.rng().between(0, config_.interval_us), [this](sim::Env& e) { tick(e); });
 }
 
 void ClientNode::tick(sim::Env& env) {

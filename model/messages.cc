@@ -227,7 +227,7 @@ void read_body(Reader& r, BackupChunk& m) {
 constexpr std::string_view kNames[] = {
     "AppendRequest", "AppendReply",  "ReadStreamRequest",   "ReadStreamReply",   "ReadAllRequest",
     "ReadAllReply",  "SnapshotSave", "SnapshotLoadRequest", "SnapshotLoadReply", "Deliver",
-    "DeliverAck",    "QueryRequest", "QueryReply",        "BackupRequest",     "BackupChunk"};
+    "DeliverAck",    "QueryRequest", "QueryReply",          "BackupRequest",     "BackupChunk"};
 static_assert(std::size(kNames) == std::variant_size_v<Message>);
 
 // Builds the alternative with index `type` and reads its body.

@@ -148,10 +148,10 @@ struct BackupChunk {
   friend bool operator==(const BackupChunk&, const BackupChunk&) = default;
 };
 
-using Message = std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply,
-                             ReadAllRequest, ReadAllReply, SnapshotSave, SnapshotLoadRequest,
-                             SnapshotLoadReply, Deliver, DeliverAck, QueryRequest, QueryReply,
-                             BackupRequest, BackupChunk>;
+using Message =
+    std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply, ReadAllRequest,
+                 ReadAllReply, SnapshotSave, SnapshotLoadRequest, SnapshotLoadReply, Deliver,
+                 DeliverAck, QueryRequest, QueryReply, BackupRequest, BackupChunk>;
 
 Bytes encode(const Message& message);
 void encode_into(const Message& message, Bytes& out);

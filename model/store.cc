@@ -112,7 +112,8 @@ void StoreNode::apply_durable(const CommitRecord& commit) {
 bool StoreNode::recover_events(sim::Env& env) {
   const std::optional<Bytes> read = read_reliably(env.storage(), kEventsFile);
   if (!read) {
-    env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", kEventsFile));
+    env.fail_stop(
+        fmt::format("recovery: no read of {} could be trusted (reads disagree)", kEventsFile));
     return false;
   }
   const Bytes& bytes = *read;
@@ -147,7 +148,8 @@ bool StoreNode::recover_events(sim::Env& env) {
 bool StoreNode::recover_snapshots(sim::Env& env) {
   const std::optional<Bytes> read = read_reliably(env.storage(), kSnapshotsFile);
   if (!read) {
-    env.fail_stop(fmt::format("recovery: no read of {} could be trusted (reads disagree)", kSnapshotsFile));
+    env.fail_stop(
+        fmt::format("recovery: no read of {} could be trusted (reads disagree)", kSnapshotsFile));
     return false;
   }
   const Bytes& bytes = *read;
@@ -466,8 +468,8 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const BackupRequest& req
     return reply(env, from, r);
   }
   // The bug serves whatever the file holds, synced or not.
-  const std::uint64_t end = config_.bugs.has(Bug::kBackupCopiesUncommitted) ? written_bytes_
-                                                                              : committed_bytes_;
+  const std::uint64_t end =
+      config_.bugs.has(Bug::kBackupCopiesUncommitted) ? written_bytes_ : committed_bytes_;
   r.until = request.until == 0 ? end : request.until;
   // A backup that began before a crash whose records this log no longer holds.
   if (r.until > written_bytes_ || request.offset > r.until) {
@@ -477,7 +479,8 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const BackupRequest& req
     return reply(env, from, r);
   }
   if (request.offset == r.until) return reply(env, from, r);
-  std::uint64_t length = std::min<std::uint64_t>(r.until - request.offset, config_.backup_chunk_max);
+  std::uint64_t length =
+      std::min<std::uint64_t>(r.until - request.offset, config_.backup_chunk_max);
   // A few reads, and one more to read a record longer than a chunk whole.
   constexpr int kReads = 4;
   for (int attempt = 0; attempt < kReads; ++attempt) {
@@ -491,11 +494,11 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const BackupRequest& req
       continue;
     }
     // Whole records only: a chunk may end inside the next one, never a backup.
-    const bool whole = scan.status == LogScan::Status::kClean ||
-                       (!chunk_ends && scan.status == LogScan::Status::kTornTail &&
-                        scan.valid_bytes > 0 &&
-                        (scan.defect == LogScan::Defect::kLengthPastEnd ||
-                         scan.defect == LogScan::Defect::kShortHeader));
+    const bool whole =
+        scan.status == LogScan::Status::kClean ||
+        (!chunk_ends && scan.status == LogScan::Status::kTornTail && scan.valid_bytes > 0 &&
+         (scan.defect == LogScan::Defect::kLengthPastEnd ||
+          scan.defect == LogScan::Defect::kShortHeader));
     if (!whole) continue;
     r.bytes.assign(read.value().begin(),
                    read.value().begin() + static_cast<std::ptrdiff_t>(scan.valid_bytes));

@@ -43,9 +43,9 @@ struct StoreConfig {
   // How long an fsync takes, drawn per sync; records written meanwhile wait
   // for the next one.
   sim::DurationRange fsync_latency{500, 3'000};
-  Micros commit_delay_max_us = 2'000;  // an append's processing time, drawn in [0, this]
-  std::uint32_t pending_max = 1'024;   // appends in progress; more are rejected
-  std::uint32_t read_batch_max = 256;  // events per read reply
+  Micros commit_delay_max_us = 2'000;          // an append's processing time, drawn in [0, this]
+  std::uint32_t pending_max = 1'024;           // appends in progress; more are rejected
+  std::uint32_t read_batch_max = 256;          // events per read reply
   std::uint32_t backup_chunk_max = 64U << 10;  // log bytes per backup reply (at least one record)
   // A store restored from a backup starts once its files are in place: until
   // `ready()` says so it waits (answering nothing) and asks again every

@@ -109,8 +109,8 @@ struct Arbitrary<essim::model::Message> {
         case 13:
           return BackupRequest{u64(), u64(), u64(), u64()};
         case 14:
-          return BackupChunk{u64(), u64(),  u64(), *gen::arbitrary<Bytes>(),
-                             text(), *gen::arbitrary<bool>()};
+          return BackupChunk{
+              u64(), u64(), u64(), *gen::arbitrary<Bytes>(), text(), *gen::arbitrary<bool>()};
         default:
           return QueryReply{u64(), *gen::arbitrary<ReadModel>(), u64(),
                             *gen::container<std::map<std::string, std::uint64_t>>(

@@ -379,8 +379,8 @@ std::vector<Violation> backup_consistent(const RunView& run) {
           "appends not yet committed",
           what, b.bytes.size() - b.durable_at_done, sim::format_time(*b.done_at_us)));
       if (first < commits.size()) {
-        cite(v, fmt::format("the first: {}, {} commit(s) from the end", positions_of(commits[first]),
-                            commits.size() - first));
+        cite(v, fmt::format("the first: {}, {} commit(s) from the end",
+                            positions_of(commits[first]), commits.size() - first));
         v.positions.push_back(commits[first].events.front().position);
       }
       continue;
@@ -388,11 +388,13 @@ std::vector<Violation> backup_consistent(const RunView& run) {
     // A prefix of the store's log: what the store has at the end begins with it.
     const bool log_whole = run.log->status != model::LogScan::Status::kCorrupt;
     for (std::size_t i = 0; i < commits.size(); ++i) {
-      const bool held = i < run.log->commits.size() && run.log->commits[i].events == commits[i].events;
+      const bool held =
+          i < run.log->commits.size() && run.log->commits[i].events == commits[i].events;
       if (held || (!log_whole && i >= run.log->commits.size())) continue;
-      Violation& v = c.add(fmt::format("{} is not a prefix of the store's log: its commit {} ({}) "
-                                       "is not the log's",
-                                       what, i + 1, positions_of(commits[i])));
+      Violation& v =
+          c.add(fmt::format("{} is not a prefix of the store's log: its commit {} ({}) "
+                            "is not the log's",
+                            what, i + 1, positions_of(commits[i])));
       if (i < run.log->commits.size())
         cite(v, "the log has there: " + positions_of(run.log->commits[i]));
       else
@@ -437,8 +439,8 @@ std::vector<Violation> restore_replays_clean(const RunView& run) {
   const std::vector<model::CommitRecord> backup = backup_commits(*r.backup);
   for (std::size_t i = 0; i < backup.size(); ++i) {
     if (i < r.log.commits.size() && r.log.commits[i].events == backup[i].events) continue;
-    Violation& v = c.add(fmt::format("{} lost the backup's commit {} ({})", what, i + 1,
-                                     positions_of(backup[i])));
+    Violation& v = c.add(
+        fmt::format("{} lost the backup's commit {} ({})", what, i + 1, positions_of(backup[i])));
     cite(v, fmt::format("the backup holds {} commit(s), the restored log {} first", backup.size(),
                         std::min(i, r.log.commits.size())));
     v.positions.push_back(backup[i].events.front().position);
@@ -466,8 +468,8 @@ std::vector<Violation> restore_replays_clean(const RunView& run) {
     if (p.state == nullptr || p.handler == nullptr || c.full()) continue;
     const model::ReadModel expected = clean_replay(upcast, *p.handler);
     if (expected == p.state->model) continue;
-    Violation& v = c.add(fmt::format(
-        "{}: {}, built from it, differs from a clean replay of its log", what, p.name));
+    Violation& v = c.add(
+        fmt::format("{}: {}, built from it, differs from a clean replay of its log", what, p.name));
     const std::size_t differ = cite_difference(v, expected, p.state->model);
     v.summary += fmt::format(" ({} difference(s); {} events applied of {})", differ,
                              p.state->events_applied, upcast.size());

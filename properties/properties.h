@@ -61,10 +61,10 @@ struct AuditRecord {
 struct RestoreView {
   bool ran = false;  // a backup was put on the fresh store
   sim::Micros at_us = 0;
-  const model::Backup* backup = nullptr;  // the backup it restored
-  std::size_t backup_number = 0;          // its place among the backups (from 0)
-  model::StoreLog log;                    // the restored store's log as on disk
-  std::vector<ProjectionView> workers;    // the projections built from it
+  const model::Backup* backup = nullptr;    // the backup it restored
+  std::size_t backup_number = 0;            // its place among the backups (from 0)
+  model::StoreLog log;                      // the restored store's log as on disk
+  std::vector<ProjectionView> workers;      // the projections built from it
   const model::History* history = nullptr;  // its client's
   std::string gave_up;                      // why it never ran
 };

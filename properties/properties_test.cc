@@ -86,6 +86,8 @@ struct HandBuiltRun {
   LogBuilder log;
   bool quiet = true;
   std::vector<RebuildView> rebuilds;
+  model::BackupLog backups;
+  std::optional<RestoreView> restore;
 
   explicit HandBuiltRun(std::string_view name) : domain(&properties::domain(name)) {}
   std::vector<Violation> check(const std::string& property) {
@@ -96,6 +98,8 @@ struct HandBuiltRun {
     view.quiet = quiet;
     view.heal_end = quiet ? "quiet" : "time-bound at 60s";
     view.rebuilds = rebuilds;
+    view.backups = &backups;
+    view.restore = restore;
     return properties::check(view, {property});
   }
 };
@@ -263,6 +267,142 @@ TEST(NoLostAcknowledgedEvents, AnAcknowledgedPositionMissingFromTheLogIsReported
   const std::uint64_t op2 = good.history.invoke(0, 0, "open", "acct-1", model::CommandId{9, 9});
   good.history.complete(op2, model::HistoryEntry::Type::kOk, 10, "", 2, 1, 1);
   EXPECT_TRUE(good.check("no_lost_acknowledged_events").empty());
+}
+
+// The bytes of a log holding the first `count` commits of `log`.
+model::Bytes log_bytes(const model::StoreLog& log, std::size_t count) {
+  model::Bytes out;
+  std::uint64_t hash = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    model::Bytes body;
+    model::encode_commit(log.commits.at(i), body);
+    hash = model::append_record(out, hash, body);
+  }
+  return out;
+}
+
+// A run whose log holds three opened accounts (positions 1..3) and whose
+// backup, asked for at 20 us, holds the first two, durable when it completed.
+HandBuiltRun backed_up() {
+  HandBuiltRun run("bank");
+  const NewEvent opened =
+      decided(*run.domain, model::domains::BankAccount{}, command(*run.domain, "open"));
+  for (const char* stream : {"acct-0", "acct-1", "acct-2"}) run.log.add(stream, opened);
+  model::Backup b;
+  b.requested_at_us = b.began_at_us = 20;
+  b.done_at_us = 30;
+  b.bytes = log_bytes(run.log.log(), 2);
+  b.durable_at_done = b.bytes.size();
+  run.backups.backups.push_back(b);
+  // Acknowledged before the backup began: position 2.
+  const std::uint64_t op = run.history.invoke(0, 0, "open", "acct-1", model::CommandId{9, 9});
+  run.history.complete(op, model::HistoryEntry::Type::kOk, 10, "", 2, 1, 1);
+  return run;
+}
+
+TEST(BackupConsistent, ACommittedPrefixHoldingEveryEarlierAckPasses) {
+  HandBuiltRun good = backed_up();
+  EXPECT_TRUE(good.check("backup_consistent").empty());
+  // A backup that never completed is not judged.
+  good.backups.backups.front().done_at_us.reset();
+  good.backups.backups.front().bytes.resize(5);
+  EXPECT_TRUE(good.check("backup_consistent").empty());
+}
+
+TEST(BackupConsistent, ATornTailUncommittedBytesAForeignCommitAndAMissedAckAreReported) {
+  HandBuiltRun torn = backed_up();
+  torn.backups.backups.front().bytes.resize(torn.backups.backups.front().bytes.size() - 3);
+  Violation v = only(torn.check("backup_consistent"), "backup_consistent");
+  EXPECT_EQ(v.summary,
+            "the backup asked for at 0.00002s does not end at a record boundary: it ends in a "
+            "torn record");
+
+  HandBuiltRun uncommitted = backed_up();
+  uncommitted.backups.backups.front().durable_at_done -= 1;
+  v = only(uncommitted.check("backup_consistent"), "backup_consistent");
+  EXPECT_EQ(v.summary,
+            "the backup asked for at 0.00002s holds 1 byte(s) the store's log did not hold "
+            "durably when it completed at 0.00003s: appends not yet committed");
+  EXPECT_TRUE(cites(v, 2));
+
+  // The backup holds a commit the log does not have in that place.
+  HandBuiltRun foreign = backed_up();
+  HandBuiltRun other("bank");
+  const NewEvent opened =
+      decided(*other.domain, model::domains::BankAccount{}, command(*other.domain, "open"));
+  other.log.add("acct-0", opened);
+  other.log.add("acct-9", opened);
+  foreign.backups.backups.front().bytes = log_bytes(other.log.log(), 2);
+  foreign.backups.backups.front().durable_at_done = foreign.backups.backups.front().bytes.size();
+  v = only(foreign.check("backup_consistent"), "backup_consistent");
+  EXPECT_EQ(v.summary,
+            "the backup asked for at 0.00002s is not a prefix of the store's log: its commit 2 "
+            "(position 2 (acct-9 v1)) is not the log's");
+
+  // Position 3 was acknowledged at 15 us, before the backup began at 20 us.
+  HandBuiltRun missed = backed_up();
+  const std::uint64_t op = missed.history.invoke(1, 0, "open", "acct-2", model::CommandId{9, 10});
+  missed.history.complete(op, model::HistoryEntry::Type::kOk, 15, "", 3, 1, 1);
+  v = only(missed.check("backup_consistent"), "backup_consistent");
+  EXPECT_EQ(v.summary,
+            "the backup asked for at 0.00002s misses position 3 of acct-2, acknowledged at "
+            "0.000015s before the backup began at 0.00002s");
+  EXPECT_TRUE(cites(v, 3));
+  // Acknowledged only after the backup began: it need not be there.
+  HandBuiltRun later = backed_up();
+  const std::uint64_t op2 = later.history.invoke(1, 0, "open", "acct-2", model::CommandId{9, 10});
+  later.history.complete(op2, model::HistoryEntry::Type::kOk, 25, "", 3, 1, 1);
+  EXPECT_TRUE(later.check("backup_consistent").empty());
+}
+
+TEST(RestoreReplaysClean, ALostBackupCommitALostAckAndADifferentProjectionAreReported) {
+  HandBuiltRun run = backed_up();
+  const auto found = model::Registry::builtin().handler("bank.balances");
+  ASSERT_TRUE(found.has_value());
+  const model::ProjectionHandler* balances = found->handler;
+  // The restored store kept the backup and a client's append after it.
+  RestoreView r;
+  r.ran = true;
+  r.at_us = 40;
+  r.backup = &run.backups.backups.front();
+  r.log = model::read_store_log(log_bytes(run.log.log(), 3));
+  model::History restored_history;
+  const std::uint64_t op = restored_history.invoke(4, 41, "open", "acct-2", model::CommandId{8, 1});
+  restored_history.complete(op, model::HistoryEntry::Type::kOk, 50, "", 3, 1, 1);
+  r.history = &restored_history;
+  model::ProjectionState state;
+  std::vector<Event> events;
+  for (const model::CommitRecord& c : r.log.commits) events.push_back(c.events.front());
+  model::call_handler_all(*balances, state.model, events);
+  r.workers.push_back({"balances-restored", balances, &state, nullptr});
+  run.restore = r;
+  EXPECT_TRUE(run.check("restore_replays_clean").empty());
+
+  // It lost the backup's second commit (and with it what its client saw acknowledged).
+  HandBuiltRun lost = backed_up();
+  RestoreView lr = r;
+  lr.backup = &lost.backups.backups.front();
+  lr.log = model::read_store_log(log_bytes(lost.log.log(), 1));
+  lr.workers.clear();
+  lost.restore = lr;
+  const auto violations = lost.check("restore_replays_clean");
+  ASSERT_EQ(violations.size(), 2U);
+  EXPECT_EQ(violations[0].summary,
+            "the store restored at 0.00004s from backup 1 lost the backup's commit 2 (position "
+            "2 (acct-1 v1))");
+  EXPECT_EQ(violations[1].summary,
+            "the store restored at 0.00004s from backup 1 lost position 3 of acct-2, "
+            "acknowledged to its client");
+
+  // A projection built from it that differs from a clean replay.
+  model::ProjectionState wrong;
+  run.restore->workers.front().state = &wrong;
+  const Violation v = only(run.check("restore_replays_clean"), "restore_replays_clean");
+  EXPECT_TRUE(
+      v.summary.starts_with("the store restored at 0.00004s from backup 1: "
+                            "balances-restored, built from it, differs from a clean "
+                            "replay of its log"))
+      << v.summary;
 }
 
 TEST(NoDuplicateCommands, OneCommandAppendedTwiceIsReported) {
