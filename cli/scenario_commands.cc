@@ -109,6 +109,13 @@ void print_also_violated(const harness::ScenarioResult& r) {
   }
 }
 
+// "operations: rebuild balances at 2s, audit store at 1s", as the reports say it.
+void print_operations(const harness::SeedResult& r, std::string_view indent) {
+  if (r.operations_run.empty()) return;
+  fmt::print("{}operations: {}\n", indent,
+             reports::describe_operations(harness::operation_reports(r.operations_run)));
+}
+
 void print_failures(const harness::Scenario& s, const harness::ScenarioResult& r) {
   constexpr std::size_t kShown = 3;
   for (std::size_t i = 0; i < r.failures.size() && i < kShown; ++i) {
@@ -116,6 +123,7 @@ void print_failures(const harness::Scenario& s, const harness::ScenarioResult& r
     fmt::print("  seed {} (fingerprint 0x{:016x}):\n", f.seed, f.fingerprint);
     for (const properties::Violation& v : f.violations) print_violation(v, "    ");
     if (f.swarm) fmt::print("    swarm mix: {}\n", harness::describe(*f.swarm));
+    print_operations(f, "    ");
     fmt::print("    replay: {}\n", harness::replay_command(r.program, s, f.seed));
   }
   if (r.tally.seeds_failed > kShown)
@@ -130,8 +138,9 @@ void print_result(const harness::Scenario& s, const harness::ScenarioResult& r) 
                *r.tally.caught_at_seed, r.tally.seeds_run, rate);
     fmt::print("  evidence: {}\n", first_evidence(r, s.expect.violation));
     for (const harness::SeedResult& f : r.failures) {
-      if (f.seed == *r.tally.caught_at_seed && f.swarm)
-        fmt::print("  swarm mix: {}\n", harness::describe(*f.swarm));
+      if (f.seed != *r.tally.caught_at_seed) continue;
+      if (f.swarm) fmt::print("  swarm mix: {}\n", harness::describe(*f.swarm));
+      print_operations(f, "  ");
     }
     fmt::print("  replay: {}\n", harness::replay_command(r.program, s, *r.tally.caught_at_seed));
     print_also_violated(r);
@@ -387,6 +396,7 @@ int replay_command(const ReplayArgs& a, const model::Registry& registry) {
     fmt::print("  swarm mix{}: {}\n", scenario.swarm_draw ? " (recorded in the repro)" : "",
                harness::describe(*r.swarm));
   }
+  print_operations(r, "  ");
   if (r.violations.empty()) {
     fmt::print("verdict: every property held\n");
   } else {

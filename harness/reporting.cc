@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "model/trace_notes.h"
+#include "sim/assert.h"
 
 namespace essim::harness {
 
@@ -170,7 +171,8 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
                               v.summary,
                               v.evidence,
                               replay_command(r.program, s, seed.seed),
-                              {}});
+                              {},
+                              operation_reports(seed.operations_run)});
       if (seed.swarm) out.failures.back().swarm = as_mix(*seed.swarm);
     }
   }
@@ -179,6 +181,44 @@ reports::ScenarioReport to_report(const Scenario& s, const ScenarioResult& r,
                r.plan.shard_count,  {r.plan.shard_index}, hex(r.fingerprint)};
   return out;
 }
+
+std::vector<reports::OperationReport> operation_reports(const std::vector<Operation>& operations) {
+  std::vector<reports::OperationReport> out;
+  for (const Operation& o : operations) {
+    ESSIM_ASSERT(o.at_us >= 0);  // the loader refuses a time before the run
+    out.push_back({std::string(to_string(o.kind)), o.target, static_cast<std::uint64_t>(o.at_us)});
+  }
+  return out;
+}
+
+namespace {
+
+// Each operation `r` ran, at its time, and each rebuild's cut-over where its
+// router noted one (the note is on the router's lane; the marker spans all).
+std::vector<reports::ViewerTrace::Marker> operation_markers(const SeedResult& r) {
+  std::vector<reports::ViewerTrace::Marker> out;
+  for (const Operation& o : r.operations_run) {
+    out.push_back(
+        {o.at_us, fmt::format("{} {}", to_string(o.kind), o.target), "operation: " + describe(o)});
+  }
+  constexpr std::size_t kRouter = 2;  // rebuild_node_names: worker, bus, router
+  for (const sim::TraceEntry& e : r.trace) {
+    if (e.kind != sim::TraceKind::kNote || e.text != model::notes::kRebuildCutOver) continue;
+    const std::string router = e.node < r.node_names.size() ? r.node_names[e.node] : "a router";
+    std::string label = router + ": cut over";
+    for (const Operation& o : rebuilds_of(r.operations_run)) {
+      if (rebuild_node_names(o.target)[kRouter] == router)
+        label = fmt::format("{} {}: cut over", to_string(o.kind), o.target);
+    }
+    out.push_back({e.at_us, std::move(label),
+                   fmt::format("{} cut queries over to the rebuilt read model, which had applied "
+                               "{} events; the live one had answered {} queries",
+                               router, e.a, e.b)});
+  }
+  return out;
+}
+
+}  // namespace
 
 reports::ViewerTrace viewer_trace(const Scenario& s, const SeedResult& r) {
   reports::ViewerTrace t;
@@ -205,6 +245,7 @@ reports::ViewerTrace viewer_trace(const Scenario& s, const SeedResult& r) {
     }
     if (named && !r.violations.empty()) t.highlight_steps.push_back(e.step);
   }
+  t.operations = operation_markers(r);
   return t;
 }
 

@@ -28,7 +28,11 @@ std::string sweep_id(const Scenario& scenario, const SweepPlan& plan);
 reports::ScenarioReport to_report(const Scenario& scenario, const ScenarioResult& result,
                                   std::size_t failures_per_property = 3);
 
-// The trace for the viewer, with the steps the evidence names highlighted.
+// The operations a seed ran, as the reports show them (kinds by name).
+std::vector<reports::OperationReport> operation_reports(const std::vector<Operation>& operations);
+
+// The trace for the viewer, with the steps the evidence names highlighted
+// and the operations the seed ran (and a rebuild's cut-over) marked.
 reports::ViewerTrace viewer_trace(const Scenario& scenario, const SeedResult& result);
 
 // Every trace step of `result` (run with keep_trace) as one JSON object a

@@ -1,7 +1,11 @@
 #include "harness/reporting.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "model/trace_notes.h"
 
 namespace essim::harness {
 namespace {
@@ -236,6 +240,59 @@ TEST(Reports, JsonRoundTripsThroughMerge) {
   ASSERT_TRUE(reports::from_json(reports::to_json(report), back, error)) << error;
   EXPECT_EQ(reports::to_json(back), reports::to_json(report));
   EXPECT_EQ(back.scenarios[0].caught_at_seed, r.tally.caught_at_seed);
+}
+
+TEST(Reports, FailuresListTheOperationsTheirSeedRan) {
+  const Scenario s = load("bugs/rebuild-cuts-over-early.yaml");
+  const ScenarioResult r = run(s, 1, 0, 1);
+  ASSERT_TRUE(r.verdict.met);
+  const reports::ScenarioReport report = to_report(s, r);
+  ASSERT_FALSE(report.failures.empty());
+  for (const reports::FailureReport& f : report.failures) {
+    EXPECT_EQ(f.operations,
+              (std::vector<reports::OperationReport>{{"rebuild", "balances", 3'000'000}}))
+        << f.property;
+  }
+  // A seed that ran none lists none.
+  const Scenario ack = load("bugs/ack-before-sync.yaml");
+  const reports::ScenarioReport none = to_report(ack, run(ack, 10, 0, 1));
+  ASSERT_FALSE(none.failures.empty());
+  EXPECT_TRUE(none.failures[0].operations.empty());
+}
+
+TEST(Reports, OperationsReadAsHarnessDescribesThem) {
+  // The reports format times themselves (they do not see sim): the same
+  // words as describe() on the console, whatever the time's unit.
+  for (const sim::Micros at_us : {sim::Micros{0}, sim::seconds(2), sim::millis(2500),
+                                  sim::Micros{1'000'250}, sim::seconds(3) + 7}) {
+    const std::vector<Operation> ran{{Operation::Kind::kRebuild, "balances", at_us},
+                                     {Operation::Kind::kAudit, "store", at_us}};
+    EXPECT_EQ(reports::describe_operations(operation_reports(ran)),
+              describe(ran[0]) + ", " + describe(ran[1]));
+  }
+}
+
+TEST(Viewer, MarksEachOperationAndTheCutOver) {
+  const Scenario s = load("bugs/rebuild-cuts-over-early.yaml");
+  const SeedResult r = run_seed(s, 1, true);
+  ASSERT_EQ(r.operations_run.size(), 1U);
+  const auto cut_over = std::find_if(r.trace.begin(), r.trace.end(), [](const sim::TraceEntry& e) {
+    return e.kind == sim::TraceKind::kNote && e.text == model::notes::kRebuildCutOver;
+  });
+  ASSERT_NE(cut_over, r.trace.end());
+  const reports::ViewerTrace t = viewer_trace(s, r);
+  ASSERT_EQ(t.operations.size(), 2U);
+  EXPECT_EQ(t.operations[0].at_us, sim::seconds(3));
+  EXPECT_EQ(t.operations[0].label, "rebuild balances");
+  EXPECT_EQ(t.operations[0].detail, "operation: rebuild balances at 3s");
+  EXPECT_EQ(t.operations[1].at_us, cut_over->at_us);
+  EXPECT_GE(t.operations[1].at_us, sim::seconds(3));
+  EXPECT_EQ(t.operations[1].label, "rebuild balances: cut over");
+  EXPECT_NE(t.operations[1].detail.find("balances-router cut queries over"), std::string::npos)
+      << t.operations[1].detail;
+  // A run without operations marks nothing.
+  const Scenario calm = load("bank-calm.yaml");
+  EXPECT_TRUE(viewer_trace(calm, run_seed(calm, 1, true)).operations.empty());
 }
 
 TEST(Viewer, HighlightsTheStepsTheEvidenceNames) {

@@ -49,6 +49,7 @@ SeedResult run_seed_unguarded(const Scenario& scenario, std::uint64_t seed, bool
   r.trace_steps = c.sim->trace().steps();
   r.heal_end = fmt::format("{} at {}", sim::to_string(c.heal.stop), sim::format_time(c.heal.at_us));
   r.faults = c.plan.actions.size();
+  r.operations_run = c.operations;
   for (const model::HistoryEntry& h : c.history.entries()) {
     r.operations += h.type == model::HistoryEntry::Type::kInvoke ? 1 : 0;
   }

@@ -43,6 +43,9 @@ struct SeedResult {
   sim::ProbeHits probes;           // the coverage probes the run reached
   SeedMetrics metrics;             // harness/metrics.h
   std::optional<SwarmDraw> swarm;  // the fault mix it ran with (harness/swarm.h)
+  // The operations it ran (scenario key `operations:`, or a repro's), in
+  // their order; `operations` above counts the clients' history operations.
+  std::vector<Operation> operations_run;
 };
 
 // Runs one seed of the scenario. `keep_trace` keeps every trace entry. An

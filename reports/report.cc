@@ -39,6 +39,12 @@ json scenario_json(const ScenarioReport& s) {
         mix.push_back({{"kind", kind}, {"strength", strength}});
       failure["swarm"] = mix;
     }
+    if (!f.operations.empty()) {
+      json operations = json::array();
+      for (const OperationReport& o : f.operations)
+        operations.push_back({{"kind", o.kind}, {"target", o.target}, {"at_us", o.at_us}});
+      failure["operations"] = operations;
+    }
     failures.push_back(std::move(failure));
   }
   json properties = json::array();
@@ -155,6 +161,20 @@ class Fields {
     }
     return out;
   }
+  // An optional list of operations: [{kind, target, at_us}].
+  std::vector<OperationReport> operations(const char* key) const {
+    std::vector<OperationReport> out;
+    if (!j_.contains(key)) return out;
+    const json& v = list(key);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Fields o(v[i], item(key, i));
+      OperationReport operation{o.text("kind"), o.text("target"), o.count("at_us")};
+      if (operation.kind.empty())
+        throw BadField{fmt::format("{} must name a kind of operation, not \"\"", o.name("kind"))};
+      out.push_back(std::move(operation));
+    }
+    return out;
+  }
   const json& list(const char* key) const {
     const json& v = at(key);
     if (!v.is_array()) throw BadField{fmt::format("{} must be a list", name(key))};
@@ -213,8 +233,8 @@ ScenarioReport read_scenario(const Fields& f) {
   for (std::size_t i = 0; i < failures.size(); ++i) {
     const Fields x(failures[i], f.item("failures", i));
     s.failures.push_back({x.count("seed"), x.text("fingerprint"), x.text("property"),
-                          x.text("summary"), x.texts("evidence"), x.text("replay"),
-                          x.mix("swarm")});
+                          x.text("summary"), x.texts("evidence"), x.text("replay"), x.mix("swarm"),
+                          x.operations("operations")});
   }
   const json& probes = f.list("probes");
   for (std::size_t i = 0; i < probes.size(); ++i) {
@@ -306,6 +326,7 @@ std::string failure_body(const FailureReport* f) {
   std::string body;
   for (const std::string& e : f->evidence) body += e + "\n";
   if (!f->swarm.empty()) body += "swarm mix: " + describe_mix(f->swarm) + "\n";
+  if (!f->operations.empty()) body += "operations: " + describe_operations(f->operations) + "\n";
   return body + "fingerprint: " + f->fingerprint + "\n";
 }
 
@@ -447,6 +468,18 @@ std::string describe_mix(const std::vector<std::pair<std::string, double>>& mix)
   return out;
 }
 
+std::string describe_operations(const std::vector<OperationReport>& operations) {
+  std::vector<std::string> parts;
+  for (const OperationReport& o : operations) {
+    // As sim::format_duration writes it, so the console and the reports agree.
+    const std::string at = o.at_us % 1'000'000 == 0 ? fmt::format("{}s", o.at_us / 1'000'000)
+                           : o.at_us % 1'000 == 0   ? fmt::format("{}ms", o.at_us / 1'000)
+                                                    : fmt::format("{}us", o.at_us);
+    parts.push_back(fmt::format("{} {} at {}", o.kind, o.target, at));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
 std::string format_metric(std::uint64_t value, std::string_view unit) {
   const auto v = static_cast<double>(value);
   if (unit == "us") {
@@ -550,6 +583,8 @@ std::string summary_markdown(const Report& r) {
     md += fmt::format("```\n\nReplay: `{}` (fingerprint {})\n", f.replay, f.fingerprint);
     if (!f.swarm.empty())
       md += fmt::format("\nSwarm mix of this seed: {}\n", describe_mix(f.swarm));
+    if (!f.operations.empty())
+      md += fmt::format("\nOperations of this seed: {}\n", describe_operations(f.operations));
   }
   return md;
 }

@@ -20,6 +20,16 @@ namespace essim::reports {
 inline constexpr int kReportSchemaVersion = 3;
 inline constexpr std::string_view kToolVersion = "essim 0.1.0";
 
+// An operation a seed ran (the scenario key `operations:`), as harness names
+// it: its kind's name ("rebuild", "audit", ...), its target, when it began.
+// The reports know no kinds: they show the names they are given.
+struct OperationReport {
+  std::string kind;
+  std::string target;
+  std::uint64_t at_us = 0;
+  friend bool operator==(const OperationReport&, const OperationReport&) = default;
+};
+
 struct FailureReport {
   std::uint64_t seed = 0;
   std::string fingerprint;  // 0x...
@@ -30,10 +40,15 @@ struct FailureReport {
   // The fault mix the seed drew (`swarm: true`): a strength from 0 (off) to
   // 1 (as the scenario says) per fault kind; empty without swarm.
   std::vector<std::pair<std::string, double>> swarm;
+  // The operations the seed ran, in the scenario's order; empty without.
+  std::vector<OperationReport> operations;
 };
 
 // "crashes 3/4, drop off, torn_writes on": a swarm mix in one line.
 std::string describe_mix(const std::vector<std::pair<std::string, double>>& mix);
+// "rebuild balances at 2s, audit store at 1s": a seed's operations in one
+// line, times as a scenario file writes them.
+std::string describe_operations(const std::vector<OperationReport>& operations);
 
 // One property's fate: status is one of held, violated, caught, missed,
 // also-violated (harness::PropertyStatus).

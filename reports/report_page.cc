@@ -168,6 +168,8 @@ std::string failures_html(const ScenarioReport& s) {
         f.seed, f.seed, xml_escape(f.property), xml_escape(f.summary), xml_escape(f.replay),
         xml_escape(html));
     if (!f.swarm.empty()) out += "<br>swarm mix: " + xml_escape(describe_mix(f.swarm));
+    if (!f.operations.empty())
+      out += "<br>operations: " + xml_escape(describe_operations(f.operations));
     if (!f.evidence.empty()) {
       out += "<details><summary>evidence</summary><pre>";
       for (const std::string& e : f.evidence) out += xml_escape(e) + "\n";

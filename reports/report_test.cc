@@ -29,7 +29,8 @@ Report sample(std::uint64_t seeds, std::uint64_t failing_seed) {
                              "acct-1 went below zero",
                              {"after: <evidence & more>"},
                              "essim replay scenarios/calm.yaml --seed 9",
-                             {{"crashes", 0.75}, {"drop", 0.0}, {"torn_writes", 1.0}}});
+                             {{"crashes", 0.75}, {"drop", 0.0}, {"torn_writes", 1.0}},
+                             {{"rebuild", "balances", 2'000'000}, {"audit", "store", 1'000'000}}});
   }
   pass.met = failing_seed == 0;
   ScenarioReport bug;
@@ -113,6 +114,70 @@ TEST(Report, WrongFieldsAreNamed) {
             "scenarios[0].failures[0].swarm[0] must be a JSON object");
   EXPECT_EQ(error_of([](auto& j) { j["scenarios"][0]["failures"][0]["swarm"][1].erase("kind"); }),
             "scenarios[0].failures[0].swarm[1].kind is missing");
+}
+
+// The operations a failing seed ran, read back as strictly as the rest.
+TEST(Report, WrongOperationsAreNamed) {
+  const nlohmann::json good = to_json(sample(4, 9));
+  const auto error_of = [&](auto edit) {
+    nlohmann::json j = good;
+    edit(j["scenarios"][0]["failures"][0]);
+    Report back;
+    std::string error;
+    EXPECT_FALSE(from_json(j, back, error));
+    return error;
+  };
+  const std::string at = "scenarios[0].failures[0].operations";
+  EXPECT_EQ(error_of([](auto& f) { f["operations"] = 3; }), at + " must be a list");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"] = nullptr; }), at + " must be a list");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][0] = "rebuild balances at 2s"; }),
+            at + "[0] must be a JSON object");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][1].erase("target"); }),
+            at + "[1].target is missing");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][0]["kind"] = 7; }),
+            at + "[0].kind must be a string");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][0]["kind"] = ""; }),
+            at + "[0].kind must name a kind of operation, not \"\"");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][1]["target"] = {"store"}; }),
+            at + "[1].target must be a string");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][0]["at_us"] = -1; }),
+            at + "[0].at_us must be a whole number from 0 to 2^64 - 1, not -1");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][0]["at_us"] = 2.5; }),
+            at + "[0].at_us must be a whole number from 0 to 2^64 - 1, not 2.5");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][1]["at_us"] = 1e30; }),
+            at + "[1].at_us must be a whole number from 0 to 2^64 - 1, not 1e+30");
+  EXPECT_EQ(error_of([](auto& f) { f["operations"][0]["at_us"] = "2s"; }),
+            at + "[0].at_us must be a whole number from 0 to 2^64 - 1, not \"2s\"");
+}
+
+TEST(Report, OperationsRoundTripAndAreOptional) {
+  const Report r = sample(4, 9);
+  const nlohmann::json j = to_json(r);
+  EXPECT_EQ(j["scenarios"][0]["failures"][0]["operations"],
+            nlohmann::json::parse(R"([{"kind": "rebuild", "target": "balances", "at_us": 2000000},
+                                      {"kind": "audit", "target": "store", "at_us": 1000000}])"));
+  Report back;
+  std::string error;
+  ASSERT_TRUE(from_json(j, back, error)) << error;
+  EXPECT_EQ(back.scenarios[0].failures[0].operations, r.scenarios[0].failures[0].operations);
+  // A seed without operations writes none, and a report without them reads.
+  Report none = r;
+  none.scenarios[0].failures[0].operations.clear();
+  const nlohmann::json without = to_json(none);
+  EXPECT_FALSE(without["scenarios"][0]["failures"][0].contains("operations"));
+  ASSERT_TRUE(from_json(without, back, error)) << error;
+  EXPECT_TRUE(back.scenarios[0].failures[0].operations.empty());
+  EXPECT_EQ(summary_markdown(none).find("Operations of this seed"), std::string::npos);
+  EXPECT_EQ(report_html(none).find("operations: "), std::string::npos);
+}
+
+TEST(Report, OperationsAreDescribedAsScenarioFilesWriteThem) {
+  EXPECT_EQ(describe_operations({}), "");
+  EXPECT_EQ(describe_operations({{"rebuild", "balances", 2'000'000}, {"audit", "store", 0}}),
+            "rebuild balances at 2s, audit store at 0s");
+  EXPECT_EQ(describe_operations({{"backup", "store", 2'500'000}}), "backup store at 2500ms");
+  EXPECT_EQ(describe_operations({{"restore", "store-2", 1'000'250}}),
+            "restore store-2 at 1000250us");
 }
 
 TEST(Report, MetricsAreShownInTheirUnits) {
@@ -210,6 +275,18 @@ TEST(Report, SummaryShowsTheFirstFailure) {
             std::string::npos);
   EXPECT_NE(report_html(sample(4, 9)).find("swarm mix: crashes 3/4, drop off, torn_writes on"),
             std::string::npos);
+  EXPECT_NE(md.find("Operations of this seed: rebuild balances at 2s, audit store at 1s"),
+            std::string::npos);
+  EXPECT_NE(report_html(sample(4, 9)).find("operations: rebuild balances at 2s, audit store at 1s"),
+            std::string::npos);
+  EXPECT_NE(junit_xml(sample(4, 9)).find("operations: rebuild balances at 2s, audit store at 1s"),
+            std::string::npos);
+  // Names are the scenario's: escaped on the page like the rest.
+  Report r = sample(4, 9);
+  r.scenarios[0].failures[0].operations[0].target = "<b>&";
+  const std::string html = report_html(r);
+  EXPECT_NE(html.find("operations: rebuild &lt;b&gt;&amp; at 2s"), std::string::npos);
+  EXPECT_EQ(html.find("<b>&"), std::string::npos);
 }
 
 TEST(Report, NamesThatAreNotUtf8AreWrittenNotThrown) {
@@ -258,6 +335,20 @@ TEST(Viewer, NamesCannotOpenOrCloseElements) {
   EXPECT_EQ(html.find("<!--<script>"), std::string::npos);
   EXPECT_EQ(html.find("alert(1)</script>"), std::string::npos);
   EXPECT_NE(html.find("\\u003c!--\\u003cscript\\u003e"), std::string::npos);
+}
+
+TEST(Viewer, OperationsAreInTheDataAndCannotCloseIt) {
+  ViewerTrace t = tiny();
+  EXPECT_NE(viewer_html(t).find("\"operations\":[]"), std::string::npos);
+  t.operations = {{3, "rebuild </script><b>", "operation: rebuild at 3us"}};
+  const std::string html = viewer_html(t);
+  EXPECT_NE(html.find("{\"at_us\":3,\"detail\":\"operation: rebuild at 3us\","
+                      "\"label\":\"rebuild \\u003c/script\\u003e\\u003cb\\u003e\"}"),
+            std::string::npos);
+  EXPECT_EQ(html.find("rebuild </script>"), std::string::npos);
+  // The page draws them and lists them.
+  EXPECT_NE(html.find("data.operations"), std::string::npos);
+  EXPECT_NE(html.find("id=\"operations\""), std::string::npos);
 }
 
 TEST(Viewer, ShivizHostsHaveNoSpacesAndEventsOneLine) {

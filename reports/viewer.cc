@@ -16,11 +16,16 @@ std::string viewer_html(const ViewerTrace& t) {
     // Compact rows: [step, at_us, kind, node, peer, a, b, text]
     steps.push_back({s.step, s.at_us, s.kind, s.node, s.peer, s.a, s.b, s.text});
   }
+  nlohmann::json operations = nlohmann::json::array();
+  for (const ViewerTrace::Marker& m : t.operations) {
+    operations.push_back({{"at_us", m.at_us}, {"label", m.label}, {"detail", m.detail}});
+  }
   const nlohmann::json data{{"title", t.title},
                             {"nodes", t.nodes},
                             {"steps", steps},
                             {"verdict", t.verdict},
-                            {"highlight", t.highlight_steps}};
+                            {"highlight", t.highlight_steps},
+                            {"operations", operations}};
   // Inside <script>, neither "</script" nor "<!--" may appear, or the HTML
   // parser ends or re-reads the element: JSON may spell <, > and & as \u
   // escapes, and outside strings it has none of them.

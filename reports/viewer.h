@@ -26,6 +26,15 @@ struct ViewerTrace {
   std::vector<Step> steps;
   std::vector<std::string> verdict;            // violations and evidence, as lines
   std::vector<std::uint64_t> highlight_steps;  // steps the evidence names
+  // A mark across every lane with its label, and listed beside the diagram:
+  // each operation the run made (scenario `operations:`) at its time, and
+  // what one noted that the timeline should show (a rebuild's cut-over).
+  struct Marker {
+    std::int64_t at_us = 0;
+    std::string label;   // "rebuild balances"
+    std::string detail;  // shown when it is clicked
+  };
+  std::vector<Marker> operations;
 };
 
 std::string viewer_html(const ViewerTrace& trace);

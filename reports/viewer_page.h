@@ -25,6 +25,8 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
   #bar button { margin-right: 6px; }
   .legend span { display: inline-block; margin-right: 10px; }
   .sw { display: inline-block; width: 10px; height: 10px; margin-right: 3px; vertical-align: -1px; }
+  #operations button { display: block; width: 100%; margin: 2px 0; text-align: left; color: #0b7285;
+                       font: 12px ui-monospace, monospace; background: #eef6f7; border: 1px solid #b9dde1; }
 </style>
 </head>
 <body>
@@ -40,10 +42,12 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
     <span><i class="sw" style="background:#9aa3b2"></i>node down</span>
     <span><i class="sw" style="background:#fbe3e1"></i>partition</span>
     <span><i class="sw" style="background:#f39c12"></i>named in the evidence</span>
+    <span><i class="sw" style="background:#0b7285"></i>operation</span>
   </span>
 </div>
 <div id="main"><div id="view"><canvas id="canvas"></canvas></div>
 <div id="side"><h2>Details</h2><div id="details">Click an arrow, a mark or a bar.</div>
+<h2>Operations</h2><div id="operations">None in this run.</div>
 <h2>Keys</h2><div>Wheel: scroll in time. Ctrl+wheel or the buttons: zoom. Drag: pan.</div></div></div>
 <script id="essim-data" type="application/json">/*ESSIM_DATA*/</script>
 <script>
@@ -102,6 +106,10 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
       default: break;
     }
   }
+  // The operations the run made, and what they noted (a cut-over): a line
+  // across every lane, and a button each beside the diagram.
+  const operations = data.operations.slice().sort((a, b) => a.at_us - b.at_us);
+  for (const o of operations) tEnd = Math.max(tEnd, o.at_us);
   for (const [, c] of downSince) downs.push({ t0: c[T], t1: tEnd, node: c[N], row: c });
   for (const [, p] of partitionSince) partitions.push({ t0: p[T], t1: tEnd, row: p });
   messages.sort((a, b) => a.t0 - b.t0);
@@ -200,6 +208,19 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
       ctx.beginPath(); ctx.moveTo(x, yy - (hot ? 7 : 4)); ctx.lineTo(x + (hot ? 7 : 4), yy);
       ctx.lineTo(x, yy + (hot ? 7 : 4)); ctx.lineTo(x - (hot ? 7 : 4), yy); ctx.fill();
     }
+    ctx.font = "bold 11px ui-monospace, monospace"; ctx.textAlign = "left";
+    let labelY = -1e9, labelX = 92;
+    for (const o of operations) {
+      if (o.at_us < start || o.at_us > end) continue;
+      const yy = y(o.at_us), hot = o === selected;
+      ctx.strokeStyle = ctx.fillStyle = hot ? "#f39c12" : "#0b7285"; ctx.lineWidth = hot ? 3 : 2;
+      ctx.beginPath(); ctx.moveTo(80, yy); ctx.lineTo(width - 10, yy); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(80, yy - 6); ctx.lineTo(88, yy); ctx.lineTo(80, yy + 6); ctx.fill();
+      // Operations close in time: their labels side by side, not on top of each other.
+      labelX = yy - labelY < 12 ? labelX : 92;
+      ctx.fillText(o.label, labelX, yy - 4);
+      labelX += ctx.measureText(o.label).width + 16; labelY = yy;
+    }
     ctx.fillStyle = "#5b6576"; ctx.textAlign = "left"; ctx.font = "11px ui-monospace, monospace";
     for (let i = 0; i <= 8; i++) {
       const t = start + ((height - top) * usPerPx * i) / 8;
@@ -212,9 +233,14 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
     return "step " + r[S] + " at " + fmt(r[T]) + "\n" + r[K] + "  node " + name(r[N]) + "  peer " + name(r[P]) +
            "\na " + r[A] + "  b " + r[B] + (r[X] ? "\n" + r[X] : "");
   }
+  const operationText = (o) => o.label + " at " + fmt(o.at_us) + "\n" + o.detail;
   function near(px, py) {
     const t = start + (py - top) * usPerPx, slack = 6 * usPerPx;
     let best = null, bestD = 8;
+    for (const o of operations) {
+      const d = Math.abs(py - y(o.at_us));
+      if (px >= 80 && d < 5 && d < bestD) { bestD = d; best = { item: o, text: operationText(o) }; }
+    }
     for (const k of visible(marks, (k) => k.t, slack)) {
       if (k.node < 0) continue;
       const d = Math.hypot(px - laneX(k.node), py - y(k.t));
@@ -271,12 +297,25 @@ inline constexpr const char* kViewerPage = R"ESSIM(<!DOCTYPE html>
     hotIndex++; draw();
   }
   document.getElementById("next").onclick = showHot;
+  const operationList = document.getElementById("operations");
+  if (operations.length) operationList.textContent = "";
+  for (const o of operations) {
+    const button = document.createElement("button");
+    button.textContent = fmt(o.at_us) + "  " + o.label;
+    button.title = o.detail;
+    button.onclick = () => {
+      start = o.at_us - ((height - top) * usPerPx) / 3; selected = o;
+      document.getElementById("details").textContent = operationText(o); draw();
+    };
+    operationList.appendChild(button);
+  }
   window.addEventListener("resize", resize);
   resize();
   // Open on the evidence, or on the whole run.
   if (hot.length) showHot(); else document.getElementById("fit").onclick();
   document.body.dataset.lanes = String(nodes.length);
   document.body.dataset.messages = String(messages.length);
+  document.body.dataset.operations = String(operations.length);
   document.body.dataset.ready = "1";
 })();
 </script>
