@@ -254,7 +254,7 @@ sim::Result<bool> check_script(const ClusterSpec& spec) {
       return sim::Error{"a repro message names an unknown node or is out of range"};
   }
   for (const model::PlannedWork& w : d.work) {
-    if (static_cast<int>(w.client) >= spec.clients || w.at_us < 0 || w.at_us > sim::kChaosMax)
+    if (static_cast<int>(w.client) >= work_clients(spec) || w.at_us < 0 || w.at_us > sim::kChaosMax)
       return sim::Error{"a repro work entry names an unknown client or is out of range"};
   }
   std::set<std::string> seen;
@@ -291,7 +291,8 @@ void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::
         agent.at_us.push_back(op.at_us);
     }
     Cluster* cluster = &c;
-    agent.on_done = [cluster](model::Backup& backup) { cluster->record_durable(backup); };
+    agent.on_fixed = [cluster](model::Backup& b) { cluster->record_durable_at_fix(b); };
+    agent.on_done = [cluster](model::Backup& b) { cluster->record_durable(b); };
     c.backup_agent = s.add_node(std::string(kBackupAgentName), [agent] {
       return std::make_unique<model::BackupAgentNode>(agent);
     });
@@ -304,7 +305,10 @@ void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::
   r.runs = !runs.empty();
   const sim::Micros start_at = r.runs ? runs.front().at_us : sim::kTimeMax;
   model::StoreConfig restored = store_config;
-  restored.ready = [&r] { return r.restored_at_us.has_value(); };
+  if (r.runs) {
+    restored.ready = [&r] { return r.restored_at_us.has_value(); };
+    restored.ready_from_us = start_at;
+  }
   r.store = s.add_node(std::string(kRestoredStoreName),
                        [restored] { return std::make_unique<model::StoreNode>(restored); });
   model::BusConfig bus = spec.bus;
@@ -337,7 +341,7 @@ void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::
   client.interval_us = spec.client_interval_us;
   client.start_at_us = r.runs ? start_at : 0;
   client.stop_at_us = r.runs ? c.chaos_us : 0;
-  client.work_log = &r.work_log;
+  client.work_log = &c.work_log;  // recorded and scripted as the other clients' work
   client.snapshot_every = spec.snapshot_every;
   client.history = &r.history;
   client.user_failures = &c.user_failures;
@@ -352,6 +356,10 @@ void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::
 std::size_t node_count(const ClusterSpec& spec) {
   return 2 + spec.projections.size() + static_cast<std::size_t>(std::max(0, spec.clients)) +
          operation_node_names(spec).size();
+}
+
+int work_clients(const ClusterSpec& spec) {
+  return std::max(0, spec.clients) + (has_restore(spec) ? 1 : 0);
 }
 
 std::vector<std::string> operation_node_names(const ClusterSpec& spec) {
@@ -616,6 +624,7 @@ void run_cluster(Cluster& c, const ClusterSpec& spec) {
         backup.file_copy = true;
         auto bytes = sim.disk(c.store).current_content(model::kEventsFile);
         if (bytes.ok()) backup.bytes = std::move(bytes).value();
+        c.record_durable_at_fix(backup);
         c.record_durable(backup);
         sim.note(model::notes::kBackupDone, backup.bytes.size(),
                  model::scan_log(backup.bytes).bodies.size());
@@ -629,6 +638,11 @@ void run_cluster(Cluster& c, const ClusterSpec& spec) {
   (void)s.run_until(c.chaos_us);
   s.begin_heal();
   c.heal = s.run_until_quiet(spec.heal_max_us, [&c] { return c.quiet(); });
+}
+
+void Cluster::record_durable_at_fix(model::Backup& backup) {
+  auto durable = sim->disk(store).durable_content(model::kEventsFile);
+  backup.durable_at_fix = durable.ok() ? durable.value().size() : 0;
 }
 
 void Cluster::record_durable(model::Backup& backup) {
@@ -697,7 +711,9 @@ bool Cluster::quiet() {
     auto* restored = dynamic_cast<model::StoreNode*>(sim->node(restore->store));
     auto* restored_bus = dynamic_cast<model::BusNode*>(sim->node(restore->bus));
     auto* client = dynamic_cast<model::ClientNode*>(sim->node(restore->client));
-    if (restored == nullptr || restored_bus == nullptr || client == nullptr || !client->idle())
+    // Recovered from the backup first: until then it serves nothing.
+    if (restored == nullptr || !restored->started() || restored_bus == nullptr ||
+        client == nullptr || !client->idle())
       return false;
     const std::uint64_t head = restored->visible_position();
     for (const sim::NodeId id : restore->workers) {

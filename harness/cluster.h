@@ -169,8 +169,7 @@ struct Cluster {
     std::optional<sim::Micros> restored_at_us;
     std::size_t backup = 0;  // which backup it restored
     std::string gave_up;     // why it never ran (no backup completed)
-    model::History history;  // the restored client's
-    model::WorkLog work_log;
+    model::History history;  // the restored client's (its work is in the cluster's work log)
   };
   std::unique_ptr<Restore> restore;
   sim::FaultPlan plan;
@@ -194,7 +193,9 @@ struct Cluster {
   // The restore drill: puts the latest complete backup on the fresh store,
   // or tries again shortly while one may still come.
   void try_restore(sim::Simulation& sim);
-  // Records, for the oracle, how much of `backup` the store held durably.
+  // Records, for the oracle, how much the store's log held durably when the
+  // backup's end was fixed, and how much of `backup` it held when it completed.
+  void record_durable_at_fix(model::Backup& backup);
   void record_durable(model::Backup& backup);
 };
 
@@ -231,6 +232,10 @@ std::uint64_t seed_fingerprint(std::uint64_t trace_fingerprint,
 // agent when there are backups, and the restore's nodes when there is one
 // (store, bus, a worker per projection, client).
 std::size_t node_count(const ClusterSpec& spec);
+// The clients whose work a run records and a repro scripts: the topology's,
+// numbered from 0, then the restored client (numbered `clients`) when there
+// is a restore.
+int work_clients(const ClusterSpec& spec);
 // The names of the nodes the operations add, in node order.
 std::vector<std::string> operation_node_names(const ClusterSpec& spec);
 std::vector<std::string> rebuild_node_names(std::string_view projection);

@@ -863,14 +863,6 @@ void Loader::operations(const YAML::Node& node, Scenario& s) const {
         fail(item, fmt::format("a second restore (at {}); a run restores once",
                                sim::format_duration(op.at_us)));
     }
-    if (op.kind == Operation::Kind::kRestore) {
-      const auto backups = operations_of(s.spec.operations, Operation::Kind::kBackup);
-      if (std::none_of(backups.begin(), backups.end(),
-                       [&](const Operation& b) { return b.at_us < op.at_us; }))
-        fail(item, fmt::format("the restore at {} has no backup to restore: list a backup "
-                               "operation before it (e.g. {{at: 1s, backup: store}})",
-                               sim::format_duration(op.at_us)));
-    }
     // The nodes it adds (none for a second backup or an audit) must be free.
     const std::vector<std::string> taken = node_names(s.spec);
     const std::vector<std::string> had = operation_node_names(s.spec);
@@ -882,6 +874,18 @@ void Loader::operations(const YAML::Node& node, Scenario& s) const {
         fail(item, fmt::format("{} needs a node named '{}', which is taken", describe(op), name));
     }
     s.spec.operations.push_back(std::move(op));
+  }
+  // In any order in the file: a restore needs a backup with an earlier time.
+  const auto backups = operations_of(s.spec.operations, Operation::Kind::kBackup);
+  std::size_t index = 0;
+  for (const YAML::Node& item : list(node, "operations")) {
+    const Operation& op = s.spec.operations.at(index++);
+    if (op.kind != Operation::Kind::kRestore) continue;
+    if (std::none_of(backups.begin(), backups.end(),
+                     [&](const Operation& b) { return b.at_us < op.at_us; }))
+      fail(item, fmt::format("the restore at {} has no backup to restore: add a backup "
+                             "operation with an earlier at (e.g. {{at: 1s, backup: store}})",
+                             sim::format_duration(op.at_us)));
   }
 }
 
@@ -1123,8 +1127,8 @@ model::PlannedWork Loader::repro_work(const YAML::Node& node, const Scenario& s,
                                       sim::Micros chaos_us) const {
   const Fields f = open(node, schema::kReproWorkSection, "a repro work entry");
   model::PlannedWork p;
-  p.client = static_cast<std::uint32_t>(integer(f["client"], "client", 0, kClientsMax - 1));
-  if (static_cast<int>(p.client) >= s.spec.clients)
+  p.client = static_cast<std::uint32_t>(integer(f["client"], "client", 0, kClientsMax));
+  if (static_cast<int>(p.client) >= work_clients(s.spec))
     fail(f["client"], fmt::format("there is no client {}", p.client));
   p.at_us = duration(f["at"], "at");
   if (p.at_us >= chaos_us) {

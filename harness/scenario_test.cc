@@ -312,11 +312,23 @@ TEST(Scenario, BackupAndRestoreOperationsAreReadAndTheirErrorsLocated) {
   EXPECT_EQ(error("operations: [{at: 1s, restore: [store]}]\n"),
             "s.yaml:5:32: restore must be a string, found a list");
   EXPECT_EQ(error("operations: [{at: 2s, restore: store}]\n"),
-            "s.yaml:5:14: the restore at 2s has no backup to restore: list a backup operation "
-            "before it (e.g. {at: 1s, backup: store})");
+            "s.yaml:5:14: the restore at 2s has no backup to restore: add a backup operation "
+            "with an earlier at (e.g. {at: 1s, backup: store})");
   EXPECT_EQ(error("operations: [{at: 2s, backup: store}, {at: 1s, restore: store}]\n"),
-            "s.yaml:5:39: the restore at 1s has no backup to restore: list a backup operation "
-            "before it (e.g. {at: 1s, backup: store})");
+            "s.yaml:5:39: the restore at 1s has no backup to restore: add a backup operation "
+            "with an earlier at (e.g. {at: 1s, backup: store})");
+  // The file's order does not matter, the times do.
+  EXPECT_EQ(error("operations: [{at: 2s, restore: store}, {at: 1s, backup: store}]\n"), "accepted");
+  EXPECT_EQ(error("operations: [{at: 1s, backup: store}, {at: 1s, restore: store}]\n"),
+            "s.yaml:5:39: the restore at 1s has no backup to restore: add a backup operation "
+            "with an earlier at (e.g. {at: 1s, backup: store})");
+  // The restored client's work is client 3 (after the topology's 0..2) in a repro.
+  EXPECT_EQ(error("operations: [{at: 1s, backup: store}, {at: 2s, restore: store}]\nrepro: "
+                  "{seed: 1, work: [{client: 3, at: 2.5s, kind: deposit, seed: 4}]}\n"),
+            "accepted");
+  EXPECT_EQ(error("operations: [{at: 1s, backup: store}]\nrepro: {seed: 1, work: [{client: 3, "
+                  "at: 2.5s, kind: deposit, seed: 4}]}\n"),
+            "s.yaml:6:34: there is no client 3");
   EXPECT_EQ(error("operations: [{at: 1s, backup: store}, {at: 1s, backup: store}]\n"),
             "s.yaml:5:39: backup store at 1s is listed twice");
   EXPECT_EQ(error("operations: [{at: 1s, backup: store}, {at: 2s, restore: store}, {at: 2.5s, "

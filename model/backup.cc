@@ -84,6 +84,7 @@ void BackupAgentNode::on_message(sim::Env& env, const sim::Message& m) {
                      chunk->until == until && offset_ + chunk->bytes.size() <= until &&
                      (!chunk->bytes.empty() || offset_ == until);
   if (!whole) return begin(env);  // not what was asked for: begin again
+  if (until_ == 0 && config_.on_fixed) config_.on_fixed(backup);
   until_ = until;
   backup.bytes.insert(backup.bytes.end(), chunk->bytes.begin(), chunk->bytes.end());
   offset_ += chunk->bytes.size();

@@ -7,8 +7,10 @@
 // and the agent reads the log chunk by chunk up to there, checking every
 // record's checksum and link as it comes. A request not answered within the
 // timeout is asked again; a store that can no longer serve the end it fixed
-// (it lost records in a crash) makes the backup begin again; a store that
-// keeps refusing is given up on after kRefusalsMax refusals in a row.
+// makes the backup begin again (a correct store never does: its end is
+// durable; one that served past its committed records may, after a crash);
+// a store that keeps refusing is given up on after kRefusalsMax refusals in
+// a row.
 // Backups run one at a time, in order. A finished backup goes to the
 // operator's archive, the BackupLog the harness owns (the restore operation
 // takes its latest). The agent keeps nothing on its own disk and is never a
@@ -33,8 +35,11 @@ struct Backup {
   std::optional<Micros> done_at_us;
   bool file_copy = false;  // copied from the store's disk as it lay, not through the store
   Bytes bytes;             // the log's bytes [0, end)
-  // The oracle's, recorded by the harness when the backup completed: how
-  // many leading bytes of the backup the store's log held durably then.
+  // The oracle's, recorded by the harness: how many bytes the store's log
+  // held durably when the agent learnt the backup's end (the store fixed it
+  // before then), and how many leading bytes of the backup it held durably
+  // when the backup completed.
+  std::uint64_t durable_at_fix = 0;
   std::uint64_t durable_at_done = 0;
   std::string gave_up;  // why it never completed
 };
@@ -48,7 +53,9 @@ struct BackupAgentConfig {
   std::vector<Micros> at_us;  // one backup each, in order
   Micros request_timeout_us = 100'000;
   BackupLog* log = nullptr;
-  // Called when a backup completes (the harness records what the oracle sees then).
+  // Called when the agent learns a backup's end and when a backup completes
+  // (the harness records what the oracle sees then).
+  std::function<void(Backup&)> on_fixed;
   std::function<void(Backup&)> on_done;
 };
 

@@ -178,7 +178,8 @@ void StoreNode::on_start(sim::Env& env) {
 
 void StoreNode::start(sim::Env& env) {
   if (config_.ready && !config_.ready()) {
-    env.set_timer(config_.ready_poll_us, [this](sim::Env& e) { start(e); });
+    const Micros wait = std::max(config_.ready_poll_us, config_.ready_from_us - env.now());
+    env.set_timer(wait, [this](sim::Env& e) { start(e); });
     return;
   }
   started_ = true;
@@ -504,7 +505,7 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, const BackupRequest& req
                    read.value().begin() + static_cast<std::ptrdiff_t>(scan.valid_bytes));
     return reply(env, from, r);
   }
-  r.refused = "reads of the log failed their checksums; ask again";
+  r.refused = "reads of the log failed or did not check out; ask again";
   reply(env, from, r);
 }
 

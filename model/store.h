@@ -43,14 +43,16 @@ struct StoreConfig {
   // How long an fsync takes, drawn per sync; records written meanwhile wait
   // for the next one.
   sim::DurationRange fsync_latency{500, 3'000};
-  Micros commit_delay_max_us = 2'000;          // an append's processing time, drawn in [0, this]
-  std::uint32_t pending_max = 1'024;           // appends in progress; more are rejected
-  std::uint32_t read_batch_max = 256;          // events per read reply
-  std::uint32_t backup_chunk_max = 64U << 10;  // log bytes per backup reply (at least one record)
+  Micros commit_delay_max_us = 2'000;         // an append's processing time, drawn in [0, this]
+  std::uint32_t pending_max = 1'024;          // appends in progress; more are rejected
+  std::uint32_t read_batch_max = 256;         // events per read reply
+  std::uint32_t backup_chunk_max = 4U << 10;  // log bytes per backup reply (at least one record)
   // A store restored from a backup starts once its files are in place: until
-  // `ready()` says so it waits (answering nothing) and asks again every
-  // ready_poll_us. Unset: a store that starts at once.
+  // `ready()` says so it waits (answering nothing), first until
+  // ready_from_us, then asking again every ready_poll_us. Unset: a store
+  // that starts at once.
   std::function<bool()> ready;
+  Micros ready_from_us = 0;
   Micros ready_poll_us = 10'000;
   Bugs bugs;
 };
@@ -91,6 +93,8 @@ class StoreNode final : public sim::Node {
   std::uint64_t visible_position() const;
   // The log's bytes up to the last committed record.
   std::uint64_t committed_bytes() const { return committed_bytes_; }
+  // It recovered (a restored store waits for its files first).
+  bool started() const { return started_; }
 
  private:
   struct Stream {

@@ -365,19 +365,26 @@ std::vector<Violation> backup_consistent(const RunView& run) {
       continue;
     }
     const std::vector<model::CommitRecord> commits = backup_commits(b);
-    if (b.durable_at_done < b.bytes.size()) {
-      // The first commit that was not durable in the store when the backup completed.
+    // Committed: durable in the store's log when the backup's end was fixed
+    // (the agent learnt it just after), and still there when it completed.
+    const std::uint64_t committed = std::min(b.durable_at_done, b.durable_at_fix);
+    if (committed < b.bytes.size()) {
       std::uint64_t at = 0;
-      std::size_t first = 0;
+      std::size_t first = 0;  // the first commit past it
       for (const model::ByteView body : scan.bodies) {
         at += model::kRecordHeaderBytes + body.size();
-        if (at > b.durable_at_done) break;
+        if (at > committed) break;
         ++first;
       }
-      Violation& v = c.add(fmt::format(
-          "{} holds {} byte(s) the store's log did not hold durably when it completed at {}: "
-          "appends not yet committed",
-          what, b.bytes.size() - b.durable_at_done, sim::format_time(*b.done_at_us)));
+      Violation& v = c.add(
+          b.durable_at_fix < b.bytes.size()
+              ? fmt::format("{} holds {} byte(s) past what the store's log held durably when "
+                            "the backup's end was fixed: appends not yet committed",
+                            what, b.bytes.size() - b.durable_at_fix)
+              : fmt::format("{} holds {} byte(s) the store's log did not hold durably when it "
+                            "completed at {}: appends not yet committed",
+                            what, b.bytes.size() - b.durable_at_done,
+                            sim::format_time(*b.done_at_us)));
       if (first < commits.size()) {
         cite(v, fmt::format("the first: {}, {} commit(s) from the end",
                             positions_of(commits[first]), commits.size() - first));

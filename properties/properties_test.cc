@@ -292,7 +292,7 @@ HandBuiltRun backed_up() {
   b.requested_at_us = b.began_at_us = 20;
   b.done_at_us = 30;
   b.bytes = log_bytes(run.log.log(), 2);
-  b.durable_at_done = b.bytes.size();
+  b.durable_at_fix = b.durable_at_done = b.bytes.size();
   run.backups.backups.push_back(b);
   // Acknowledged before the backup began: position 2.
   const std::uint64_t op = run.history.invoke(0, 0, "open", "acct-1", model::CommandId{9, 9});
@@ -324,6 +324,13 @@ TEST(BackupConsistent, ATornTailUncommittedBytesAForeignCommitAndAMissedAckAreRe
             "the backup asked for at 0.00002s holds 1 byte(s) the store's log did not hold "
             "durably when it completed at 0.00003s: appends not yet committed");
   EXPECT_TRUE(cites(v, 2));
+  // Durable by the time it completed, but not when its end was fixed.
+  HandBuiltRun early = backed_up();
+  early.backups.backups.front().durable_at_fix -= 2;
+  v = only(early.check("backup_consistent"), "backup_consistent");
+  EXPECT_EQ(v.summary,
+            "the backup asked for at 0.00002s holds 2 byte(s) past what the store's log held "
+            "durably when the backup's end was fixed: appends not yet committed");
 
   // The backup holds a commit the log does not have in that place.
   HandBuiltRun foreign = backed_up();
@@ -334,6 +341,7 @@ TEST(BackupConsistent, ATornTailUncommittedBytesAForeignCommitAndAMissedAckAreRe
   other.log.add("acct-9", opened);
   foreign.backups.backups.front().bytes = log_bytes(other.log.log(), 2);
   foreign.backups.backups.front().durable_at_done = foreign.backups.backups.front().bytes.size();
+  foreign.backups.backups.front().durable_at_fix = foreign.backups.backups.front().bytes.size();
   v = only(foreign.check("backup_consistent"), "backup_consistent");
   EXPECT_EQ(v.summary,
             "the backup asked for at 0.00002s is not a prefix of the store's log: its commit 2 "
