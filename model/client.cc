@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/codec.h"
+#include "model/log.h"
 #include "model/probes.h"
 #include "model/trace_notes.h"
 #include "sim/assert.h"
@@ -109,7 +110,7 @@ bool ClientNode::idle() const {
 // throws fail-stops the client (see guarded() for why).
 void ClientNode::on_start(sim::Env& env) {
   next_request_id_ = env.rng().next() >> 16;  // fresh per incarnation
-  load_journal(env);
+  if (!load_journal(env)) return;
   if (saga_ && !guarded(env, config_.user_failures, [&] { run_saga_step(env); })) return;
   const Micros wait = std::max<Micros>(0, config_.start_at_us - env.now());
   env.set_timer(wait + env.rng().between(0, config_.interval_us), [this](sim::Env& e) { tick(e); });
@@ -466,10 +467,29 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   if (timed_out && config_.bugs.has(Bug::kSagaWithoutCompensation)) {
     return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a timeout");
   }
+  // A step that timed out may have happened, and its request may still be on
+  // its way. It counts as done from now on (if the saga turns back, it is
+  // undone too: compensations are idempotent), and it is settled before the
+  // saga turns back: compensating at once could come before the request
+  // lands (a debit delayed in the network landing after its refund). Retrying
+  // it under the same command id settles it: the store answers from its
+  // command table if it happened, and the late copy finds it there. Only a
+  // step that keeps failing is compensated without knowing.
+  if (timed_out && !s.done[s.step]) {
+    s.done[s.step] = true;
+    if (!save_journal(env)) return;
+  }
+  const bool may_have_happened = s.done[s.step];
+  const bool reversible = s.saga.steps[s.step].compensation.has_value();
+  if (may_have_happened && reversible && s.retries < kSagaRetriesMax) {
+    ++s.retries;
+    env.set_timer(kSagaBackoffUs, [this](sim::Env& e) { retry_saga_step(e); });
+    return;
+  }
   // Past a step that cannot be undone, the only way is forward. So too for a
-  // step that cannot be undone and may have happened (it timed out): retrying
-  // it (steps are idempotent) settles whether it did.
-  bool pivot_passed = timed_out && !s.saga.steps[s.step].compensation;
+  // step that cannot be undone and may have happened: retrying it (steps are
+  // idempotent) settles whether it did.
+  bool pivot_passed = may_have_happened && !reversible;
   for (std::uint32_t i = 0; i < s.step; ++i) {
     if (s.done[i] && !s.saga.steps[i].compensation) pivot_passed = true;
   }
@@ -480,12 +500,10 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     env.set_timer(kSagaBackoffUs, [this](sim::Env& e) { retry_saga_step(e); });
     return;
   }
-  // Undo what was done, last first. A step that timed out may have happened:
-  // its compensation runs too (compensations are idempotent).
+  // Undo what was done, last first, this step too if it may have happened.
   s.retries = 0;
   s.compensating = true;
-  if (timed_out) s.done[s.step] = true;
-  std::uint32_t from = timed_out ? s.step + 1 : s.step;
+  std::uint32_t from = may_have_happened ? s.step + 1 : s.step;
   bool found = false;
   while (from > 0 && !found) {
     --from;
@@ -540,15 +558,29 @@ bool ClientNode::save_journal(sim::Env& env) {
       w.bytes(e.payload);
     }
   }
-  return env.replace_durably(kSagaJournalFile, out);
+  // One checksummed record: a read corrupted in flight is told from the journal.
+  Bytes record;
+  (void)append_record(record, 0, out);
+  return env.replace_durably(kSagaJournalFile, record);
 }
 
-void ClientNode::load_journal(sim::Env& env) {
+bool ClientNode::load_journal(sim::Env& env) {
   auto& disk = env.storage();
-  if (!disk.exists(kSagaJournalFile)) return;
-  auto bytes = disk.read_all(kSagaJournalFile);
-  if (!bytes.ok() || bytes.value().empty()) return;
-  Reader r(bytes.value());
+  if (!disk.exists(kSagaJournalFile)) return true;
+  const auto whole = [](ByteView b) {
+    const LogScan scan = scan_log(b);
+    return b.empty() || (scan.status == LogScan::Status::kClean && scan.bodies.size() == 1);
+  };
+  const std::optional<Bytes> read = read_reliably(disk, kSagaJournalFile, whole);
+  if (!read) {
+    env.fail_stop(
+        fmt::format("recovery: no read of {} could be trusted (reads disagree)", kSagaJournalFile));
+    return false;
+  }
+  if (read->empty()) return true;
+  const LogScan scan = scan_log(*read);
+  Reader r(scan.status == LogScan::Status::kClean && scan.bodies.size() == 1 ? scan.bodies.front()
+                                                                             : ByteView{});
   auto s = std::make_unique<SagaRun>();
   s->saga.id = r.string();
   s->kind = r.string();
@@ -577,11 +609,12 @@ void ClientNode::load_journal(sim::Env& env) {
       (s->compensating && !s->saga.steps[s->step].compensation)) {
     env.log("client: the saga journal is unreadable; the saga stays unfinished");
     env.note(notes::kSagaJournalUnreadable, 0, 0);
-    return;
+    return true;
   }
   env.note(notes::kSagaResumed, s->step, s->compensating ? 1 : 0);
   s->resumed = true;
   saga_ = std::move(s);
+  return true;
 }
 
 }  // namespace essim::model

@@ -118,7 +118,8 @@ class ClientNode final : public sim::Node {
   void end_saga(sim::Env& env, HistoryEntry::Type type, std::string detail);
   // False when the node fail-stopped: the caller returns at once.
   [[nodiscard]] bool save_journal(sim::Env& env);
-  void load_journal(sim::Env& env);
+  // False when the node fail-stopped (no read of the journal could be trusted).
+  [[nodiscard]] bool load_journal(sim::Env& env);
 
   ClientConfig config_;
   std::unique_ptr<Exec> exec_;
