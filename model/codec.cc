@@ -199,28 +199,31 @@ Bytes Reader::bytes() {
 
 namespace {
 
+// The `n` bytes at `from`, sizeof(Word) <= n <= 2 * sizeof(Word), as two
+// overlapping words: the first and the last. Always inlined, as are the
+// helpers below: GCC's heuristics call them out of line from the decoder
+// otherwise, which costs more than they do.
+template <typename Word>
+__attribute__((always_inline)) inline void copy_ends(std::uint8_t* out, const std::uint8_t* from,
+                                                     std::size_t n) {
+  Word head = 0;
+  Word tail = 0;
+  std::memcpy(&head, from, sizeof(Word));
+  std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+  std::memcpy(out, &head, sizeof(Word));
+  std::memcpy(out + n - sizeof(Word), &tail, sizeof(Word));
+}
+
 // Copies `n` bytes that are usually few (a stream name, an event type, a
 // small payload): for those, a call to memcpy costs more than the copy.
-// Overlapping word moves, every access inside both buffers.
-// Always inlined, as are the helpers below: GCC's heuristics call them out
-// of line from the decoder otherwise, which costs more than they do.
+// Every access is inside both buffers.
 __attribute__((always_inline)) inline void copy_short(void* to, const std::uint8_t* from,
                                                       std::size_t n) {
   auto* out = static_cast<std::uint8_t*>(to);
   if (n >= 8 && n <= 16) {
-    std::uint64_t head = 0;
-    std::uint64_t tail = 0;
-    std::memcpy(&head, from, 8);
-    std::memcpy(&tail, from + n - 8, 8);
-    std::memcpy(out, &head, 8);
-    std::memcpy(out + n - 8, &tail, 8);
+    copy_ends<std::uint64_t>(out, from, n);
   } else if (n >= 4 && n < 8) {
-    std::uint32_t head = 0;
-    std::uint32_t tail = 0;
-    std::memcpy(&head, from, 4);
-    std::memcpy(&tail, from + n - 4, 4);
-    std::memcpy(out, &head, 4);
-    std::memcpy(out + n - 4, &tail, 4);
+    copy_ends<std::uint32_t>(out, from, n);
   } else if (n > 16) {
     std::memcpy(out, from, n);
   } else if (n > 0) {  // 1 to 3: the first, middle and last byte, without a loop
