@@ -41,7 +41,9 @@ bool hardware() {
 
 namespace detail {
 
-bool crc32c_hardware() { return hardware(); }
+bool crc32c_hardware() {
+  return hardware();
+}
 
 std::uint32_t crc32c_portable(ByteView first, ByteView second) {
   Crc32c crc;
@@ -63,7 +65,9 @@ std::uint32_t crc32c_sse42(ByteView first, ByteView second) {
 
 }  // namespace detail
 
-std::uint32_t crc32c(ByteView bytes) { return crc32c(bytes, {}); }
+std::uint32_t crc32c(ByteView bytes) {
+  return crc32c(bytes, {});
+}
 
 std::uint32_t crc32c(ByteView first, ByteView second) {
   return hardware() ? detail::crc32c_sse42(first, second) : detail::crc32c_portable(first, second);
@@ -137,6 +141,18 @@ void Reader::need_failed(std::size_t n, const char* what) {
   fail(fmt::format("truncated input: {} needs {} bytes, {} left", what, n, remaining()));
 }
 
+std::uint64_t Reader::varint_long() {
+  if (ok()) {
+    const std::uint8_t* p = in_.data() + at_;
+    std::uint64_t v = 0;
+    if (read_varint(p, in_.data() + in_.size(), v)) {
+      at_ = static_cast<std::size_t>(p - in_.data());
+      return v;
+    }
+  }
+  return varint_slow();  // names what is wrong
+}
+
 std::uint64_t Reader::varint_slow() {
   std::uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
@@ -181,7 +197,109 @@ Bytes Reader::bytes() {
   return b;
 }
 
+namespace {
+
+// The `n` bytes at `from`, sizeof(Word) <= n <= 2 * sizeof(Word), as two
+// overlapping words: the first and the last. Always inlined, as are the
+// helpers below: GCC's heuristics call them out of line from the decoder
+// otherwise, which costs more than they do.
+template <typename Word>
+__attribute__((always_inline)) inline void copy_ends(std::uint8_t* out, const std::uint8_t* from,
+                                                     std::size_t n) {
+  Word head = 0;
+  Word tail = 0;
+  std::memcpy(&head, from, sizeof(Word));
+  std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+  std::memcpy(out, &head, sizeof(Word));
+  std::memcpy(out + n - sizeof(Word), &tail, sizeof(Word));
+}
+
+// Copies `n` bytes that are usually few (a stream name, an event type, a
+// small payload): for those, a call to memcpy costs more than the copy.
+// Every access is inside both buffers.
+__attribute__((always_inline)) inline void copy_short(void* to, const std::uint8_t* from,
+                                                      std::size_t n) {
+  auto* out = static_cast<std::uint8_t*>(to);
+  if (n >= 8 && n <= 16) {
+    copy_ends<std::uint64_t>(out, from, n);
+  } else if (n >= 4 && n < 8) {
+    copy_ends<std::uint32_t>(out, from, n);
+  } else if (n > 16) {
+    std::memcpy(out, from, n);
+  } else if (n > 0) {  // 1 to 3: the first, middle and last byte, without a loop
+    out[0] = from[0];
+    out[n / 2] = from[n / 2];
+    out[n - 1] = from[n - 1];
+  }
+}
+
+// `out` (a std::string or Bytes) made the `n` bytes at `from`, reusing its
+// buffer: no allocation once it has held that many. A field usually has the
+// size it had in the event before (a stream's name, its type): then it is
+// overwritten in place.
+template <typename Buffer>
+__attribute__((always_inline)) inline void assign_short(Buffer& out, const std::uint8_t* from,
+                                                        std::size_t n) {
+  // (resize then copy: cheaper than assign, which calls memmove.)
+  if (out.size() != n) out.resize(n);
+  copy_short(out.data(), from, n);
+}
+
+__attribute__((always_inline)) inline std::uint64_t load_u64(const std::uint8_t* p) {
+  return std::uint64_t{p[0]} | std::uint64_t{p[1]} << 8 | std::uint64_t{p[2]} << 16 |
+         std::uint64_t{p[3]} << 24 | std::uint64_t{p[4]} << 32 | std::uint64_t{p[5]} << 40 |
+         std::uint64_t{p[6]} << 48 | std::uint64_t{p[7]} << 56;
+}
+
+}  // namespace
+
 void Reader::event_into(Event& e) {
+  const std::size_t start = at_;
+  if (ok() && event_fast(e)) [[likely]]
+    return;
+  // Something is amiss (or the reader failed before): read it again field by
+  // field, which stops where the fault is and names it.
+  at_ = start;
+  event_checked(e);
+}
+
+// The same fields as event_checked, from raw pointers: each field's bounds
+// checked once, `at_` written once. False, with `e` partly written and
+// nothing reported, on anything event_checked would fail on.
+bool Reader::event_fast(Event& e) {
+  const std::uint8_t* p = in_.data() + at_;
+  const std::uint8_t* const end = in_.data() + in_.size();
+  // Inlined: `p` then stays in a register.
+  const auto id = [&p, end ](Id128 & out) __attribute__((always_inline)) {
+    if (end - p < 16) return false;
+    out.hi = load_u64(p);
+    out.lo = load_u64(p + 8);
+    p += 16;
+    return true;
+  };
+  const auto string = [&p, end ](auto& out) __attribute__((always_inline)) {
+    std::uint64_t n = 0;
+    if (!read_varint(p, end, n) || n > static_cast<std::uint64_t>(end - p)) return false;
+    assign_short(out, p, static_cast<std::size_t>(n));
+    p += n;
+    return true;
+  };
+  std::uint64_t schema = 0;
+  std::uint64_t recorded_at = 0;
+  const bool read = id(e.id) && string(e.stream) && read_varint(p, end, e.version) &&
+                    read_varint(p, end, e.position) && string(e.type) &&
+                    read_varint(p, end, schema) && schema <= UINT32_MAX && string(e.payload) &&
+                    read_varint(p, end, recorded_at) && string(e.metadata.actor) &&
+                    id(e.metadata.causation_id) && id(e.metadata.correlation_id) &&
+                    id(e.metadata.command_id);
+  if (!read) return false;
+  e.schema_version = static_cast<std::uint32_t>(schema);
+  e.metadata.recorded_at_us = unzigzag(recorded_at);
+  at_ = static_cast<std::size_t>(p - in_.data());
+  return true;
+}
+
+void Reader::event_checked(Event& e) {
   e.id = id();
   const auto read_string = [this](std::string& out) {
     const std::size_t n = count(1);
@@ -189,13 +307,7 @@ void Reader::event_into(Event& e) {
       out.clear();
       return;
     }
-    const char* text = reinterpret_cast<const char*>(in_.data() + at_);  // NOLINT
-    // Same length (the common case in a replay): overwrite in place.
-    if (out.size() == n) {
-      std::memcpy(out.data(), text, n);
-    } else {
-      out.assign(text, n);
-    }
+    out.assign(reinterpret_cast<const char*>(in_.data() + at_), n);  // NOLINT
     at_ += n;
   };
   read_string(e.stream);
@@ -207,8 +319,8 @@ void Reader::event_into(Event& e) {
   e.schema_version = static_cast<std::uint32_t>(schema);
   const std::size_t n = count(1);
   if (need(n, "payload")) {
-    e.payload.resize(n);
-    if (n > 0) std::memcpy(e.payload.data(), in_.data() + at_, n);
+    e.payload.assign(in_.begin() + static_cast<std::ptrdiff_t>(at_),
+                     in_.begin() + static_cast<std::ptrdiff_t>(at_ + n));
     at_ += n;
   } else {
     e.payload.clear();

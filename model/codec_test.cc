@@ -1,5 +1,8 @@
 #include "model/codec.h"
 
+#include <optional>
+#include <utility>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -93,6 +96,53 @@ TEST(Codec, VarintLimits) {
   Reader worse(endless);
   (void)worse.varint();
   EXPECT_FALSE(worse.ok());
+}
+
+// A varint read a byte at a time, as the format defines it: the value, and
+// the bytes it took, or nullopt when it is truncated, longer than 10 bytes
+// or over 64 bits.
+std::optional<std::pair<std::uint64_t, std::size_t>> reference_varint(const Bytes& bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 10 && i < bytes.size(); ++i) {
+    if (i == 9 && bytes[i] > 1) return std::nullopt;
+    v |= std::uint64_t{bytes[i] & 0x7fU} << (7 * i);
+    if ((bytes[i] & 0x80) == 0) return std::pair{v, i + 1};
+  }
+  return std::nullopt;
+}
+
+// The reader takes up to 8 bytes at once when as many are left, else one at
+// a time: both agree with the reference on any bytes (overlong encodings and
+// garbage included), whatever follows them.
+RC_GTEST_PROP(Codec, VarintsReadAsTheFormatDefinesThem, ()) {
+  const auto continued = *rc::gen::inRange<std::size_t>(0, 12);
+  Bytes bytes = *rc::gen::container<Bytes>(continued + *rc::gen::inRange<std::size_t>(0, 12),
+                                           rc::gen::arbitrary<std::uint8_t>());
+  for (std::size_t i = 0; i < continued && i < bytes.size(); ++i) bytes[i] |= 0x80;
+  Reader r(bytes);
+  const std::uint64_t v = r.varint();
+  const auto expected = reference_varint(bytes);
+  RC_ASSERT(r.ok() == expected.has_value());
+  if (expected) {
+    RC_ASSERT(v == expected->first);
+    RC_ASSERT(r.offset() == expected->second);
+  }
+}
+
+// An event decoded into an Event that held another one (fields of other
+// sizes, a payload longer or shorter) is the event, whatever follows it.
+RC_GTEST_PROP(Codec, EventsDecodeIntoAReusedEvent,
+              (const Event& before, const Event& event, const Bytes& after)) {
+  Bytes bytes;
+  Writer w(bytes);
+  w.event(event);
+  bytes.insert(bytes.end(), after.begin(), after.end());
+  Reader r(bytes);
+  Event into = before;
+  r.event_into(into);
+  RC_ASSERT(r.ok());
+  RC_ASSERT(into == event);
+  RC_ASSERT(r.remaining() == after.size());
 }
 
 RC_GTEST_PROP(Codec, SignedVarintsRoundTrip, (std::int64_t v)) {

@@ -10,7 +10,9 @@
 // payload it cannot decode throws essim::BadPayload (domain.h) rather than
 // going on with zeros.
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -62,13 +64,11 @@ class Reader {
   }
   std::uint64_t varint() {
     // One byte is the common case (small counts, versions, lengths).
-    if (ok() && at_ < in_.size() && in_[at_] < 0x80) return in_[at_++];
-    return varint_slow();
+    if (ok() && at_ < in_.size() && in_[at_] < 0x80) [[likely]]
+      return in_[at_++];
+    return varint_long();
   }
-  std::int64_t svarint() {
-    const std::uint64_t u = varint();
-    return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
-  }
+  std::int64_t svarint() { return unzigzag(varint()); }
   bool boolean();
   std::string string();
   Bytes bytes();
@@ -99,6 +99,53 @@ class Reader {
   void fail(std::string_view what);
 
  private:
+  // A varint at `p`, before `end`: true with `p` past it, or false (truncated,
+  // longer than 10 bytes, or over 64 bits) having read nothing it reports.
+  // Inline: the replay's event decoder reads several per event.
+  static bool read_varint(const std::uint8_t*& p, const std::uint8_t* end, std::uint64_t& out) {
+    if (p != end && *p < 0x80) [[likely]] {
+      out = *p++;
+      return true;
+    }
+    if constexpr (std::endian::native == std::endian::little) {
+      // Up to 8 bytes at once, without a branch per byte, when that many
+      // are there to load: the byte that ends the varint is the first
+      // without its high bit, and its 7-bit groups are packed by halving
+      // the gaps between them three times.
+      if (end - p >= 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, p, 8);
+        const std::uint64_t stops = ~word & 0x8080808080808080U;
+        if (stops != 0) {
+          const int bits = std::countr_zero(stops) + 1;  // 8 per byte of the varint
+          word &= ~std::uint64_t{0} >> (64 - bits);
+          word = ((word & 0x7f007f007f007f00U) >> 1) | (word & 0x007f007f007f007fU);
+          word = ((word & 0x3fff00003fff0000U) >> 2) | (word & 0x00003fff00003fffU);
+          word = ((word & 0x0fffffff00000000U) >> 4) | (word & 0x000000000fffffffU);
+          out = word;
+          p += bits / 8;
+          return true;
+        }
+      }
+    }
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p == end) return false;
+      const std::uint8_t byte = *p++;
+      if (shift == 63 && byte > 1) return false;
+      v |= std::uint64_t{byte & 0x7fU} << shift;
+      if ((byte & 0x80) == 0) {
+        out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+  static std::int64_t unzigzag(std::uint64_t u) {
+    return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  bool event_fast(Event& out);
+  void event_checked(Event& out);
   bool need(std::size_t n, const char* what) {
     if (ok() && n <= remaining()) [[likely]]
       return true;
@@ -107,6 +154,7 @@ class Reader {
   }
   void need_failed(std::size_t n, const char* what);
   void count_failed(std::uint64_t n);
+  std::uint64_t varint_long();
   std::uint64_t varint_slow();
   ByteView in_;
   std::size_t at_ = 0;
