@@ -58,6 +58,14 @@ sim::NodeId restored_client_id(const ClusterSpec& spec) {
   return restore_id(spec, 2 + spec.projections.size());
 }
 
+// The key store comes after every other node.
+sim::NodeId key_store_id(const ClusterSpec& spec) {
+  return has_restore(spec) ? restored_client_id(spec) + 1 : restore_id(spec, 0);
+}
+sim::NodeId keys_of(const ClusterSpec& spec) {
+  return spec.key_store ? key_store_id(spec) : sim::kNoNode;
+}
+
 // A rebuild's worker counts as a projection and its bus as a bus; its router
 // is never a fault target (it keeps no durable state). The restored store,
 // bus, workers and client count as the store, the bus, projections and
@@ -85,6 +93,7 @@ std::vector<sim::NodeId> target_ids(const ClusterSpec& spec, const FaultTargets&
       nodes.push_back(restore_id(spec, 2 + i));
     if (t.clients) nodes.push_back(restored_client_id(spec));
   }
+  if (spec.key_store && t.store) nodes.push_back(key_store_id(spec));
   return nodes;
 }
 
@@ -127,12 +136,29 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
     if (found->domain != domain)
       return sim::Error{fmt::format("'{}' is a handler of another domain", p.handler)};
   }
+  const bool personal = !model::PersonalIndex(*domain).empty();
+  if (personal != spec.key_store)
+    return sim::Error{fmt::format("the {} domain declares {}personal data: its cluster {} the "
+                                  "key store (key_store)",
+                                  spec.domain, personal ? "" : "no ",
+                                  personal ? "needs" : "has no")};
   std::set<std::string> rebuilt;
   std::set<std::string> seen;
+  std::set<std::string> forgotten;
   for (const Operation& op : spec.operations) {
     if (op.at_us < 0 || op.at_us >= spec.chaos_us)
       return sim::Error{
           fmt::format("the operation '{}' must start within the chaos phase", describe(op))};
+    if (op.kind == Operation::Kind::kForget) {
+      if (!spec.key_store)
+        return sim::Error{fmt::format("the {} domain declares no personal data to forget",
+                                      spec.domain)};
+      if (const std::string problem = name_problem(op.target, NameRule::kText); !problem.empty())
+        return sim::Error{fmt::format("the subject '{}' {}", printable(op.target), problem)};
+      if (!forgotten.insert(op.target).second)
+        return sim::Error{fmt::format("the subject '{}' is forgotten twice", op.target)};
+      continue;
+    }
     if (op.kind != Operation::Kind::kRebuild) {
       if (op.target != "store")
         return sim::Error{
@@ -169,7 +195,8 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
                                                           rebuilds_of(spec.operations).size()));
   for (const std::string& name : added) {
     if (!names.insert(name).second)
-      return sim::Error{fmt::format("the node name '{}' (of a backup or restore) is taken", name)};
+      return sim::Error{fmt::format(
+          "the node name '{}' (of a backup, a restore or the key store) is taken", name)};
   }
   return true;
 }
@@ -326,6 +353,7 @@ void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::
     worker.handler = found->handler;
     worker.dedup = p.dedup;
     worker.bus = r.bus;
+    worker.keys = keys_of(spec);
     worker.bugs = spec.bugs;
     worker.user_failures = &c.user_failures;
     r.workers.push_back(s.add_node(restored_worker_name(p.name), [worker] {
@@ -345,6 +373,8 @@ void build_backup_and_restore(Cluster& c, const ClusterSpec& spec, const model::
   client.snapshot_every = spec.snapshot_every;
   client.history = &r.history;
   client.user_failures = &c.user_failures;
+  client.keys = keys_of(spec);
+  client.ledger = c.ledger.get();
   client.bugs = spec.bugs;
   r.client = s.add_node(std::string(kRestoredClientName),
                         [client] { return std::make_unique<model::ClientNode>(client); });
@@ -374,6 +404,7 @@ std::vector<std::string> operation_node_names(const ClusterSpec& spec) {
     for (const ProjectionSpec& p : spec.projections) names.push_back(restored_worker_name(p.name));
     names.emplace_back(kRestoredClientName);
   }
+  if (spec.key_store) names.emplace_back(model::kKeyStoreName);
   return names;
 }
 
@@ -404,6 +435,8 @@ std::string_view to_string(Operation::Kind kind) {
       return "backup";
     case Operation::Kind::kRestore:
       return "restore";
+    case Operation::Kind::kForget:
+      return "forget";
   }
   return "unknown";
 }
@@ -486,6 +519,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     config.handler = found->handler;
     config.dedup = p.dedup;
     config.bus = kBusId;
+    config.keys = keys_of(spec);
     config.bugs = spec.bugs;
     config.user_failures = &c->user_failures;
     for (const model::ReadModelInvariant& rule : found->domain->read_model_invariants()) {
@@ -510,6 +544,8 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     config.snapshot_every = spec.snapshot_every;
     config.history = &c->history;
     config.user_failures = &c->user_failures;
+    config.keys = keys_of(spec);
+    config.ledger = c->ledger.get();
     config.bugs = spec.bugs;
     c->clients.push_back(s.add_node(fmt::format("client{}", i), [config] {
       return std::make_unique<model::ClientNode>(config);
@@ -537,6 +573,7 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     worker.handler = found->handler;
     worker.dedup = live.dedup;
     worker.bus = rebuild_id(spec, k, 1);
+    worker.keys = keys_of(spec);
     worker.bugs = spec.bugs;
     worker.user_failures = &c->user_failures;
     r.worker =
@@ -561,6 +598,17 @@ sim::Result<std::unique_ptr<Cluster>> build_cluster(const ClusterSpec& spec, std
     c->rebuilds.push_back(std::move(r));
   }
   build_backup_and_restore(*c, spec, registry, store_config, mix);
+  c->backups_asked = operations_of(c->operations, Operation::Kind::kBackup).size();
+  if (spec.key_store) {
+    model::KeyStoreConfig keys;
+    for (const Operation& op : operations_of(c->operations, Operation::Kind::kForget))
+      keys.forgets.push_back({op.at_us, op.target});
+    c->forgets = keys.forgets.size();
+    keys.ledger = c->ledger.get();
+    c->keys = s.add_node(std::string(model::kKeyStoreName),
+                         [keys] { return std::make_unique<model::KeyStoreNode>(keys); });
+    ESSIM_ASSERT(c->keys == key_store_id(spec));
+  }
   c->plan = sim::plan_faults(fault_config(spec), sim::Rng(seed).split("faults"), spec.chaos_us);
   if (spec.script) c->plan.actions = spec.script->faults;
   return c;
@@ -667,9 +715,8 @@ void Cluster::try_restore(sim::Simulation& s) {
   }
   // None yet: one may still come, unless every backup has been asked for and
   // the agent gave each one up.
-  const std::size_t asked = operations_of(operations, Operation::Kind::kBackup).size();
   auto* agent = dynamic_cast<model::BackupAgentNode*>(s.node(backup_agent));
-  if (done.size() >= asked && (agent == nullptr || agent->idle())) {
+  if (done.size() >= backups_asked && (agent == nullptr || agent->idle())) {
     restore->gave_up = "no backup completed";
     return;
   }
@@ -702,10 +749,11 @@ bool Cluster::quiet() {
   // run (or cannot), and what serves from it has caught up.
   if (backup_agent != sim::kNoNode) {
     auto* agent = dynamic_cast<model::BackupAgentNode*>(sim->node(backup_agent));
-    if (agent == nullptr || !agent->idle() ||
-        backups->backups.size() < operations_of(operations, Operation::Kind::kBackup).size())
+    if (agent == nullptr || !agent->idle() || backups->backups.size() < backups_asked)
       return false;
   }
+  // Every forget asked for is durable.
+  if (ledger->forgotten.size() < forgets) return false;
   if (restore && restore->runs) {
     if (!restore->restored_at_us) return !restore->gave_up.empty();
     auto* restored = dynamic_cast<model::StoreNode*>(sim->node(restore->store));
@@ -743,6 +791,33 @@ const model::ProjectionState* Cluster::rebuild_state(std::size_t index) {
 }  // namespace essim::harness
 
 namespace essim::harness {
+
+namespace {
+
+// What a run with personal data left where a forgotten subject's data could
+// linger (see properties::PersonalView); nothing to look at before a forget.
+properties::PersonalView personal_view(Cluster& c) {
+  properties::PersonalView p;
+  p.ledger = c.ledger.get();
+  for (const Operation& op : operations_of(c.operations, Operation::Kind::kForget))
+    p.asked.push_back({op.target, op.at_us});
+  if (c.ledger->forgotten.empty()) return p;
+  for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) {
+    const sim::SimDisk& disk = c.sim->disk(n);
+    for (const std::string& file : disk.list()) {
+      auto bytes = disk.current_content(file);
+      if (bytes.ok()) p.places.push_back({c.sim->name(n) + "/" + file, std::move(bytes).value()});
+    }
+    if (auto* worker = dynamic_cast<model::ProjectionNode*>(c.sim->node(n))) {
+      model::Bytes bytes;
+      model::encode_read_model(worker->state().model, bytes);
+      p.places.push_back({"the read model of " + c.sim->name(n), std::move(bytes)});
+    }
+  }
+  return p;
+}
+
+}  // namespace
 
 CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
                          const std::vector<std::string>& property_names) {
@@ -817,7 +892,9 @@ CheckedRun check_cluster(Cluster& c, const ClusterSpec& spec,
   }
   view.user_failures = &c.user_failures;
   for (sim::NodeId n = 0; n < c.sim->node_count(); ++n) view.node_names.push_back(c.sim->name(n));
+  if (c.keys != sim::kNoNode) view.personal = personal_view(c);
   run.violations = properties::check(view, property_names);
+  if (view.personal) properties::redact_forgotten(run.violations, *view.personal);
   return run;
 }
 

@@ -16,6 +16,7 @@
 #include "model/client.h"
 #include "model/domain.h"
 #include "model/history.h"
+#include "model/personal.h"
 #include "model/projection.h"
 #include "model/router.h"
 #include "model/store.h"
@@ -61,8 +62,11 @@ struct FaultTargets {
 //     and serves from then on: a bus `store-restored-bus` feeds a worker
 //     `<P>-restored` of every projection, and a client `restored-client`
 //     appends to it until the chaos phase ends.
+//   forget: the key store (node `keys`, present when the domain declares
+//     personal data) deletes the key of the subject `target`, durably
+//     (model/personal.h); if it is down then, as soon as it is up.
 struct Operation {
-  enum class Kind : std::uint8_t { kRebuild, kAudit, kBackup, kRestore };
+  enum class Kind : std::uint8_t { kRebuild, kAudit, kBackup, kRestore, kForget };
   Kind kind = Kind::kRebuild;
   std::string target;
   sim::Micros at_us = 0;
@@ -127,6 +131,10 @@ struct ClusterSpec {
   sim::Micros chaos_us = sim::seconds(5);
   sim::Micros heal_max_us = sim::seconds(60);
   std::vector<Operation> operations;  // each rebuild adds its nodes after the clients
+  // The domain declares personal data: a key store node `keys` comes last
+  // (set by the scenario loader; check_spec holds it to the domain). It
+  // counts as the store for crash targets.
+  bool key_store = false;
   // When set, the run makes exactly these decisions (see Decisions).
   std::shared_ptr<const Decisions> script;
 };
@@ -172,6 +180,12 @@ struct Cluster {
     model::History history;  // the restored client's (its work is in the cluster's work log)
   };
   std::unique_ptr<Restore> restore;
+  // The key store (when the spec has one), and the oracle's ledger of what
+  // was sealed and forgotten.
+  sim::NodeId keys = sim::kNoNode;
+  std::unique_ptr<model::PersonalLedger> ledger = std::make_unique<model::PersonalLedger>();
+  std::size_t forgets = 0;        // forget operations that run
+  std::size_t backups_asked = 0;  // backup operations that run
   sim::FaultPlan plan;
   model::WorkLog work_log;
   sim::RunOutcome heal;  // how the heal phase ended
@@ -229,8 +243,9 @@ std::uint64_t seed_fingerprint(std::uint64_t trace_fingerprint,
 
 // Node ids are fixed by the spec: store 0, bus 1, projections, clients, then
 // each rebuild's nodes (rebuild_node_names: worker, bus, router), the backup
-// agent when there are backups, and the restore's nodes when there is one
-// (store, bus, a worker per projection, client).
+// agent when there are backups, the restore's nodes when there is one
+// (store, bus, a worker per projection, client), and the key store last
+// when the spec has one.
 std::size_t node_count(const ClusterSpec& spec);
 // The clients whose work a run records and a repro scripts: the topology's,
 // numbered from 0, then the restored client (numbered `clients`) when there

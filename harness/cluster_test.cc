@@ -146,6 +146,26 @@ ClusterSpec backups(ClusterSpec spec) {
   return spec;
 }
 
+// The customers domain (personal data, a key store) with customers 0, 1
+// and 2 forgotten at 1, 2 and 3 s of 4, while 3 clients register customers
+// and change their email addresses.
+ClusterSpec forgets() {
+  ClusterSpec spec;
+  spec.domain = "customers";
+  spec.key_store = true;
+  spec.snapshot_every = 2;
+  spec.clients = 3;
+  spec.client_interval_us = sim::millis(5);
+  spec.chaos_us = sim::seconds(4);
+  spec.heal_max_us = sim::seconds(30);
+  spec.projections = {{"directory", "customers.directory", model::Dedup::kAtomicCheckpoint}};
+  spec.sim.network.latency = {sim::millis(1), sim::millis(3)};
+  spec.operations = {{Operation::Kind::kForget, "customer-0", sim::seconds(1)},
+                     {Operation::Kind::kForget, "customer-1", sim::seconds(2)},
+                     {Operation::Kind::kForget, "customer-2", sim::seconds(3)}};
+  return spec;
+}
+
 ClusterSpec busy(ClusterSpec spec) {
   spec.clients = 8;
   spec.client_interval_us = sim::millis(2);
@@ -214,6 +234,8 @@ std::vector<BugCase> bug_cases() {
       {Bug::kRebuildSkipsLiveAppends, "rebuild_matches_live", [] { return rebuild(bank()); }},
       {Bug::kBackupCopiesTornTail, "backup_consistent", [] { return backups(bank()); }},
       {Bug::kBackupCopiesUncommitted, "backup_consistent", [] { return backups(bank()); }},
+      {Bug::kPlaintextInReadModel, "forgotten_subjects_absent", [] { return forgets(); }},
+      {Bug::kSnapshotKeepsPlaintext, "forgotten_subjects_absent", [] { return forgets(); }},
   };
 }
 
@@ -413,6 +435,68 @@ TEST(Cluster, BackupsCompleteAndTheRestoredStoreServes) {
       EXPECT_GT(p->state().events_applied, backup.commits.size());
     }
   }
+}
+
+bool holds_text(const model::Bytes& bytes, const std::string& text) {
+  return std::search(bytes.begin(), bytes.end(), text.begin(), text.end()) != bytes.end();
+}
+
+TEST(Cluster, PersonalDataIsSealedAndForgettingDeletesTheKeys) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE(seed);
+    ClusterSpec spec = with_every_fault(forgets());
+    auto built = build_cluster(spec, seed, model::Registry::builtin());
+    ASSERT_TRUE(built.ok()) << built.error().message;
+    Cluster& c = *built.value();
+    run_cluster(c, spec);
+    const CheckedRun checked = check_cluster(c, spec);
+    EXPECT_TRUE(checked.violations.empty()) << show(checked.violations);
+    ASSERT_NE(c.keys, sim::kNoNode);
+    EXPECT_EQ(c.sim->name(c.keys), "keys");
+    // Every forget done, after its time; each of those customers had a key.
+    ASSERT_EQ(c.ledger->forgotten.size(), 3U);
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(c.ledger->forgotten[i].subject, fmt::format("customer-{}", i));
+      EXPECT_GE(c.ledger->forgotten[i].at_us, sim::seconds(static_cast<std::int64_t>(i + 1)));
+    }
+    // No plaintext of anyone in the log or the snapshots, forgotten or not:
+    // the clients sealed every value they wrote.
+    const auto log = c.sim->disk(c.store).current_content(model::kEventsFile);
+    const auto snapshots = c.sim->disk(c.store).current_content(model::kSnapshotsFile);
+    ASSERT_TRUE(log.ok() && snapshots.ok());
+    std::size_t values = 0;
+    for (const auto& [subject, sealed] : c.ledger->sealed) {
+      for (const std::string& value : sealed) {
+        ++values;
+        EXPECT_FALSE(holds_text(log.value(), value)) << subject;
+        EXPECT_FALSE(holds_text(snapshots.value(), value)) << subject;
+      }
+    }
+    EXPECT_GT(values, 20U);
+    EXPECT_TRUE(holds_text(log.value(), std::string(model::kTokenPrefix)));
+  }
+}
+
+TEST(Cluster, ForgettingNeedsPersonalDataAndEachSubjectOnce) {
+  const auto& registry = model::Registry::builtin();
+  ClusterSpec spec = forgets();
+  spec.key_store = false;
+  EXPECT_NE(check_spec(spec, registry).error().message.find("needs the key store"),
+            std::string::npos);
+  ClusterSpec bank_spec = bank();
+  bank_spec.operations = {{Operation::Kind::kForget, "acct-1", sim::seconds(1)}};
+  EXPECT_NE(check_spec(bank_spec, registry).error().message.find("no personal data"),
+            std::string::npos);
+  spec = forgets();
+  spec.operations.push_back({Operation::Kind::kForget, "customer-0", sim::millis(3500)});
+  EXPECT_EQ(check_spec(spec, registry).error().message,
+            "the subject 'customer-0' is forgotten twice");
+  spec = forgets();
+  spec.projections[0].name = "keys";
+  EXPECT_NE(check_spec(spec, registry).error().message.find("'keys'"), std::string::npos);
+  // The key store counts as the store for crashes.
+  spec = forgets();
+  EXPECT_EQ(node_count(spec), 2U + 1U + 3U + 1U);
 }
 
 TEST(Cluster, CheckSpecRefusesWhatCannotRun) {

@@ -24,6 +24,7 @@
 #include "harness/scenario_schema.h"
 #include "harness/shrink.h"
 #include "model/bugs.h"
+#include "model/personal.h"
 #include "model/probes.h"
 #include "model/user_code.h"
 #include "properties/properties.h"
@@ -481,6 +482,8 @@ void Loader::top(const Fields& f, Scenario& s) const {
                                   did_you_mean(s.spec.domain, registry_->domain_names()),
                                   fmt::join(registry_->domain_names(), ", ")));
   }
+  // A domain with personal data runs with its key store.
+  s.spec.key_store = !model::PersonalIndex(*registry_->domain(s.spec.domain)).empty();
   if (f["seeds"]) s.seeds = integer(f["seeds"], "seeds", 1, kSeedsMax);
   if (f["duration"]) s.spec.chaos_us = duration(f["duration"], "duration", 0, sim::kChaosMax);
   if (f["heal_max"]) s.spec.heal_max_us = duration(f["heal_max"], "heal_max", 1);
@@ -691,6 +694,11 @@ void Loader::projections(const YAML::Node& node, Scenario& s) const {
                                   "projections differently",
                                   spec.name));
     }
+    if (s.spec.key_store && spec.name == model::kKeyStoreName) {
+      fail(f["name"], fmt::format("'{}' is the key store's node (the {} domain declares personal "
+                                  "data); name the projection differently",
+                                  spec.name, s.spec.domain));
+    }
     if (!taken.insert(spec.name).second)
       fail(f["name"], fmt::format("two projections named '{}'", spec.name));
     s.spec.projections.push_back(std::move(spec));
@@ -859,6 +867,11 @@ void Loader::operations(const YAML::Node& node, Scenario& s) const {
         fail(item, fmt::format("the projection '{}' is rebuilt twice; rebuild it once", op.target));
       if (op.kind != Operation::Kind::kRebuild && before == op)
         fail(item, fmt::format("{} is listed twice", describe(op)));
+      if (op.kind == Operation::Kind::kForget && before.kind == op.kind &&
+          before.target == op.target)
+        fail(item, fmt::format("'{}' is forgotten twice (at {} and at {}); forget a subject once",
+                               printable(op.target), sim::format_duration(before.at_us),
+                               sim::format_duration(op.at_us)));
       if (op.kind == Operation::Kind::kRestore && before.kind == op.kind)
         fail(item, fmt::format("a second restore (at {}); a run restores once",
                                sim::format_duration(op.at_us)));
@@ -899,7 +912,8 @@ Operation Loader::operation(const YAML::Node& node, const Scenario& s,
       {"rebuild", Operation::Kind::kRebuild},
       {"audit", Operation::Kind::kAudit},
       {"backup", Operation::Kind::kBackup},
-      {"restore", Operation::Kind::kRestore}};
+      {"restore", Operation::Kind::kRestore},
+      {"forget", Operation::Kind::kForget}};
   std::vector<std::string> given;
   Operation op;
   for (const auto& [key, kind] : kKinds) {
@@ -908,8 +922,8 @@ Operation Loader::operation(const YAML::Node& node, const Scenario& s,
     op.kind = kind;
   }
   if (given.size() != 1)
-    fail(node, fmt::format("{} is exactly one of rebuild: PROJECTION, audit: store, backup: store "
-                           "or restore: store{}",
+    fail(node, fmt::format("{} is exactly one of rebuild: PROJECTION, audit: store, backup: store, "
+                           "restore: store or forget: SUBJECT{}",
                            where,
                            given.empty() ? std::string()
                                          : fmt::format(", not {}", fmt::join(given, " and "))));
@@ -922,6 +936,13 @@ Operation Loader::operation(const YAML::Node& node, const Scenario& s,
   }
   const YAML::Node& target = f[kind.c_str()];
   op.target = text(target, kind);
+  if (op.kind == Operation::Kind::kForget) {
+    if (!s.spec.key_store)
+      fail(target, fmt::format("forget: the {} domain declares no personal data "
+                               "(Domain::personal_data), so there is nothing to forget",
+                               s.spec.domain));
+    return op;
+  }
   if (op.kind != Operation::Kind::kRebuild) {
     if (op.target != "store")
       fail(target, fmt::format("{} acts on the store's log: write '{}: store', not '{}'", kind,

@@ -54,7 +54,7 @@ inline constexpr Key kRepro[] = {{"seed", true}, {"chaos"}, {"torn_writes"}, {"f
                                  {"messages"},   {"work"},  {"swarm"},       {"operations"}};
 // An operation: `at` and exactly one of rebuild (a projection) or audit (store).
 inline constexpr Key kOperation[] = {
-    {"at", true}, {"rebuild"}, {"audit"}, {"backup"}, {"restore"}};
+    {"at", true}, {"rebuild"}, {"audit"}, {"backup"}, {"restore"}, {"forget"}};
 // A repro fault has `at` and exactly one of crash, restart, partition (with
 // side_a and side_b), heal or clog (with an optional `for`).
 inline constexpr Key kReproFault[] = {{"at", true},  {"crash"},  {"restart"},

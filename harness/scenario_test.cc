@@ -73,7 +73,7 @@ TEST(Scenario, ErrorsNameLineAndColumn) {
   EXPECT_EQ(parse("name: a\ndomain: bank\nduration: 5 s\n").error().message,
             "s.yaml:3:12: duration: unknown unit ' s': use us, ms, s, m or h");
   EXPECT_EQ(parse("name: a\ndomain: bnak\n").error().message,
-            "s.yaml:2:9: no domain 'bnak' (did you mean 'bank'?); registered: bank, inventory");
+            "s.yaml:2:9: no domain 'bnak' (did you mean 'bank'?); registered: bank, customers, inventory");
   EXPECT_EQ(parse("name: a\n").error().message, "s.yaml:1:1: the scenario needs the key 'domain'");
   EXPECT_EQ(parse("- a\n- b\n").error().message,
             "s.yaml:1:1: a scenario file must be a mapping of keys (name:, domain:, ...)");
@@ -245,10 +245,10 @@ TEST(Scenario, OperationsAreReadAndTheirErrorsLocated) {
             "s.yaml:7:5: the projection 'balances' is rebuilt twice; rebuild it once");
   EXPECT_EQ(error("operations:\n  - {at: 1s}\n"),
             "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION, audit: store, "
-            "backup: store or restore: store");
+            "backup: store, restore: store or forget: SUBJECT");
   EXPECT_EQ(error("operations:\n  - {at: 1s, audit: store, rebuild: balances}\n"),
             "s.yaml:6:5: an operation is exactly one of rebuild: PROJECTION, audit: store, "
-            "backup: store or restore: store, not rebuild and audit");
+            "backup: store, restore: store or forget: SUBJECT, not rebuild and audit");
   EXPECT_EQ(error("operations:\n  - {at: 1s, audit: bus}\n"),
             "s.yaml:6:21: audit acts on the store's log: write 'audit: store', not 'bus'");
   EXPECT_EQ(error("operations:\n  - {at: 3s, audit: store}\n"),
@@ -336,7 +336,7 @@ TEST(Scenario, BackupAndRestoreOperationsAreReadAndTheirErrorsLocated) {
             "s.yaml:5:65: a second restore (at 2500ms); a run restores once");
   EXPECT_EQ(error("operations: [{at: 1s, backup: store, restore: store}]\n"),
             "s.yaml:5:14: an operation is exactly one of rebuild: PROJECTION, audit: store, "
-            "backup: store or restore: store, not backup and restore");
+            "backup: store, restore: store or forget: SUBJECT, not backup and restore");
   EXPECT_EQ(error("operations: [{at: 3s, backup: store}]\n"),
             "s.yaml:5:19: a backup at 3s never starts: the chaos phase ends at 3s");
   // A projection whose name a restore's worker needs.
@@ -359,6 +359,52 @@ TEST(Scenario, BackupAndRestoreOperationsAreReadAndTheirErrorsLocated) {
       moved.error().message,
       "s.yaml:6:31: the scenario's operations have no backup at 1500ms; a repro runs only the "
       "scenario's");
+}
+
+TEST(Scenario, ForgetOperationsAreReadAndTheirErrorsLocated) {
+  const std::string base =
+      "name: f\ndomain: customers\nduration: 3s\ntopology: {projections: [{name: directory, "
+      "handler: customers.directory}]}\n";
+  const auto error = [&](const std::string& text) {
+    const auto r = parse(text);
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  const auto s = parse(base +
+                       "operations: [{at: 1s, forget: customer-1}, {at: 2s, forget: customer-2}]\n");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // A domain with personal data runs with its key store, last, forgets or not.
+  EXPECT_TRUE(s.value().spec.key_store);
+  EXPECT_EQ(operation_node_names(s.value().spec), (std::vector<std::string>{"keys"}));
+  EXPECT_EQ(node_count(s.value().spec), 2U + 1U + 3U + 1U);
+  EXPECT_EQ(s.value().spec.operations[1].target, "customer-2");
+  const auto plain = parse(base);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain.value().spec.key_store);
+  // A domain without personal data has nothing to forget.
+  EXPECT_EQ(error("name: f\ndomain: bank\nduration: 3s\noperations: [{at: 1s, forget: acct-1}]\n"),
+            "s.yaml:4:31: forget: the bank domain declares no personal data "
+            "(Domain::personal_data), so there is nothing to forget");
+  EXPECT_EQ(error(base + "operations: [{at: 1s, forget: customer-1}, {at: 2s, forget: customer-1}]\n"),
+            "s.yaml:5:44: 'customer-1' is forgotten twice (at 1s and at 2s); forget a subject once");
+  EXPECT_EQ(error(base + "operations: [{at: 1s, forget: [customer-1]}]\n"),
+            "s.yaml:5:31: forget must be a string, found a list");
+  EXPECT_EQ(error(base + "operations: [{at: 1s, forget: ''}]\n").find("s.yaml:5:31: forget "), 0U);
+  EXPECT_EQ(error(base + "operations: [{at: 1s, forget: customer-1, audit: store}]\n"),
+            "s.yaml:5:14: an operation is exactly one of rebuild: PROJECTION, audit: store, "
+            "backup: store, restore: store or forget: SUBJECT, not audit and forget");
+  EXPECT_EQ(error(base + "operations: [{at: 4s, forget: customer-1}]\n"),
+            "s.yaml:5:19: a forget at 4s never starts: the chaos phase ends at 3s");
+  // The key store's name is taken by a projection.
+  EXPECT_EQ(error("name: f\ndomain: customers\nduration: 3s\ntopology: {projections: [{name: "
+                  "keys, handler: customers.directory}]}\n"),
+            "s.yaml:4:33: 'keys' is the key store's node (the customers domain declares personal "
+            "data); name the projection differently");
+  // A repro runs the scenario's forgets exactly as the scenario has them.
+  const std::string with_ops = base + "operations: [{at: 1s, forget: customer-1}]\n";
+  EXPECT_EQ(error(with_ops + "repro: {seed: 1, operations: []}\n"), "accepted");
+  EXPECT_EQ(error(with_ops + "repro: {seed: 1, operations: [{at: 1s, forget: customer-2}]}\n"),
+            "s.yaml:6:31: the scenario's operations have no forget at 1s; a repro runs only the "
+            "scenario's");
 }
 
 TEST(Scenario, KeyTablesMatchTheJsonSchema) {

@@ -45,6 +45,13 @@ const std::array<BugInfo, kBugCount>& all_bugs() {
       {Bug::kBackupCopiesUncommitted, "backup-copies-uncommitted", "store",
        "the store serves a backup up to the end of its log file, past the last committed record: "
        "appends written but not yet synced or acknowledged go into the backup"},
+      {Bug::kPlaintextInReadModel, "plaintext-in-read-model", "projection",
+       "the worker reveals personal data (asking the key store for each subject's key) before "
+       "the handler sees an event, so the read model keeps the plaintext, and still holds it "
+       "after the subject is forgotten"},
+      {Bug::kSnapshotKeepsPlaintext, "snapshot-keeps-plaintext", "client",
+       "the client snapshots the state evolved from the events as decided, before their personal "
+       "data was sealed: a snapshot taken before a forget keeps the plaintext"},
   }};
   return bugs;
 }

@@ -29,8 +29,10 @@ enum class Bug : std::size_t {
   kRebuildSkipsLiveAppends,     // bus: a rebuild replays history, then skips to the live head
   kBackupCopiesTornTail,        // backup: copies the store's log file as it is on disk
   kBackupCopiesUncommitted,     // store: serves a backup past its last committed record
+  kPlaintextInReadModel,        // projection: reveals personal data before the handler sees it
+  kSnapshotKeepsPlaintext,      // client: snapshots the state evolved from the unsealed events
 };
-inline constexpr std::size_t kBugCount = 17;
+inline constexpr std::size_t kBugCount = 19;
 
 struct BugInfo {
   Bug bug;

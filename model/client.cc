@@ -64,7 +64,8 @@ struct ClientNode::Exec {
   std::uint64_t op = 0;
   // kConfirm: a saga step's append was answered as a replay of an earlier
   // one, whose events may differ from the ones decided now: read them back.
-  enum class Phase { kSnapshot, kRead, kAppend, kConfirm } phase = Phase::kSnapshot;
+  // kKey: asking the key store for the key of `key_subject`.
+  enum class Phase { kSnapshot, kRead, kKey, kAppend, kConfirm } phase = Phase::kSnapshot;
   std::unique_ptr<AggregateState> state;
   std::uint64_t version = 0;
   std::uint64_t read_from = 1;
@@ -74,6 +75,8 @@ struct ClientNode::Exec {
   Micros append_first_sent_us = 0;
   std::uint64_t request_id = 0;
   AppendRequest append;
+  std::vector<Event> plain;  // the events as decided, before their personal data was sealed
+  std::string key_subject;
   bool in_saga = false;
   AppendReply replayed;          // kConfirm: the answer being confirmed
   std::vector<NewEvent> stored;  // kConfirm: the events that answer appended
@@ -110,6 +113,9 @@ bool ClientNode::idle() const {
 // throws fail-stops the client (see guarded() for why).
 void ClientNode::on_start(sim::Env& env) {
   next_request_id_ = env.rng().next() >> 16;  // fresh per incarnation
+  if (config_.keys != sim::kNoNode &&
+      !guarded(env, config_.user_failures, [&] { personal_ = PersonalIndex(*config_.domain); }))
+    return;
   if (!load_journal(env)) return;
   if (saga_ && !guarded(env, config_.user_failures, [&] { run_saga_step(env); })) return;
   const Micros wait = std::max<Micros>(0, config_.start_at_us - env.now());
@@ -191,13 +197,16 @@ void ClientNode::send_current(sim::Env& env) {
       encode_into(ReadStreamRequest{x.request_id, x.command.stream, x.read_from, kReadBatch},
                   scratch_);
       break;
+    case Exec::Phase::kKey:
+      encode_into(KeyRequest{x.request_id, x.key_subject, true}, scratch_);
+      break;
     case Exec::Phase::kAppend:
       if (x.append_sends++ == 0) x.append_first_sent_us = env.now();
       x.append.request_id = x.request_id;
       encode_into(x.append, scratch_);
       break;
   }
-  env.send(config_.store, scratch_);
+  env.send(x.phase == Exec::Phase::kKey ? config_.keys : config_.store, scratch_);
   arm_timeout(env);
 }
 
@@ -259,6 +268,46 @@ void ClientNode::decide(sim::Env& env) {
     e.metadata.correlation_id = correlation;
     x.append.events.push_back(std::move(e));
   }
+  if (!personal_.empty()) {
+    x.plain = x.append.events;
+    // The stream is the append's, not each event's (on the wire); the
+    // domain may name the subject by it.
+    for (Event& e : x.plain) e.stream = x.command.stream;
+    seal_and_append(env);
+    return;
+  }
+  x.phase = Exec::Phase::kAppend;
+  x.append_sends = 0;
+  send_current(env);
+}
+
+void ClientNode::seal_and_append(sim::Env& env) {
+  Exec& x = *exec_;
+  for (const Event& e : x.plain) {
+    const PersonalData* data = personal_.find(e.type);
+    if (data == nullptr) continue;
+    std::string subject = personal_subject(*data, e);
+    if (subject.empty() || keys_.contains(subject) || forgotten_.contains(subject)) continue;
+    x.phase = Exec::Phase::kKey;
+    x.key_subject = std::move(subject);
+    send_current(env);
+    return;
+  }
+  for (std::size_t i = 0; i < x.plain.size(); ++i) {
+    const Event& e = x.plain[i];
+    const PersonalData* data = personal_.find(e.type);
+    if (data == nullptr) continue;
+    const std::string subject = personal_subject(*data, e);
+    if (subject.empty()) continue;
+    const auto key = keys_.find(subject);
+    std::uint32_t field = 0;
+    x.append.events[i].payload = rewrite_personal(*data, e, [&](const std::string& value) {
+      // Forgotten before it was written: the value is never stored.
+      if (key == keys_.end()) return std::string(kForgotten);
+      if (config_.ledger != nullptr) config_.ledger->sealed[subject].insert(value);
+      return seal_value(subject, key->second, e.id, field++, value);
+    });
+  }
   x.phase = Exec::Phase::kAppend;
   x.append_sends = 0;
   send_current(env);
@@ -310,6 +359,19 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     } else {
       decide(env);
     }
+  } else if (const auto* k = std::get_if<KeyReply>(&message)) {
+    if (k->request_id != x.request_id || x.phase != Exec::Phase::kKey ||
+        k->subject != x.key_subject)
+      return;
+    if (k->status == KeyReply::Status::kKey && k->key.size() == kSubjectKeyBytes) {
+      keys_[k->subject] = k->key;
+    } else if (k->status == KeyReply::Status::kForgotten) {
+      forgotten_.insert(k->subject);
+    } else {
+      finish(env, {HistoryEntry::Type::kFail, "the key store gave no key for " + k->subject});
+      return;
+    }
+    seal_and_append(env);
   } else if (const auto* a = std::get_if<AppendReply>(&message)) {
     if (a->request_id != x.request_id || x.phase != Exec::Phase::kAppend) return;
     switch (a->status) {
@@ -330,7 +392,9 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
         if (config_.snapshot_every > 0 &&
             a->stream_version / config_.snapshot_every > x.version / config_.snapshot_every) {
           std::uint64_t version = x.version;
-          for (Event e : x.append.events) {
+          // The bug evolves the events as decided, their personal data in plaintext.
+          const bool plain = config_.bugs.has(Bug::kSnapshotKeepsPlaintext) && !x.plain.empty();
+          for (Event e : plain ? x.plain : x.append.events) {
             e.version = ++version;
             call_evolve(*config_.domain, *x.state, upcasted(*config_.domain, e, config_.bugs));
           }
@@ -558,29 +622,20 @@ bool ClientNode::save_journal(sim::Env& env) {
       w.bytes(e.payload);
     }
   }
-  // One checksummed record: a read corrupted in flight is told from the journal.
-  Bytes record;
-  (void)append_record(record, 0, out);
-  return env.replace_durably(kSagaJournalFile, record);
+  return write_single_record(env, kSagaJournalFile, out);
 }
 
 bool ClientNode::load_journal(sim::Env& env) {
   auto& disk = env.storage();
   if (!disk.exists(kSagaJournalFile)) return true;
-  const auto whole = [](ByteView b) {
-    const LogScan scan = scan_log(b);
-    return b.empty() || (scan.status == LogScan::Status::kClean && scan.bodies.size() == 1);
-  };
-  const std::optional<Bytes> read = read_reliably(disk, kSagaJournalFile, whole);
+  const std::optional<Bytes> read = read_single_record(disk, kSagaJournalFile);
   if (!read) {
     env.fail_stop(
         fmt::format("recovery: no read of {} could be trusted (reads disagree)", kSagaJournalFile));
     return false;
   }
   if (read->empty()) return true;
-  const LogScan scan = scan_log(*read);
-  Reader r(scan.status == LogScan::Status::kClean && scan.bodies.size() == 1 ? scan.bodies.front()
-                                                                             : ByteView{});
+  Reader r(single_record_body(*read));
   auto s = std::make_unique<SagaRun>();
   s->saga.id = r.string();
   s->kind = r.string();

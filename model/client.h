@@ -9,7 +9,9 @@
 // Every operation leaves invoke and ok/fail/info entries in the History.
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "model/domain.h"
 #include "model/history.h"
 #include "model/messages.h"
+#include "model/personal.h"
 #include "model/user_code.h"
 #include "sim/env.h"
 
@@ -64,6 +67,11 @@ struct ClientConfig {
   History* history = nullptr;
   WorkLog* work_log = nullptr;            // optional
   UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
+  // The key store, when the domain declares personal data: the client seals
+  // it with its subject's key before appending (a subject already forgotten
+  // is written as kForgotten), and records what it sealed in `ledger`.
+  sim::NodeId keys = sim::kNoNode;
+  PersonalLedger* ledger = nullptr;  // optional
   Bugs bugs;
 };
 
@@ -100,6 +108,9 @@ class ClientNode final : public sim::Node {
   void load(sim::Env& env);
   void read_stream(sim::Env& env, std::uint64_t from_version);
   void decide(sim::Env& env);
+  // Asks for the first missing key of the decided events' subjects, or,
+  // with every key known, seals their personal data and appends.
+  void seal_and_append(sim::Env& env);
   void send_append(sim::Env& env);
   void send_current(sim::Env& env);
   void arm_timeout(sim::Env& env);
@@ -125,6 +136,9 @@ class ClientNode final : public sim::Node {
   std::unique_ptr<Exec> exec_;
   std::unique_ptr<SagaRun> saga_;
   std::uint64_t next_request_id_ = 1;
+  PersonalIndex personal_;
+  std::map<std::string, Bytes, std::less<>> keys_;  // subject keys learnt (lost in a crash)
+  std::set<std::string, std::less<>> forgotten_;    // subjects the key store said are forgotten
   Bytes scratch_;
 };
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "model/domains/bank.h"
+#include "model/domains/customers.h"
 #include "model/domains/inventory.h"
 #include "model/probes.h"
 #include "model/user_code.h"
@@ -16,6 +17,7 @@ Registry Registry::with_builtins() {
   Registry r;
   r.add(std::make_unique<model::domains::BankDomain>());
   r.add(std::make_unique<model::domains::InventoryDomain>());
+  r.add(std::make_unique<model::domains::CustomersDomain>());
   return r;
 }
 

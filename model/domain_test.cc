@@ -5,6 +5,7 @@
 
 #include "model/codec.h"
 #include "model/domains/bank.h"
+#include "model/domains/customers.h"
 #include "model/domains/inventory.h"
 
 namespace essim::model {
@@ -51,9 +52,10 @@ Command bank_command(const std::string& kind, std::int64_t amount, bool legacy =
 
 TEST(Registry, BuiltinDomainsAndHandlers) {
   const Registry& r = Registry::builtin();
-  EXPECT_EQ(r.domain_names(), (std::vector<std::string>{"bank", "inventory"}));
+  EXPECT_EQ(r.domain_names(), (std::vector<std::string>{"bank", "customers", "inventory"}));
   EXPECT_EQ(r.handler_names(),
-            (std::vector<std::string>{"bank.balances", "bank.transfers", "inventory.available"}));
+            (std::vector<std::string>{"bank.balances", "bank.transfers", "customers.directory",
+                                      "inventory.available"}));
   EXPECT_TRUE(r.handler("bank.balances").has_value());
   EXPECT_FALSE(r.handler("bank.nope").has_value());
   EXPECT_FALSE(r.handler("nodot").has_value());
@@ -165,6 +167,9 @@ void check_domain_run(const Domain& d, std::uint64_t seed) {
       (void)step(d, *state, c, version);
       if (d.name() == "bank") {
         RC_ASSERT(essim::TypedDomain<BankAccount>::state_of(*state).balance_cents >= 0);
+      } else if (d.name() == "customers") {
+        const auto& customer = essim::TypedDomain<domains::Customer>::state_of(*state);
+        RC_ASSERT(customer.registered || customer.email_changes == 0);
       } else {
         RC_ASSERT(essim::TypedDomain<Sku>::state_of(*state).available() >= 0);
       }
@@ -186,8 +191,14 @@ RC_GTEST_PROP(Domains, InventoryDecisionsKeepInvariantsAndSnapshotsRoundTrip,
   check_domain_run(inventory(), seed);
 }
 
+RC_GTEST_PROP(Domains, CustomersDecisionsKeepInvariantsAndSnapshotsRoundTrip,
+              (std::uint64_t seed)) {
+  check_domain_run(*Registry::builtin().domain("customers"), seed);
+}
+
 TEST(Domains, HostileSnapshotsAreErrors) {
   EXPECT_FALSE(bank().decode_state(Bytes{0x05, 0xff}).ok());
+  EXPECT_FALSE(Registry::builtin().domain("customers")->decode_state(Bytes{0x01, 0x09}).ok());
   EXPECT_FALSE(inventory().decode_state(Bytes{0x02, 0xff, 0xff, 0xff}).ok());
   EXPECT_FALSE(
       bank().decide_state(*bank().initial_state(), Command{"deposit", "acct-0", Bytes{0x80}}).ok());

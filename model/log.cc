@@ -165,4 +165,24 @@ std::optional<Bytes> read_reliably(sim::Storage& disk, std::string_view file,
   return std::nullopt;
 }
 
+bool write_single_record(sim::Env& env, std::string_view file, ByteView body) {
+  // One checksummed record: a read corrupted in flight is told from the file.
+  Bytes record;
+  (void)append_record(record, 0, body);
+  return env.replace_durably(file, record);
+}
+
+std::optional<Bytes> read_single_record(sim::Storage& disk, std::string_view file) {
+  return read_reliably(disk, file, [](ByteView b) {
+    const LogScan scan = scan_log(b);
+    return b.empty() || (scan.status == LogScan::Status::kClean && scan.bodies.size() == 1);
+  });
+}
+
+ByteView single_record_body(ByteView file) {
+  const LogScan scan = scan_log(file);
+  if (scan.status != LogScan::Status::kClean || scan.bodies.size() != 1) return {};
+  return scan.bodies.front();
+}
+
 }  // namespace essim::model

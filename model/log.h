@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/event.h"
+#include "sim/env.h"
 #include "sim/storage.h"
 
 namespace essim::model {
@@ -81,5 +82,14 @@ inline constexpr int kAgreeingReads = 3;
 inline constexpr int kRecoveryReads = 7;
 std::optional<Bytes> read_reliably(sim::Storage& disk, std::string_view file,
                                    const std::function<bool(ByteView)>& trusted = {});
+
+// A file that holds one checksummed record, replaced whole (a saga journal,
+// the key store's keys). write: false when the node fail-stopped. read: the
+// file as read_reliably trusts it (empty when missing; nullopt when no read
+// could be trusted). body: the record's body, empty when `file` is not one
+// clean record.
+[[nodiscard]] bool write_single_record(sim::Env& env, std::string_view file, ByteView body);
+std::optional<Bytes> read_single_record(sim::Storage& disk, std::string_view file);
+ByteView single_record_body(ByteView file);
 
 }  // namespace essim::model

@@ -224,10 +224,37 @@ void read_body(Reader& r, BackupChunk& m) {
   m.restart = r.boolean();
 }
 
+void write_body(Writer& w, const KeyRequest& m) {
+  w.varint(m.request_id);
+  w.string(m.subject);
+  w.boolean(m.create);
+}
+void read_body(Reader& r, KeyRequest& m) {
+  m.request_id = r.varint();
+  m.subject = r.string();
+  m.create = r.boolean();
+}
+
+void write_body(Writer& w, const KeyReply& m) {
+  w.varint(m.request_id);
+  w.string(m.subject);
+  w.u8(static_cast<std::uint8_t>(m.status));
+  w.bytes(m.key);
+}
+void read_body(Reader& r, KeyReply& m) {
+  m.request_id = r.varint();
+  m.subject = r.string();
+  const std::uint8_t status = r.u8();
+  if (status > static_cast<std::uint8_t>(KeyReply::Status::kNone)) r.fail("unknown key status");
+  m.status = static_cast<KeyReply::Status>(status);
+  m.key = r.bytes();
+}
+
 constexpr std::string_view kNames[] = {
     "AppendRequest", "AppendReply",  "ReadStreamRequest",   "ReadStreamReply",   "ReadAllRequest",
     "ReadAllReply",  "SnapshotSave", "SnapshotLoadRequest", "SnapshotLoadReply", "Deliver",
-    "DeliverAck",    "QueryRequest", "QueryReply",          "BackupRequest",     "BackupChunk"};
+    "DeliverAck",    "QueryRequest", "QueryReply",          "BackupRequest",     "BackupChunk",
+    "KeyRequest",    "KeyReply"};
 static_assert(std::size(kNames) == std::variant_size_v<Message>);
 
 // Builds the alternative with index `type` and reads its body.

@@ -148,10 +148,29 @@ struct BackupChunk {
   friend bool operator==(const BackupChunk&, const BackupChunk&) = default;
 };
 
+// A subject's key, asked of the key store (model/personal.h) by a writer
+// about to seal personal data (it is created then if the subject has none)
+// or by a reader that reveals it.
+struct KeyRequest {
+  std::uint64_t request_id = 0;
+  std::string subject;
+  bool create = true;  // a writer's request: make a key if there is none
+  friend bool operator==(const KeyRequest&, const KeyRequest&) = default;
+};
+
+struct KeyReply {
+  std::uint64_t request_id = 0;
+  std::string subject;
+  enum class Status : std::uint8_t { kKey, kForgotten, kNone } status = Status::kNone;
+  Bytes key;  // kKey: the subject's key
+  friend bool operator==(const KeyReply&, const KeyReply&) = default;
+};
+
 using Message =
     std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply, ReadAllRequest,
                  ReadAllReply, SnapshotSave, SnapshotLoadRequest, SnapshotLoadReply, Deliver,
-                 DeliverAck, QueryRequest, QueryReply, BackupRequest, BackupChunk>;
+                 DeliverAck, QueryRequest, QueryReply, BackupRequest, BackupChunk,
+                 KeyRequest, KeyReply>;
 
 Bytes encode(const Message& message);
 void encode_into(const Message& message, Bytes& out);

@@ -254,6 +254,9 @@ void ProjectionNode::on_start(sim::Env& env) {
   // Applying the journal again runs the handler: a throw fail-stops the node.
   bool loaded = false;
   if (!guarded(env, config_.user_failures, [&] { loaded = load(env); }) || !loaded) return;
+  if (config_.bugs.has(Bug::kPlaintextInReadModel) && config_.keys != sim::kNoNode &&
+      !guarded(env, config_.user_failures, [&] { personal_ = PersonalIndex(*config_.domain); }))
+    return;
   if (state_.events_applied > 0) sim::probe(probes::kCheckpointRestored);
   env.note(notes::kProjectionRecovered, state_.events_applied, state_.applied.size());
 }
@@ -267,6 +270,12 @@ void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
   if (const auto* d = std::get_if<Deliver>(&decoded.value())) {
     // A handler or upcaster that throws fail-stops the worker (see guarded()).
     guarded(env, config_.user_failures, [&] { on_deliver(env, d->event); });
+  } else if (const auto* k = std::get_if<KeyReply>(&decoded.value())) {
+    if (k->status == KeyReply::Status::kKey && k->key.size() == kSubjectKeyBytes) {
+      keys_[k->subject] = k->key;
+    } else {
+      unrevealable_.insert(k->subject);
+    }
   } else if (const auto* q = std::get_if<QueryRequest>(&decoded.value())) {
     QueryReply reply;
     reply.request_id = q->request_id;
@@ -278,7 +287,30 @@ void ProjectionNode::on_message(sim::Env& env, const sim::Message& m) {
   }
 }
 
-void ProjectionNode::on_deliver(sim::Env& env, const Event& raw) {
+bool ProjectionNode::reveal(sim::Env& env, const Event& raw, Event& out) {
+  out = raw;
+  const PersonalData* data = personal_.find(raw.type);
+  if (data == nullptr) return true;
+  const std::string subject = personal_subject(*data, raw);
+  if (subject.empty()) return true;
+  const auto key = keys_.find(subject);
+  if (key == keys_.end() && !unrevealable_.contains(subject)) {
+    encode_into(KeyRequest{next_key_request_++, subject, false}, scratch_);
+    env.send(config_.keys, scratch_);
+    return false;
+  }
+  out.payload = rewrite_personal(*data, raw, [&](const std::string& token) {
+    if (key == keys_.end())
+      return token.starts_with(kTokenPrefix) ? std::string(kForgotten) : token;
+    return open_token(token, key->second).value_or(token);
+  });
+  return true;
+}
+
+void ProjectionNode::on_deliver(sim::Env& env, const Event& delivered) {
+  Event revealed;
+  if (!personal_.empty() && !reveal(env, delivered, revealed)) return;
+  const Event& raw = personal_.empty() ? delivered : revealed;
   if (!knows_event(*config_.domain, raw.type)) {
     // Reported, then handled like any other event (the handler skips what it
     // does not know), so the stream's order and the acknowledgement go on.

@@ -24,12 +24,14 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "model/bugs.h"
 #include "model/domain.h"
 #include "model/messages.h"
+#include "model/personal.h"
 #include "model/user_code.h"
 #include "sim/env.h"
 
@@ -64,6 +66,10 @@ struct ProjectionConfig {
   // go (at most kFindingsMax kept).
   std::vector<ReadModelInvariant> checkpoint_rules;
   std::vector<ReadModelFinding>* findings = nullptr;
+  // The key store, when the domain declares personal data (only the bug
+  // plaintext-in-read-model asks it for keys: a correct worker hands its
+  // handler the events as stored, sealed).
+  sim::NodeId keys = sim::kNoNode;
   Bugs bugs;
 };
 inline constexpr std::size_t kFindingsMax = 16;
@@ -108,6 +114,10 @@ class ProjectionNode final : public sim::Node {
 
  private:
   void on_deliver(sim::Env& env, const Event& event);
+  // The bug plaintext-in-read-model: `raw` with its personal data revealed
+  // into `out`; false while the subject's key is asked for (the event stays
+  // unacknowledged and comes again).
+  bool reveal(sim::Env& env, const Event& raw, Event& out);
   // Applies `event` (see apply_event) and journals it when the handler ran.
   bool apply(const Event& event);
   void drain(sim::Env& env, const std::string& stream);
@@ -133,6 +143,12 @@ class ProjectionNode final : public sim::Node {
   std::map<std::string, std::map<std::uint64_t, Event>, std::less<>> waiting_;
   std::vector<std::uint64_t> pending_acks_;  // positions handled, not yet durable
   bool flush_armed_ = false;
+  // The bug's: the personal data declared, the keys learnt, and the subjects
+  // whose tokens cannot be opened (forgotten, or never given a key).
+  PersonalIndex personal_;
+  std::map<std::string, Bytes, std::less<>> keys_;
+  std::set<std::string, std::less<>> unrevealable_;
+  std::uint64_t next_key_request_ = 1;
   std::uint64_t generation_ = 0;     // of the state file; journal records carry it
   std::uint64_t state_bytes_ = 0;    // the state file's size
   std::uint64_t journal_bytes_ = 0;  // the journal's size, all durable

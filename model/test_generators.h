@@ -111,6 +111,13 @@ struct Arbitrary<essim::model::Message> {
         case 14:
           return BackupChunk{
               u64(), u64(), u64(), *gen::arbitrary<Bytes>(), text(), *gen::arbitrary<bool>()};
+        case 15:
+          return KeyRequest{u64(), text(), *gen::arbitrary<bool>()};
+        case 16:
+          return KeyReply{u64(), text(),
+                          *gen::element(KeyReply::Status::kKey, KeyReply::Status::kForgotten,
+                                        KeyReply::Status::kNone),
+                          *gen::arbitrary<Bytes>()};
         default:
           return QueryReply{u64(), *gen::arbitrary<ReadModel>(), u64(),
                             *gen::container<std::map<std::string, std::uint64_t>>(

@@ -30,6 +30,8 @@ inline constexpr std::string_view kAudit = "audit";
 inline constexpr std::string_view kBackupBegan = "backup-began";
 inline constexpr std::string_view kBackupDone = "backup-done";
 inline constexpr std::string_view kRestore = "restore";
+// The key store (model/personal.h).
+inline constexpr std::string_view kForgotten = "forgotten";  // subjects forgotten, had a key
 // Projection workers.
 inline constexpr std::string_view kProjectionRecovered = "projection-recovered";  // applied, ids
 inline constexpr std::string_view kProjectionStateUnreadable = "projection-state-unreadable";

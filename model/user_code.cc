@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "model/personal.h"
 #include "model/trace_notes.h"
 #include "sim/assert.h"
 
@@ -168,8 +169,9 @@ std::optional<SagaStep> call_next_step(const Domain& domain, const Saga& saga,
 }
 
 std::string call_describe_payload(const Domain& domain, const Event& event) {
-  return call_user([&] { return "describing the payload of event " + describe(event); },
-                   [&] { return domain.describe_payload(event); });
+  // Sealed personal data shows as whose it is, never as ciphertext.
+  return mask_tokens(call_user([&] { return "describing the payload of event " + describe(event); },
+                               [&] { return domain.describe_payload(event); }));
 }
 
 std::optional<DecisionModel> call_decision_model(const Domain& domain) {

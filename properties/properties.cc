@@ -1,6 +1,9 @@
 #include "properties/properties.h"
 
+#include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <typeinfo>
 
@@ -521,6 +524,74 @@ std::vector<Violation> handlers_exhaustive(const RunView& run) {
   return c.out;
 }
 
+// ---- forgetting a person (crypto-shredding) ----
+
+// The offset of `needle` in `haystack`, or nullopt.
+std::optional<std::size_t> find_bytes(const model::Bytes& haystack, std::string_view needle) {
+  const auto it = std::search(haystack.begin(), haystack.end(),
+                              std::boyer_moore_horspool_searcher(needle.begin(), needle.end()));
+  if (it == haystack.end()) return std::nullopt;
+  return static_cast<std::size_t>(it - haystack.begin());
+}
+
+const std::set<std::string>* sealed_for(const model::PersonalLedger& ledger,
+                                        std::string_view subject) {
+  const auto it = ledger.sealed.find(subject);
+  return it == ledger.sealed.end() ? nullptr : &it->second;
+}
+
+// Every forget asked for was carried out; then no file on any node's disk
+// and no read model holds a forgotten subject's plaintext, nor its key. The
+// evidence names the value by its place among the subject's, never shows it.
+std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
+  Collector c{"forgotten_subjects_absent"};
+  if (!run.personal || run.personal->ledger == nullptr) return c.out;
+  const PersonalView& p = *run.personal;
+  const model::PersonalLedger& ledger = *p.ledger;
+  for (const PersonalView::Asked& asked : p.asked) {
+    if (ledger.forgotten_subject(asked.subject) || c.full()) continue;
+    Violation& v = c.add(fmt::format("{} was to be forgotten at {}, and the key store never did",
+                                     asked.subject, sim::format_time(asked.at_us)));
+    cite(v, "its key may still be given out: what was sealed for it stays readable");
+    cite(v, "heal phase: " + run.heal_end);
+  }
+  for (const model::PersonalLedger::Forgotten& f : ledger.forgotten) {
+    const std::set<std::string>* values = sealed_for(ledger, f.subject);
+    for (const PersonalView::Place& place : p.places) {
+      if (c.full()) return c.out;
+      if (!f.key.empty()) {
+        const std::string_view key(reinterpret_cast<const char*>(f.key.data()), f.key.size());
+        if (const auto at = find_bytes(place.bytes, key)) {
+          Violation& v = c.add(fmt::format("the key of {}, deleted at {}, is still in {}",
+                                           f.subject, sim::format_time(f.at_us), place.name));
+          cite(v, fmt::format("at byte {} of {}: whoever reads it can open every token of {}",
+                              *at, place.bytes.size(), f.subject));
+          continue;
+        }
+      }
+      if (values == nullptr) continue;
+      std::size_t index = 0;
+      for (const std::string& value : *values) {
+        ++index;
+        if (value.size() < kPersonalValueMin) continue;
+        const auto at = find_bytes(place.bytes, value);
+        if (!at) continue;
+        Violation& v = c.add(fmt::format(
+            "{} holds personal data of {} in plaintext after {} was forgotten at {}", place.name,
+            f.subject, f.subject, sim::format_time(f.at_us)));
+        cite(v, fmt::format("value {} of the {} sealed for {} ({} bytes; not shown here), at byte "
+                            "{} of {}",
+                            index, values->size(), f.subject, value.size(), *at,
+                            place.bytes.size()));
+        cite(v, "its key is deleted, so every sealed copy is unreadable; this copy was never "
+                "sealed, or was revealed and kept");
+        break;  // one finding per subject and place
+      }
+    }
+  }
+  return c.out;
+}
+
 // ---- the decision model ----
 
 // One stream's decisions, held to the domain's DecisionModel in log order.
@@ -878,6 +949,11 @@ const std::vector<Property>& all_properties() {
        "its log whole, no acknowledged append lost, and projections built from it equal to a "
        "clean replay of it",
        restore_replays_clean},
+      {"forgotten_subjects_absent", "",
+       "after a subject is forgotten (operations: forget), its key is gone from the key store, "
+       "and no file on any node's disk, no read model and no evidence holds its personal data in "
+       "plaintext (domains that declare personal data)",
+       forgotten_subjects_absent},
       {"projections_converge", "",
        "after the heal phase every client is idle and every "
        "projection has caught up, within the bound",
@@ -957,6 +1033,47 @@ std::vector<Violation> check(const RunView& run, const std::vector<std::string>&
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
+}
+
+void redact_forgotten(std::vector<Violation>& violations, const PersonalView& personal) {
+  if (personal.ledger == nullptr) return;
+  const model::PersonalLedger& ledger = *personal.ledger;
+  std::vector<Violation> found;
+  for (Violation& v : violations) {
+    std::set<std::string> whose;
+    const auto redact = [&](std::string& text) {
+      for (const model::PersonalLedger::Forgotten& f : ledger.forgotten) {
+        const std::set<std::string>* values = sealed_for(ledger, f.subject);
+        if (values == nullptr) continue;
+        for (const std::string& value : *values) {
+          if (value.size() < kPersonalValueMin) continue;
+          for (std::size_t at = text.find(value); at != std::string::npos;
+               at = text.find(value, at)) {
+            text.replace(at, value.size(), essim::kForgotten);
+            at += essim::kForgotten.size();
+            whose.insert(f.subject);
+          }
+        }
+      }
+    };
+    redact(v.summary);
+    for (std::string& line : v.evidence) redact(line);
+    // Tokens (in a state's or a read model's description, say) show whose they are.
+    v.summary = model::mask_tokens(v.summary);
+    for (std::string& line : v.evidence) line = model::mask_tokens(line);
+    if (whose.empty()) continue;
+    Violation leak{"forgotten_subjects_absent",
+                   fmt::format("the evidence of {} showed personal data of {} after it was "
+                               "forgotten (redacted there)",
+                               v.property, fmt::join(whose, ", ")),
+                   {"a domain's describe_payload or describe_command_payload printed it: show "
+                    "personal values sealed, or not at all"}};
+    found.push_back(std::move(leak));
+  }
+  for (Violation& v : found) {
+    if (violations.size() >= kViolationsMax * 4) break;
+    violations.push_back(std::move(v));
+  }
 }
 
 }  // namespace essim::properties

@@ -13,6 +13,7 @@
 #include "model/domain.h"
 #include "model/history.h"
 #include "model/messages.h"
+#include "model/personal.h"
 #include "model/projection.h"
 #include "model/router.h"
 #include "model/store.h"
@@ -69,6 +70,27 @@ struct RestoreView {
   std::string gave_up;                      // why it never ran
 };
 
+// Personal data and forgetting it (a domain that declares personal data).
+struct PersonalView {
+  const model::PersonalLedger* ledger = nullptr;  // what was sealed, and forgotten
+  struct Asked {
+    std::string subject;
+    sim::Micros at_us = 0;
+  };
+  std::vector<Asked> asked;  // the forget operations that ran
+  // Where a forgotten subject's data may linger once the heal phase ended:
+  // every file on every node's disk ("store/snapshots.log"), and every
+  // worker's read model in memory.
+  struct Place {
+    std::string name;
+    model::Bytes bytes;
+  };
+  std::vector<Place> places;
+};
+
+// Values shorter than this are not searched for (they would be found by chance).
+inline constexpr std::size_t kPersonalValueMin = 6;
+
 // What a finished run leaves for the properties to look at.
 struct RunView {
   const model::Domain* domain = nullptr;
@@ -80,6 +102,7 @@ struct RunView {
   const std::vector<AuditRecord>* audits = nullptr;  // the audit operations that ran
   const model::BackupLog* backups = nullptr;         // the backups taken (operations: backup)
   std::optional<RestoreView> restore;                // the restore drill, if the run has one
+  std::optional<PersonalView> personal;              // when the domain declares personal data
   model::Bugs bugs;      // the system's settings (the properties' own oracle has none)
   bool quiet = true;     // the heal phase ended quiet
   std::string heal_end;  // how it ended, for evidence
@@ -108,5 +131,12 @@ std::vector<std::string> property_names(const model::Domain& domain);
 
 // Runs the named properties (all that apply to the run's domain when empty).
 std::vector<Violation> check(const RunView& run, const std::vector<std::string>& names = {});
+
+// The evidence of `violations` holds no forgotten subject's plaintext: each
+// value found is replaced by kForgotten, and each violation it was found in
+// is reported as a violation of forgotten_subjects_absent (reports must not
+// keep what the system forgot). Every token in it is shown masked
+// (model::mask_tokens).
+void redact_forgotten(std::vector<Violation>& violations, const PersonalView& personal);
 
 }  // namespace essim::properties

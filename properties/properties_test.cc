@@ -14,6 +14,7 @@
 
 #include "model/domains/bank.h"
 #include "model/domains/inventory.h"
+#include "model/personal.h"
 
 namespace essim::properties {
 namespace {
@@ -88,6 +89,7 @@ struct HandBuiltRun {
   std::vector<RebuildView> rebuilds;
   model::BackupLog backups;
   std::optional<RestoreView> restore;
+  std::optional<PersonalView> personal;
 
   explicit HandBuiltRun(std::string_view name) : domain(&properties::domain(name)) {}
   std::vector<Violation> check(const std::string& property) {
@@ -100,6 +102,7 @@ struct HandBuiltRun {
     view.rebuilds = rebuilds;
     view.backups = &backups;
     view.restore = restore;
+    view.personal = personal;
     return properties::check(view, {property});
   }
 };
@@ -411,6 +414,88 @@ TEST(RestoreReplaysClean, ALostBackupCommitALostAckAndADifferentProjectionAreRep
                             "balances-restored, built from it, differs from a clean "
                             "replay of its log"))
       << v.summary;
+}
+
+// ---- forgetting a person ----
+
+// customer-1 forgotten (its key was 32 bytes of 7), "Ada 00c0ff" and
+// "ada@example.org" sealed for it; the places hold nothing of it.
+HandBuiltRun forgotten_customer(model::PersonalLedger& ledger) {
+  HandBuiltRun run("customers");
+  ledger.sealed["customer-1"] = {"Ada 00c0ff", "ada@example.org", "Ada"};
+  ledger.sealed["customer-2"] = {"Grace 123456"};
+  ledger.forgotten.push_back({"customer-1", 1'000'000, model::Bytes(32, 7)});
+  PersonalView p;
+  p.ledger = &ledger;
+  p.asked = {{"customer-1", 900'000}};
+  const std::string token = model::seal_value("customer-1", model::Bytes(32, 7),
+                                              model::EventId{1, 1}, 0, "Ada 00c0ff");
+  p.places = {{"store/events.log", model::Bytes(token.begin(), token.end())},
+              {"keys/keys.state", model::Bytes(40, 1)},
+              // Another customer's plaintext, and a short value by chance: not findings.
+              {"the read model of directory",
+               model::Bytes{'G', 'r', 'a', 'c', 'e', ' ', '1', '2', '3', '4', '5', '6', 'A', 'd',
+                            'a'}}};
+  run.personal = std::move(p);
+  return run;
+}
+
+TEST(ForgottenSubjectsAbsent, SealedCopiesAndOtherSubjectsDataPass) {
+  model::PersonalLedger ledger;
+  HandBuiltRun good = forgotten_customer(ledger);
+  EXPECT_TRUE(good.check("forgotten_subjects_absent").empty());
+  // A domain without personal data has nothing to check.
+  good.personal.reset();
+  EXPECT_TRUE(good.check("forgotten_subjects_absent").empty());
+}
+
+TEST(ForgottenSubjectsAbsent, PlaintextAKeptKeyAndAForgetNeverDoneAreReported) {
+  model::PersonalLedger ledger;
+  HandBuiltRun leaked = forgotten_customer(ledger);
+  const std::string plain = "entry: ada@example.org;";
+  leaked.personal->places[2].bytes.assign(plain.begin(), plain.end());
+  Violation v = only(leaked.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.summary,
+            "the read model of directory holds personal data of customer-1 in plaintext after "
+            "customer-1 was forgotten at 1s");
+  ASSERT_FALSE(v.evidence.empty());
+  EXPECT_EQ(v.evidence[0], "value 3 of the 3 sealed for customer-1 (15 bytes; not shown here), "
+                           "at byte 7 of 23");
+  for (const std::string& line : v.evidence) EXPECT_EQ(line.find("ada@"), std::string::npos);
+
+  model::PersonalLedger kept_ledger;
+  HandBuiltRun kept = forgotten_customer(kept_ledger);
+  kept.personal->places[1].bytes.insert(kept.personal->places[1].bytes.begin() + 3, 32, 7);
+  v = only(kept.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.summary, "the key of customer-1, deleted at 1s, is still in keys/keys.state");
+
+  model::PersonalLedger never_ledger;
+  HandBuiltRun never = forgotten_customer(never_ledger);
+  never_ledger.forgotten.clear();
+  never.personal->asked.push_back({"customer-2", 2'000'000});
+  const auto violations = never.check("forgotten_subjects_absent");
+  ASSERT_EQ(violations.size(), 2U);
+  EXPECT_EQ(violations[0].summary,
+            "customer-1 was to be forgotten at 0.9s, and the key store never did");
+}
+
+TEST(ForgottenSubjectsAbsent, EvidenceIsRedactedAndItsLeakReported) {
+  model::PersonalLedger ledger;
+  HandBuiltRun run = forgotten_customer(ledger);
+  const std::string token = model::seal_value("customer-2", model::Bytes(32, 1),
+                                              model::EventId{2, 2}, 0, "Grace 123456");
+  std::vector<Violation> violations{
+      {"snapshot_equivalence", "state name Ada 00c0ff, email " + token, {"was Ada 00c0ff"}, {}},
+      {"no_overdraft", "nothing personal: Ada", {}, {}}};
+  redact_forgotten(violations, *run.personal);
+  ASSERT_EQ(violations.size(), 3U);
+  EXPECT_EQ(violations[0].summary, "state name [forgotten], email <sealed: customer-2>");
+  EXPECT_EQ(violations[0].evidence[0], "was [forgotten]");
+  EXPECT_EQ(violations[1].summary, "nothing personal: Ada");  // shorter than kPersonalValueMin
+  EXPECT_EQ(violations[2].property, "forgotten_subjects_absent");
+  EXPECT_EQ(violations[2].summary,
+            "the evidence of snapshot_equivalence showed personal data of customer-1 after it "
+            "was forgotten (redacted there)");
 }
 
 TEST(NoDuplicateCommands, OneCommandAppendedTwiceIsReported) {

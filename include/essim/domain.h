@@ -196,6 +196,38 @@ struct OldWriter {
   std::function<std::optional<Bytes>(const Event& latest)> write;
 };
 
+// Personal data (crypto-shredding). The fields of an event that hold data
+// about a person (a name, an email address) are sealed before the event is
+// written: each value is encrypted (AES-256-GCM) with a key of its subject,
+// held by a key store node (`keys`), and replaced by a token, an opaque
+// string ("pii1." then hex). The log is immutable; forgetting a subject (the
+// scenario operation `{forget: SUBJECT}`) deletes its key, after which its
+// tokens can never be opened again, wherever they were copied.
+//
+// So evolve, the deciders and the handlers see tokens, never plaintext, and a
+// read model or snapshot that keeps only what it was given keeps only tokens.
+// Reveal a token at the edge (a query, an email sent) through your own key
+// service, never into something persisted. `forgotten_subjects_absent`
+// checks that after the heal phase no read model, snapshot, projection file,
+// log or evidence holds a forgotten subject's plaintext, and that the key is
+// gone from the key store's disk.
+//
+// One entry per event type that carries personal data.
+struct PersonalData {
+  std::string type;
+  // Whose data the event holds (a customer's id, say); "" for none. Sealed
+  // events are written with this subject's key.
+  std::function<std::string(const Event& event)> subject;
+  // The payload with each personal value `v` replaced by `seal(v)`, every
+  // other byte as it was. essim calls it to seal the values when the event
+  // is written (`seal` returns a token); a reader that could reveal tokens
+  // calls it with `seal` returning the plaintext, or kForgotten.
+  std::function<Bytes(const Event& event, const std::function<std::string(const std::string&)>& seal)>
+      rewrite;
+};
+// What a token of a forgotten subject reads as, where one is revealed.
+inline constexpr std::string_view kForgotten = "[forgotten]";
+
 // A coverage probe a domain declares: its name (letters, digits, . _ -, at
 // most 64) and what reaching it means (required: reports show it).
 struct ProbeDeclaration {
@@ -255,6 +287,10 @@ class Domain {
   // <essim/probe.h>), so that one no seed reached is reported and a scenario
   // may require it. A probe hit without being declared is counted all the same.
   virtual std::vector<ProbeDeclaration> probes() const { return {}; }
+
+  // Optional: the event types that carry personal data, and how (see
+  // PersonalData). A domain that declares some runs with a key store node.
+  virtual std::vector<PersonalData> personal_data() const { return {}; }
 
   virtual std::vector<ProjectionHandler> projections() const { return {}; }
   virtual std::vector<Invariant> invariants() const { return {}; }
