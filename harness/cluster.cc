@@ -138,10 +138,10 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
   }
   const bool personal = !model::PersonalIndex(*domain).empty();
   if (personal != spec.key_store)
-    return sim::Error{fmt::format("the {} domain declares {}personal data: its cluster {} the "
-                                  "key store (key_store)",
-                                  spec.domain, personal ? "" : "no ",
-                                  personal ? "needs" : "has no")};
+    return sim::Error{
+        fmt::format("the {} domain declares {}personal data: its cluster {} the "
+                    "key store (key_store)",
+                    spec.domain, personal ? "" : "no ", personal ? "needs" : "has no")};
   std::set<std::string> rebuilt;
   std::set<std::string> seen;
   std::set<std::string> forgotten;
@@ -151,8 +151,8 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
           fmt::format("the operation '{}' must start within the chaos phase", describe(op))};
     if (op.kind == Operation::Kind::kForget) {
       if (!spec.key_store)
-        return sim::Error{fmt::format("the {} domain declares no personal data to forget",
-                                      spec.domain)};
+        return sim::Error{
+            fmt::format("the {} domain declares no personal data to forget", spec.domain)};
       if (const std::string problem = name_problem(op.target, NameRule::kText); !problem.empty())
         return sim::Error{fmt::format("the subject '{}' {}", printable(op.target), problem)};
       if (!forgotten.insert(op.target).second)
@@ -749,8 +749,7 @@ bool Cluster::quiet() {
   // run (or cannot), and what serves from it has caught up.
   if (backup_agent != sim::kNoNode) {
     auto* agent = dynamic_cast<model::BackupAgentNode*>(sim->node(backup_agent));
-    if (agent == nullptr || !agent->idle() || backups->backups.size() < backups_asked)
-      return false;
+    if (agent == nullptr || !agent->idle() || backups->backups.size() < backups_asked) return false;
   }
   // Every forget asked for is durable.
   if (ledger->forgotten.size() < forgets) return false;

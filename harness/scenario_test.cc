@@ -73,7 +73,8 @@ TEST(Scenario, ErrorsNameLineAndColumn) {
   EXPECT_EQ(parse("name: a\ndomain: bank\nduration: 5 s\n").error().message,
             "s.yaml:3:12: duration: unknown unit ' s': use us, ms, s, m or h");
   EXPECT_EQ(parse("name: a\ndomain: bnak\n").error().message,
-            "s.yaml:2:9: no domain 'bnak' (did you mean 'bank'?); registered: bank, customers, inventory");
+            "s.yaml:2:9: no domain 'bnak' (did you mean 'bank'?); registered: bank, customers, "
+            "inventory");
   EXPECT_EQ(parse("name: a\n").error().message, "s.yaml:1:1: the scenario needs the key 'domain'");
   EXPECT_EQ(parse("- a\n- b\n").error().message,
             "s.yaml:1:1: a scenario file must be a mapping of keys (name:, domain:, ...)");
@@ -369,8 +370,8 @@ TEST(Scenario, ForgetOperationsAreReadAndTheirErrorsLocated) {
     const auto r = parse(text);
     return r.ok() ? std::string("accepted") : r.error().message;
   };
-  const auto s = parse(base +
-                       "operations: [{at: 1s, forget: customer-1}, {at: 2s, forget: customer-2}]\n");
+  const auto s =
+      parse(base + "operations: [{at: 1s, forget: customer-1}, {at: 2s, forget: customer-2}]\n");
   ASSERT_TRUE(s.ok()) << s.error().message;
   // A domain with personal data runs with its key store, last, forgets or not.
   EXPECT_TRUE(s.value().spec.key_store);
@@ -384,8 +385,9 @@ TEST(Scenario, ForgetOperationsAreReadAndTheirErrorsLocated) {
   EXPECT_EQ(error("name: f\ndomain: bank\nduration: 3s\noperations: [{at: 1s, forget: acct-1}]\n"),
             "s.yaml:4:31: forget: the bank domain declares no personal data "
             "(Domain::personal_data), so there is nothing to forget");
-  EXPECT_EQ(error(base + "operations: [{at: 1s, forget: customer-1}, {at: 2s, forget: customer-1}]\n"),
-            "s.yaml:5:44: 'customer-1' is forgotten twice (at 1s and at 2s); forget a subject once");
+  EXPECT_EQ(
+      error(base + "operations: [{at: 1s, forget: customer-1}, {at: 2s, forget: customer-1}]\n"),
+      "s.yaml:5:44: 'customer-1' is forgotten twice (at 1s and at 2s); forget a subject once");
   EXPECT_EQ(error(base + "operations: [{at: 1s, forget: [customer-1]}]\n"),
             "s.yaml:5:31: forget must be a string, found a list");
   EXPECT_EQ(error(base + "operations: [{at: 1s, forget: ''}]\n").find("s.yaml:5:31: forget "), 0U);

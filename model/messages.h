@@ -166,11 +166,10 @@ struct KeyReply {
   friend bool operator==(const KeyReply&, const KeyReply&) = default;
 };
 
-using Message =
-    std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply, ReadAllRequest,
-                 ReadAllReply, SnapshotSave, SnapshotLoadRequest, SnapshotLoadReply, Deliver,
-                 DeliverAck, QueryRequest, QueryReply, BackupRequest, BackupChunk,
-                 KeyRequest, KeyReply>;
+using Message = std::variant<AppendRequest, AppendReply, ReadStreamRequest, ReadStreamReply,
+                             ReadAllRequest, ReadAllReply, SnapshotSave, SnapshotLoadRequest,
+                             SnapshotLoadReply, Deliver, DeliverAck, QueryRequest, QueryReply,
+                             BackupRequest, BackupChunk, KeyRequest, KeyReply>;
 
 Bytes encode(const Message& message);
 void encode_into(const Message& message, Bytes& out);

@@ -36,8 +36,8 @@ Nonce nonce_for(const EventId& event, std::uint32_t field) {
   w.u32(field);
   std::array<std::uint8_t, 32> digest{};
   unsigned int length = 0;
-  const int ok = EVP_Digest(input.data(), input.size(), digest.data(), &length, EVP_sha256(),
-                            nullptr);
+  const int ok =
+      EVP_Digest(input.data(), input.size(), digest.data(), &length, EVP_sha256(), nullptr);
   ESSIM_ASSERT_MSG(ok == 1 && length == digest.size(), "OpenSSL SHA-256 failed");
   Nonce nonce{};
   std::copy_n(digest.begin(), kNonceBytes, nonce.begin());
@@ -137,8 +137,7 @@ std::optional<std::string> open_token(std::string_view token, ByteView key) {
   std::string plaintext(size, '\0');
   const CipherContext context = new_context();
   int written = 0;
-  int ok =
-      EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data());
+  int ok = EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data());
   ok &= EVP_DecryptUpdate(context.get(), nullptr, &written, bytes_of(parts->subject),
                           length_of(parts->subject.size()));
   ok &= EVP_DecryptUpdate(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()),

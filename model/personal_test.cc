@@ -46,7 +46,7 @@ TEST(Personal, HostileTokensAreNotTokens) {
   const Bytes key = key_of(1);
   for (const std::string& bad : std::vector<std::string>{
            "", "pii1.", "pii1..", "pii1.zz.00", "pii1.61.0", "pii1.61." + std::string(50, '0'),
-        "pii1.61", "PII1.61.00", std::string("pii1.\xff.00", 10)}) {
+           "pii1.61", "PII1.61.00", std::string("pii1.\xff.00", 10)}) {
     EXPECT_EQ(open_token(bad, key), std::nullopt) << bad;
   }
   EXPECT_EQ(open_token(seal_value("s", key, EventId{}, 0, "v"), Bytes(3, 0)), std::nullopt);
@@ -139,8 +139,7 @@ struct KeyStoreSut {
   KeyDriver* driver = nullptr;
   std::uint64_t next_request = 1;
 
-  explicit KeyStoreSut(std::vector<KeyStoreConfig::Forget> forgets)
-      : sim(11, sim::SimConfig{}) {
+  explicit KeyStoreSut(std::vector<KeyStoreConfig::Forget> forgets) : sim(11, sim::SimConfig{}) {
     KeyStoreConfig config;
     config.forgets = std::move(forgets);
     config.ledger = &ledger;
@@ -155,8 +154,7 @@ struct KeyStoreSut {
   KeyReply ask(const std::string& subject, bool create) {
     const std::size_t before = driver->replies.size();
     sim::SimEnv(sim, 1).send(0, encode(Message{KeyRequest{next_request++, subject, create}}));
-    (void)sim.run_until_quiet(sim::seconds(1),
-                              [&] { return driver->replies.size() > before; });
+    (void)sim.run_until_quiet(sim::seconds(1), [&] { return driver->replies.size() > before; });
     EXPECT_EQ(driver->replies.size(), before + 1);
     return driver->replies.empty() ? KeyReply{} : driver->replies.back();
   }

@@ -564,8 +564,8 @@ std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
         if (const auto at = find_bytes(place.bytes, key)) {
           Violation& v = c.add(fmt::format("the key of {}, deleted at {}, is still in {}",
                                            f.subject, sim::format_time(f.at_us), place.name));
-          cite(v, fmt::format("at byte {} of {}: whoever reads it can open every token of {}",
-                              *at, place.bytes.size(), f.subject));
+          cite(v, fmt::format("at byte {} of {}: whoever reads it can open every token of {}", *at,
+                              place.bytes.size(), f.subject));
           continue;
         }
       }
@@ -576,15 +576,16 @@ std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
         if (value.size() < kPersonalValueMin) continue;
         const auto at = find_bytes(place.bytes, value);
         if (!at) continue;
-        Violation& v = c.add(fmt::format(
-            "{} holds personal data of {} in plaintext after {} was forgotten at {}", place.name,
-            f.subject, f.subject, sim::format_time(f.at_us)));
-        cite(v, fmt::format("value {} of the {} sealed for {} ({} bytes; not shown here), at byte "
-                            "{} of {}",
-                            index, values->size(), f.subject, value.size(), *at,
-                            place.bytes.size()));
-        cite(v, "its key is deleted, so every sealed copy is unreadable; this copy was never "
-                "sealed, or was revealed and kept");
+        Violation& v = c.add(
+            fmt::format("{} holds personal data of {} in plaintext after {} was forgotten at {}",
+                        place.name, f.subject, f.subject, sim::format_time(f.at_us)));
+        cite(v,
+             fmt::format("value {} of the {} sealed for {} ({} bytes; not shown here), at byte "
+                         "{} of {}",
+                         index, values->size(), f.subject, value.size(), *at, place.bytes.size()));
+        cite(v,
+             "its key is deleted, so every sealed copy is unreadable; this copy was never "
+             "sealed, or was revealed and kept");
         break;  // one finding per subject and place
       }
     }

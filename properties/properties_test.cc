@@ -428,14 +428,13 @@ HandBuiltRun forgotten_customer(model::PersonalLedger& ledger) {
   PersonalView p;
   p.ledger = &ledger;
   p.asked = {{"customer-1", 900'000}};
-  const std::string token = model::seal_value("customer-1", model::Bytes(32, 7),
-                                              model::EventId{1, 1}, 0, "Ada 00c0ff");
+  const std::string token =
+      model::seal_value("customer-1", model::Bytes(32, 7), model::EventId{1, 1}, 0, "Ada 00c0ff");
   p.places = {{"store/events.log", model::Bytes(token.begin(), token.end())},
               {"keys/keys.state", model::Bytes(40, 1)},
               // Another customer's plaintext, and a short value by chance: not findings.
-              {"the read model of directory",
-               model::Bytes{'G', 'r', 'a', 'c', 'e', ' ', '1', '2', '3', '4', '5', '6', 'A', 'd',
-                            'a'}}};
+              {"the read model of directory", model::Bytes{'G', 'r', 'a', 'c', 'e', ' ', '1', '2',
+                                                           '3', '4', '5', '6', 'A', 'd', 'a'}}};
   run.personal = std::move(p);
   return run;
 }
@@ -459,8 +458,9 @@ TEST(ForgottenSubjectsAbsent, PlaintextAKeptKeyAndAForgetNeverDoneAreReported) {
             "the read model of directory holds personal data of customer-1 in plaintext after "
             "customer-1 was forgotten at 1s");
   ASSERT_FALSE(v.evidence.empty());
-  EXPECT_EQ(v.evidence[0], "value 3 of the 3 sealed for customer-1 (15 bytes; not shown here), "
-                           "at byte 7 of 23");
+  EXPECT_EQ(v.evidence[0],
+            "value 3 of the 3 sealed for customer-1 (15 bytes; not shown here), "
+            "at byte 7 of 23");
   for (const std::string& line : v.evidence) EXPECT_EQ(line.find("ada@"), std::string::npos);
 
   model::PersonalLedger kept_ledger;
@@ -482,8 +482,8 @@ TEST(ForgottenSubjectsAbsent, PlaintextAKeptKeyAndAForgetNeverDoneAreReported) {
 TEST(ForgottenSubjectsAbsent, EvidenceIsRedactedAndItsLeakReported) {
   model::PersonalLedger ledger;
   HandBuiltRun run = forgotten_customer(ledger);
-  const std::string token = model::seal_value("customer-2", model::Bytes(32, 1),
-                                              model::EventId{2, 2}, 0, "Grace 123456");
+  const std::string token =
+      model::seal_value("customer-2", model::Bytes(32, 1), model::EventId{2, 2}, 0, "Grace 123456");
   std::vector<Violation> violations{
       {"snapshot_equivalence", "state name Ada 00c0ff, email " + token, {"was Ada 00c0ff"}, {}},
       {"no_overdraft", "nothing personal: Ada", {}, {}}};

@@ -222,7 +222,8 @@ struct PersonalData {
   // other byte as it was. essim calls it to seal the values when the event
   // is written (`seal` returns a token); a reader that could reveal tokens
   // calls it with `seal` returning the plaintext, or kForgotten.
-  std::function<Bytes(const Event& event, const std::function<std::string(const std::string&)>& seal)>
+  std::function<Bytes(const Event& event,
+                      const std::function<std::string(const std::string&)>& seal)>
       rewrite;
 };
 // What a token of a forgotten subject reads as, where one is revealed.

@@ -131,8 +131,7 @@ std::vector<ProjectionHandler> CustomersDomain::projections() const {
     if (e.type == "CustomerRegistered") entry["name"] = d.name;
     entry["email"] = d.email;
   };
-  ProjectionHandler directory{"directory", "customer -> {name, email}, as stored (sealed)",
-                              apply};
+  ProjectionHandler directory{"directory", "customer -> {name, email}, as stored (sealed)", apply};
   directory.reference = [](const std::vector<Event>& log) {
     ReadModel m;
     for (const Event& e : log) {
@@ -143,7 +142,8 @@ std::vector<ProjectionHandler> CustomersDomain::projections() const {
     }
     // The latest email of each customer wins.
     for (const Event& e : log) {
-      if (e.type == "EmailChanged" && m.contains(e.stream)) m[e.stream]["email"] = details_of(e).email;
+      if (e.type == "EmailChanged" && m.contains(e.stream))
+        m[e.stream]["email"] = details_of(e).email;
     }
     return m;
   };
