@@ -805,6 +805,11 @@ properties::PersonalView personal_view(Cluster& c) {
     const sim::SimDisk& disk = c.sim->disk(n);
     for (const std::string& file : disk.list()) {
       auto bytes = disk.current_content(file);
+      auto durable = disk.durable_content(file);
+      // What a crash could bring back, when it differs from what is there.
+      if (durable.ok() && (!bytes.ok() || durable.value() != bytes.value()))
+        p.places.push_back(
+            {c.sim->name(n) + "/" + file + " (durable)", std::move(durable).value()});
       if (bytes.ok()) p.places.push_back({c.sim->name(n) + "/" + file, std::move(bytes).value()});
     }
     if (auto* worker = dynamic_cast<model::ProjectionNode*>(c.sim->node(n))) {

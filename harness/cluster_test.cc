@@ -438,7 +438,8 @@ TEST(Cluster, BackupsCompleteAndTheRestoredStoreServes) {
 }
 
 bool holds_text(const model::Bytes& bytes, const std::string& text) {
-  return std::search(bytes.begin(), bytes.end(), text.begin(), text.end()) != bytes.end();
+  const model::Bytes needle(text.begin(), text.end());
+  return std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end()) != bytes.end();
 }
 
 TEST(Cluster, PersonalDataIsSealedAndForgettingDeletesTheKeys) {

@@ -1034,9 +1034,9 @@ void Loader::repro(const YAML::Node& node, Scenario& s) const {
                        ? fmt::format("the scenario's operations have no rebuild of '{}'; a repro "
                                      "runs only the scenario's",
                                      op.target)
-                       : fmt::format("the scenario's operations have no {} at {}; a repro runs "
+                       : fmt::format("the scenario's operations have no {}; a repro runs "
                                      "only the scenario's",
-                                     to_string(op.kind), sim::format_duration(op.at_us)));
+                                     describe(op)));
       for (const Operation& before : d->operations) {
         if (op.kind == Operation::Kind::kRebuild && before.kind == op.kind &&
             before.target == op.target)

@@ -358,8 +358,8 @@ TEST(Scenario, BackupAndRestoreOperationsAreReadAndTheirErrorsLocated) {
   ASSERT_FALSE(moved.ok());
   EXPECT_EQ(
       moved.error().message,
-      "s.yaml:6:31: the scenario's operations have no backup at 1500ms; a repro runs only the "
-      "scenario's");
+      "s.yaml:6:31: the scenario's operations have no backup store at 1500ms; a repro runs only "
+      "the scenario's");
 }
 
 TEST(Scenario, ForgetOperationsAreReadAndTheirErrorsLocated) {
@@ -405,7 +405,8 @@ TEST(Scenario, ForgetOperationsAreReadAndTheirErrorsLocated) {
   const std::string with_ops = base + "operations: [{at: 1s, forget: customer-1}]\n";
   EXPECT_EQ(error(with_ops + "repro: {seed: 1, operations: []}\n"), "accepted");
   EXPECT_EQ(error(with_ops + "repro: {seed: 1, operations: [{at: 1s, forget: customer-2}]}\n"),
-            "s.yaml:6:31: the scenario's operations have no forget at 1s; a repro runs only the "
+            "s.yaml:6:31: the scenario's operations have no forget customer-2 at 1s; a repro runs "
+            "only the "
             "scenario's");
 }
 

@@ -77,6 +77,10 @@ struct ClientNode::Exec {
   AppendRequest append;
   std::vector<Event> plain;  // the events as decided, before their personal data was sealed
   std::string key_subject;
+  // Subject keys learnt for this command (never kept past it: a key must
+  // not outlive its forget in a writer's memory), and subjects forgotten.
+  std::map<std::string, Bytes, std::less<>> keys;
+  std::set<std::string, std::less<>> forgotten;
   bool in_saga = false;
   AppendReply replayed;          // kConfirm: the answer being confirmed
   std::vector<NewEvent> stored;  // kConfirm: the events that answer appended
@@ -226,7 +230,9 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
                                (x.in_saga && saga_ && saga_->resumed);
     finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                  fmt::format("timed out {} times{}", x.timeouts - 1,
-                             maybe_written ? " appending; it may have happened" : " reading")});
+                             maybe_written                     ? " appending; it may have happened"
+                             : x.phase == Exec::Phase::kKey ? " asking the key store for a key"
+                                                               : " reading")});
     return;
   }
   if (x.phase == Exec::Phase::kAppend) sim::probe(probes::kAppendTimedOut);
@@ -273,6 +279,7 @@ void ClientNode::decide(sim::Env& env) {
     // The stream is the append's, not each event's (on the wire); the
     // domain may name the subject by it.
     for (Event& e : x.plain) e.stream = x.command.stream;
+    record_personal(x.plain);
     seal_and_append(env);
     return;
   }
@@ -281,13 +288,28 @@ void ClientNode::decide(sim::Env& env) {
   send_current(env);
 }
 
+// The oracle's record of every personal value decided (the domain's own
+// reading of its events), whatever happens to it next.
+void ClientNode::record_personal(const std::vector<Event>& events) {
+  if (config_.ledger == nullptr) return;
+  for (const Event& e : events) {
+    const PersonalData* data = personal_.find(e.type);
+    if (data == nullptr) continue;
+    const std::string subject = personal_subject(*data, e);
+    (void)rewrite_personal(*data, e, [&](const std::string& value) {
+      if (!seals_for(value, subject)) config_.ledger->sealed[subject].insert(value);
+      return value;
+    });
+  }
+}
+
 void ClientNode::seal_and_append(sim::Env& env) {
   Exec& x = *exec_;
   for (const Event& e : x.plain) {
     const PersonalData* data = personal_.find(e.type);
     if (data == nullptr) continue;
     std::string subject = personal_subject(*data, e);
-    if (subject.empty() || keys_.contains(subject) || forgotten_.contains(subject)) continue;
+    if (subject.empty() || x.keys.contains(subject) || x.forgotten.contains(subject)) continue;
     x.phase = Exec::Phase::kKey;
     x.key_subject = std::move(subject);
     send_current(env);
@@ -299,12 +321,13 @@ void ClientNode::seal_and_append(sim::Env& env) {
     if (data == nullptr) continue;
     const std::string subject = personal_subject(*data, e);
     if (subject.empty()) continue;
-    const auto key = keys_.find(subject);
+    const auto key = x.keys.find(subject);
     std::uint32_t field = 0;
     x.append.events[i].payload = rewrite_personal(*data, e, [&](const std::string& value) {
+      // Sealed already (a token the decider copied from the state): as it is.
+      if (seals_for(value, subject)) return value;
       // Forgotten before it was written: the value is never stored.
-      if (key == keys_.end()) return std::string(kForgotten);
-      if (config_.ledger != nullptr) config_.ledger->sealed[subject].insert(value);
+      if (key == x.keys.end()) return std::string(kForgotten);
       return seal_value(subject, key->second, e.id, field++, value);
     });
   }
@@ -364,9 +387,9 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
         k->subject != x.key_subject)
       return;
     if (k->status == KeyReply::Status::kKey && k->key.size() == kSubjectKeyBytes) {
-      keys_[k->subject] = k->key;
+      x.keys[k->subject] = k->key;
     } else if (k->status == KeyReply::Status::kForgotten) {
-      forgotten_.insert(k->subject);
+      x.forgotten.insert(k->subject);
     } else {
       finish(env, {HistoryEntry::Type::kFail, "the key store gave no key for " + k->subject});
       return;

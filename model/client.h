@@ -68,8 +68,9 @@ struct ClientConfig {
   WorkLog* work_log = nullptr;            // optional
   UserFailures* user_failures = nullptr;  // optional: where a throw of user code is recorded
   // The key store, when the domain declares personal data: the client seals
-  // it with its subject's key before appending (a subject already forgotten
-  // is written as kForgotten), and records what it sealed in `ledger`.
+  // it with its subject's key, asked for each command, before appending (a
+  // subject already forgotten is written as kForgotten), and records every
+  // personal value it decided in `ledger` (the oracle's).
   sim::NodeId keys = sim::kNoNode;
   PersonalLedger* ledger = nullptr;  // optional
   Bugs bugs;
@@ -111,6 +112,7 @@ class ClientNode final : public sim::Node {
   // Asks for the first missing key of the decided events' subjects, or,
   // with every key known, seals their personal data and appends.
   void seal_and_append(sim::Env& env);
+  void record_personal(const std::vector<Event>& events);
   void send_append(sim::Env& env);
   void send_current(sim::Env& env);
   void arm_timeout(sim::Env& env);
@@ -137,8 +139,6 @@ class ClientNode final : public sim::Node {
   std::unique_ptr<SagaRun> saga_;
   std::uint64_t next_request_id_ = 1;
   PersonalIndex personal_;
-  std::map<std::string, Bytes, std::less<>> keys_;  // subject keys learnt (lost in a crash)
-  std::set<std::string, std::less<>> forgotten_;    // subjects the key store said are forgotten
   Bytes scratch_;
 };
 

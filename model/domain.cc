@@ -98,6 +98,16 @@ void check_names(const Domain& domain, const std::vector<ProjectionHandler>& han
       refuse(name, writer + " is declared twice");
     seen.push_back(writer);
   }
+  for (const PersonalData& p : domain.personal_data()) {
+    const std::string personal = "personal data of " + p.type;
+    if (p.type.empty()) refuse(name, "personal data names no event type");
+    if (!p.subject || !p.rewrite) refuse(name, personal + " needs a subject and a rewrite function");
+    if (!types.empty() && std::find(types.begin(), types.end(), p.type) == types.end())
+      refuse(name, personal + ": the domain does not emit " + p.type + " (event_types())");
+    if (std::find(seen.begin(), seen.end(), personal) != seen.end())
+      refuse(name, personal + " is declared twice");
+    seen.push_back(personal);
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <stdexcept>
 #include <memory>
 
 #include "model/log.h"
@@ -44,8 +45,12 @@ Nonce nonce_for(const EventId& event, std::uint32_t field) {
   return nonce;
 }
 
+// A length OpenSSL takes (an int). A value that long is the domain's doing:
+// thrown, it is reported as the domain's failure, not essim's.
 int length_of(std::size_t n) {
-  ESSIM_ASSERT_MSG(n <= static_cast<std::size_t>(INT32_MAX / 2), "a personal value is too long");
+  if (n > kPersonalBytesMax)
+    throw std::length_error(fmt::format("a personal value or subject of {} bytes (at most {})", n,
+                                        kPersonalBytesMax));
   return static_cast<int>(n);
 }
 
@@ -108,19 +113,23 @@ std::string seal_value(std::string_view subject, ByteView key, const EventId& ev
   const Nonce nonce = nonce_for(event, field);
   Bytes sealed(kNonceBytes + plaintext.size() + kTagBytes);
   std::copy(nonce.begin(), nonce.end(), sealed.begin());
+  const int subject_length = length_of(subject.size());
+  const int length = length_of(plaintext.size());
   const CipherContext context = new_context();
+  int aad = 0;
   int written = 0;
-  int ok = EVP_EncryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce.data());
-  ok &= EVP_EncryptUpdate(context.get(), nullptr, &written, bytes_of(subject),
-                          length_of(subject.size()));
-  ok &= EVP_EncryptUpdate(context.get(), sealed.data() + kNonceBytes, &written, bytes_of(plaintext),
-                          length_of(plaintext.size()));
   int last = 0;
-  ok &= EVP_EncryptFinal_ex(context.get(), sealed.data() + kNonceBytes + written, &last);
-  ok &= EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
-                            sealed.data() + kNonceBytes + plaintext.size());
-  ESSIM_ASSERT_MSG(ok == 1 && written + last == length_of(plaintext.size()),
-                   "OpenSSL AES-256-GCM failed to seal");
+  // Each call returns 1 on success (a ctrl may return -1 too).
+  const bool ok =
+      EVP_EncryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) ==
+          1 &&
+      EVP_EncryptUpdate(context.get(), nullptr, &aad, bytes_of(subject), subject_length) == 1 &&
+      EVP_EncryptUpdate(context.get(), sealed.data() + kNonceBytes, &written, bytes_of(plaintext),
+                        length) == 1 &&
+      EVP_EncryptFinal_ex(context.get(), sealed.data() + kNonceBytes + written, &last) == 1 &&
+      EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
+                          sealed.data() + kNonceBytes + plaintext.size()) == 1;
+  ESSIM_ASSERT_MSG(ok && written + last == length, "OpenSSL AES-256-GCM failed to seal");
   std::string token(kTokenPrefix);
   append_hex(token, ByteView(bytes_of(subject), subject.size()));
   token.push_back('.');
@@ -134,21 +143,26 @@ std::optional<std::string> open_token(std::string_view token, ByteView key) {
   if (!parts) return std::nullopt;
   const Bytes& sealed = parts->sealed;
   const std::size_t size = sealed.size() - kNonceBytes - kTagBytes;
+  if (size > kPersonalBytesMax || parts->subject.size() > kPersonalBytesMax) return std::nullopt;
   std::string plaintext(size, '\0');
-  const CipherContext context = new_context();
-  int written = 0;
-  int ok = EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data());
-  ok &= EVP_DecryptUpdate(context.get(), nullptr, &written, bytes_of(parts->subject),
-                          length_of(parts->subject.size()));
-  ok &= EVP_DecryptUpdate(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()),
-                          &written, sealed.data() + kNonceBytes, length_of(size));
   Bytes tag(sealed.end() - kTagBytes, sealed.end());
-  ok &= EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
-                            tag.data());
+  const CipherContext context = new_context();
+  int aad = 0;
+  int written = 0;
   int last = 0;
-  // The tag is checked here: a wrong key or a changed byte fails.
-  ok &= EVP_DecryptFinal_ex(context.get(), nullptr, &last);
-  if (ok != 1) return std::nullopt;
+  // The tag is checked by the final call: a wrong key or a changed byte fails.
+  const bool ok =
+      EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data()) ==
+          1 &&
+      EVP_DecryptUpdate(context.get(), nullptr, &aad, bytes_of(parts->subject),
+                        static_cast<int>(parts->subject.size())) == 1 &&
+      EVP_DecryptUpdate(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()),
+                        &written, sealed.data() + kNonceBytes, static_cast<int>(size)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
+                          tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()) + written,
+                          &last) == 1;
+  if (!ok || static_cast<std::size_t>(written + last) != size) return std::nullopt;
   return plaintext;
 }
 
@@ -158,8 +172,8 @@ std::optional<std::string> token_subject(std::string_view token) {
   return std::move(parts->subject);
 }
 
-std::string mask_tokens(std::string_view text) {
-  std::string out;
+std::vector<TokenSpan> token_spans(std::string_view text) {
+  std::vector<TokenSpan> spans;
   std::size_t at = 0;
   while (true) {
     const std::size_t found = text.find(kTokenPrefix, at);
@@ -174,6 +188,26 @@ std::string mask_tokens(std::string_view text) {
       }
       ++end;
     }
+    spans.push_back({found, end});
+    at = end;
+  }
+  return spans;
+}
+
+void blank_tokens(Bytes& bytes) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  for (const TokenSpan& span : token_spans(text)) {
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(span.begin),
+              bytes.begin() + static_cast<std::ptrdiff_t>(span.end), std::uint8_t{0});
+  }
+}
+
+std::string mask_tokens(std::string_view text) {
+  std::string out;
+  std::size_t at = 0;
+  for (const TokenSpan& span : token_spans(text)) {
+    const std::size_t found = span.begin;
+    const std::size_t end = span.end;
     out.append(text.substr(at, found - at));
     const auto subject = token_subject(text.substr(found, end - found));
     if (subject) {
@@ -189,6 +223,12 @@ std::string mask_tokens(std::string_view text) {
   }
   out.append(text.substr(at));
   return out;
+}
+
+bool seals_for(std::string_view value, std::string_view subject) {
+  if (value == kForgotten) return true;
+  const auto sealed_for = token_subject(value);
+  return sealed_for && *sealed_for == subject;
 }
 
 PersonalIndex::PersonalIndex(const Domain& domain) {
@@ -253,23 +293,29 @@ void KeyStoreNode::on_start(sim::Env& env) {
   for (std::size_t i = 0; i < config_.forgets.size(); ++i) {
     const KeyStoreConfig::Forget& f = config_.forgets[i];
     if (forgotten_.contains(f.subject)) continue;
-    env.set_timer(std::max<Micros>(0, f.at_us - env.now()),
-                  [this, i](sim::Env& e) { forget(e, config_.forgets[i].subject); });
+    if (f.at_us <= env.now()) {
+      // Before any request is served: no key goes out after its forget's time.
+      if (!forget(env, f.subject)) return;
+      continue;
+    }
+    env.set_timer(f.at_us - env.now(),
+                  [this, i](sim::Env& e) { (void)forget(e, config_.forgets[i].subject); });
   }
 }
 
-void KeyStoreNode::forget(sim::Env& env, const std::string& subject) {
-  if (forgotten_.contains(subject)) return;
+bool KeyStoreNode::forget(sim::Env& env, const std::string& subject) {
+  if (forgotten_.contains(subject)) return true;
   Bytes key;
   if (const auto it = keys_.find(subject); it != keys_.end()) {
     key = it->second;
     keys_.erase(it);
   }
   forgotten_.insert(subject);
-  if (!persist(env)) return;
+  if (!persist(env)) return false;
   env.note(notes::kForgotten, forgotten_.size(), key.empty() ? 0 : 1);
   if (config_.ledger != nullptr)
     config_.ledger->forgotten.push_back({subject, env.now(), std::move(key)});
+  return true;
 }
 
 bool KeyStoreNode::persist(sim::Env& env) {

@@ -38,9 +38,23 @@ std::string seal_value(std::string_view subject, ByteView key, const EventId& ev
 std::optional<std::string> open_token(std::string_view token, ByteView key);
 // The subject `token` names; nullopt when it is no token.
 std::optional<std::string> token_subject(std::string_view token);
+// Where tokens lie in `text`, [begin, end) each, in order.
+struct TokenSpan {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+std::vector<TokenSpan> token_spans(std::string_view text);
+// `bytes` with every token in them overwritten by zero bytes (same length):
+// what is left to search for plaintext, which a token's hex could match by chance.
+void blank_tokens(Bytes& bytes);
 // `text` with every token in it shown as "<sealed: SUBJECT>" (for evidence:
 // neither the ciphertext nor, ever, the plaintext).
 std::string mask_tokens(std::string_view text);
+// `value` is a token of `subject`, or kForgotten: as a sealed field should be.
+bool seals_for(std::string_view value, std::string_view subject);
+// The longest personal value or subject essim seals (a domain's longer one
+// is reported as its failure).
+inline constexpr std::size_t kPersonalBytesMax = 1U << 20;
 
 // A domain's PersonalData by event type (Domain::personal_data(), asked once).
 class PersonalIndex {
@@ -91,6 +105,12 @@ struct KeyStoreConfig {
 // (the whole key file is replaced, so the deleted key's bytes are gone from
 // the disk), and a forgotten subject never gets a key again. Its file is one
 // checksummed record, read reliably at recovery.
+//
+// The subject is kept in clear: in every token (so that a reader knows
+// whose key opens it) and in the key store's list of forgotten subjects. It
+// must be an opaque id (a customer's number), never personal data itself (an
+// email address). Keys come from the node's Rng, as all randomness in a
+// simulation does; a live key store would draw them from a secure source.
 class KeyStoreNode final : public sim::Node {
  public:
   explicit KeyStoreNode(KeyStoreConfig config);
@@ -98,7 +118,8 @@ class KeyStoreNode final : public sim::Node {
   void on_message(sim::Env& env, const sim::Message& message) override;
 
  private:
-  void forget(sim::Env& env, const std::string& subject);
+  // False when the node fail-stopped (its key file could not be written).
+  [[nodiscard]] bool forget(sim::Env& env, const std::string& subject);
   [[nodiscard]] bool persist(sim::Env& env);
 
   KeyStoreConfig config_;

@@ -70,6 +70,18 @@ std::string describe_command(const Command& command, const Domain* domain) {
     } catch (...) {  // evidence only: the bytes say it then
     }
     if (!read.empty()) return fmt::format("{} on {} ({})", command.kind, command.stream, read);
+    bool personal = false;
+    try {
+      personal = !domain->personal_data().empty();
+    } catch (...) {
+      personal = true;  // cannot tell: show no bytes
+    }
+    // A command of a domain with personal data may carry it in plaintext.
+    if (personal) {
+      return fmt::format("{} on {} (payload: {} bytes, not shown: the domain declares personal "
+                         "data)",
+                         command.kind, command.stream, command.payload.size());
+    }
   }
   std::string hex;
   for (std::size_t i = 0; i < command.payload.size() && i < kPayloadBytesShown; ++i) {

@@ -526,13 +526,16 @@ std::vector<Violation> handlers_exhaustive(const RunView& run) {
 
 // ---- forgetting a person (crypto-shredding) ----
 
-// The offset of `needle` in `haystack`, or nullopt.
+// The offset of `needle` in `haystack`, or nullopt (byte for byte: as
+// unsigned bytes on both sides, whatever the sign of char).
 std::optional<std::size_t> find_bytes(const model::Bytes& haystack, std::string_view needle) {
+  const auto* first = reinterpret_cast<const std::uint8_t*>(needle.data());
   const auto it = std::search(haystack.begin(), haystack.end(),
-                              std::boyer_moore_horspool_searcher(needle.begin(), needle.end()));
+                              std::boyer_moore_horspool_searcher(first, first + needle.size()));
   if (it == haystack.end()) return std::nullopt;
   return static_cast<std::size_t>(it - haystack.begin());
 }
+
 
 const std::set<std::string>* sealed_for(const model::PersonalLedger& ledger,
                                         std::string_view subject) {
@@ -540,14 +543,51 @@ const std::set<std::string>* sealed_for(const model::PersonalLedger& ledger,
   return it == ledger.sealed.end() ? nullptr : &it->second;
 }
 
-// Every forget asked for was carried out; then no file on any node's disk
-// and no read model holds a forgotten subject's plaintext, nor its key. The
-// evidence names the value by its place among the subject's, never shows it.
+// Every personal value in the store's log is sealed for its event's
+// subject (a token of that subject, or kForgotten): one a writer left in
+// plaintext, or sealed for another subject, would outlive its forget.
+void personal_values_sealed(const RunView& run, Collector& c) {
+  const model::PersonalIndex index(*run.domain);
+  std::set<std::string> reported;  // one finding per event type
+  for (const model::CommitRecord& commit : run.log->commits) {
+    for (const Event& e : commit.events) {
+      const PersonalData* data = index.find(e.type);
+      if (data == nullptr || reported.contains(e.type) || c.full()) continue;
+      const std::string subject = model::personal_subject(*data, e);
+      std::string wrong;
+      std::size_t fields = 0;
+      (void)model::rewrite_personal(*data, e, [&](const std::string& value) {
+        ++fields;
+        if (wrong.empty() && (subject.empty() || !model::seals_for(value, subject))) {
+          const auto other = model::token_subject(value);
+          wrong = subject.empty() ? "its subject is empty, so nothing can seal it"
+                  : other         ? fmt::format("personal field {} is sealed for {}, not {}",
+                                                fields, *other, subject)
+                                  : fmt::format("personal field {} is not sealed ({} bytes)",
+                                                fields, value.size());
+        }
+        return value;
+      });
+      if (wrong.empty()) continue;
+      reported.insert(e.type);
+      Violation& v = c.add(fmt::format("an event of {} in the store's log holds personal data "
+                                       "no forget can reach: {}",
+                                       e.type, wrong));
+      cite_event(v, "", run, e);
+    }
+  }
+}
+
+// Every personal value in the log is sealed for its subject; every forget
+// asked for was carried out; then no file on any node's disk and no read
+// model holds a forgotten subject's plaintext, nor its key. The evidence
+// names a value by its place among the subject's, never shows it.
 std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
   Collector c{"forgotten_subjects_absent"};
   if (!run.personal || run.personal->ledger == nullptr) return c.out;
   const PersonalView& p = *run.personal;
   const model::PersonalLedger& ledger = *p.ledger;
+  if (run.log != nullptr) personal_values_sealed(run, c);
   for (const PersonalView::Asked& asked : p.asked) {
     if (ledger.forgotten_subject(asked.subject) || c.full()) continue;
     Violation& v = c.add(fmt::format("{} was to be forgotten at {}, and the key store never did",
@@ -559,6 +599,9 @@ std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
     const std::set<std::string>* values = sealed_for(ledger, f.subject);
     for (const PersonalView::Place& place : p.places) {
       if (c.full()) return c.out;
+      // A value's bytes may turn up inside a token's hex by chance: not a copy.
+      model::Bytes searched = place.bytes;
+      model::blank_tokens(searched);
       if (!f.key.empty()) {
         const std::string_view key(reinterpret_cast<const char*>(f.key.data()), f.key.size());
         if (const auto at = find_bytes(place.bytes, key)) {
@@ -574,7 +617,7 @@ std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
       for (const std::string& value : *values) {
         ++index;
         if (value.size() < kPersonalValueMin) continue;
-        const auto at = find_bytes(place.bytes, value);
+        const auto at = find_bytes(searched, value);
         if (!at) continue;
         Violation& v = c.add(
             fmt::format("{} holds personal data of {} in plaintext after {} was forgotten at {}",
@@ -951,9 +994,10 @@ const std::vector<Property>& all_properties() {
        "clean replay of it",
        restore_replays_clean},
       {"forgotten_subjects_absent", "",
-       "after a subject is forgotten (operations: forget), its key is gone from the key store, "
-       "and no file on any node's disk, no read model and no evidence holds its personal data in "
-       "plaintext (domains that declare personal data)",
+       "every personal value in the log is sealed for its subject, and after a subject is "
+       "forgotten (operations: forget) its key is gone from the key store and no file on any "
+       "node's disk, no read model and no evidence holds its personal data in plaintext "
+       "(domains that declare personal data)",
        forgotten_subjects_absent},
       {"projections_converge", "",
        "after the heal phase every client is idle and every "
@@ -1036,32 +1080,60 @@ std::vector<Violation> check(const RunView& run, const std::vector<std::string>&
   return out;
 }
 
+namespace {
+
+bool word_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Replaces each whole-word occurrence of `value` in `text` (not a run of
+// digits inside a longer number or id) by kForgotten; true when it did.
+bool redact_value(std::string& text, const std::string& value) {
+  bool found = false;
+  for (std::size_t at = text.find(value); at != std::string::npos; at = text.find(value, at)) {
+    const std::size_t end = at + value.size();
+    const bool whole = (at == 0 || !word_char(text[at - 1]) || !word_char(value.front())) &&
+                       (end == text.size() || !word_char(text[end]) || !word_char(value.back()));
+    if (!whole) {
+      ++at;
+      continue;
+    }
+    text.replace(at, value.size(), essim::kForgotten);
+    at += essim::kForgotten.size();
+    found = true;
+  }
+  return found;
+}
+
+}  // namespace
+
 void redact_forgotten(std::vector<Violation>& violations, const PersonalView& personal) {
   if (personal.ledger == nullptr) return;
   const model::PersonalLedger& ledger = *personal.ledger;
   std::vector<Violation> found;
   for (Violation& v : violations) {
     std::set<std::string> whose;
-    const auto redact = [&](std::string& text) {
+    // Tokens first (in a state's or a read model's description, say): they
+    // show whose they are, a forgotten subject's as forgotten; then no
+    // forgotten value is left in what remains.
+    const auto clean = [&](std::string& text) {
+      text = model::mask_tokens(text);
       for (const model::PersonalLedger::Forgotten& f : ledger.forgotten) {
+        const std::string sealed = fmt::format("<sealed: {}>", f.subject);
+        const std::string gone = fmt::format("<forgotten: {}>", f.subject);
+        for (std::size_t at = text.find(sealed); at != std::string::npos;
+             at = text.find(sealed, at + gone.size()))
+          text.replace(at, sealed.size(), gone);
         const std::set<std::string>* values = sealed_for(ledger, f.subject);
         if (values == nullptr) continue;
         for (const std::string& value : *values) {
-          if (value.size() < kPersonalValueMin) continue;
-          for (std::size_t at = text.find(value); at != std::string::npos;
-               at = text.find(value, at)) {
-            text.replace(at, value.size(), essim::kForgotten);
-            at += essim::kForgotten.size();
+          if (value.size() >= kPersonalValueMin && redact_value(text, value))
             whose.insert(f.subject);
-          }
         }
       }
     };
-    redact(v.summary);
-    for (std::string& line : v.evidence) redact(line);
-    // Tokens (in a state's or a read model's description, say) show whose they are.
-    v.summary = model::mask_tokens(v.summary);
-    for (std::string& line : v.evidence) line = model::mask_tokens(line);
+    clean(v.summary);
+    for (std::string& line : v.evidence) clean(line);
     if (whose.empty()) continue;
     Violation leak{"forgotten_subjects_absent",
                    fmt::format("the evidence of {} showed personal data of {} after it was "

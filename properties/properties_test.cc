@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "model/domains/bank.h"
+#include "model/domains/customers.h"
 #include "model/domains/inventory.h"
 #include "model/personal.h"
 
@@ -479,18 +480,115 @@ TEST(ForgottenSubjectsAbsent, PlaintextAKeptKeyAndAForgetNeverDoneAreReported) {
             "customer-1 was to be forgotten at 0.9s, and the key store never did");
 }
 
+TEST(ForgottenSubjectsAbsent, AnyByteIsSearchedAndTokenHexIsNotPlaintext) {
+  // A key with bytes >= 0x80 (as nearly every random key has) and a UTF-8
+  // name are found byte for byte.
+  model::PersonalLedger ledger;
+  HandBuiltRun run = forgotten_customer(ledger);
+  ledger.forgotten[0].key = model::Bytes(32, 0xa7);
+  ledger.sealed["customer-1"].insert("Zo\xc3\xab M\xc3\xbcller");
+  run.personal->places[1].bytes.insert(run.personal->places[1].bytes.end(), 32, 0xa7);
+  Violation v = only(run.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.summary, "the key of customer-1, deleted at 1s, is still in keys/keys.state");
+  model::PersonalLedger utf8_ledger;
+  HandBuiltRun utf8 = forgotten_customer(utf8_ledger);
+  utf8_ledger.sealed["customer-1"].insert("Zo\xc3\xab M\xc3\xbcller");
+  const std::string plain = "[Zo\xc3\xab M\xc3\xbcller]";
+  utf8.personal->places[2].bytes.assign(plain.begin(), plain.end());
+  v = only(utf8.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.summary.find("the read model of directory holds personal data of customer-1"), 0U);
+
+  // A value of digits only, found inside a token's hex, is not a copy.
+  model::PersonalLedger digits_ledger;
+  HandBuiltRun digits = forgotten_customer(digits_ledger);
+  const std::string token = model::seal_value("customer-1", model::Bytes(32, 7),
+                                              model::EventId{5, 5}, 0, "Ada 00c0ff");
+  const std::size_t from = token.rfind('.') + 1;
+  std::string run_of_digits;
+  for (std::size_t i = from; i < token.size() && run_of_digits.size() < 6; ++i) {
+    if (token[i] >= '0' && token[i] <= '9') {
+      run_of_digits += token[i];
+    } else {
+      run_of_digits.clear();
+    }
+  }
+  if (run_of_digits.size() < 6) run_of_digits = token.substr(from, 6);
+  digits_ledger.sealed["customer-1"].insert(run_of_digits);
+  digits.personal->places[0].bytes.assign(token.begin(), token.end());
+  EXPECT_TRUE(digits.check("forgotten_subjects_absent").empty());
+}
+
+TEST(ForgottenSubjectsAbsent, AnUnsealedOrMisSealedValueInTheLogIsReported) {
+  const auto event = [](const model::Domain& customers, const std::string& stream,
+                        const std::function<std::string(const std::string&)>& seal) {
+    const Command c{"register", stream, [] {
+                      model::Bytes out;
+                      essim::Writer w(out);
+                      w.string("Ada 00c0ff");
+                      w.string("ada@example.org");
+                      return out;
+                    }()};
+    NewEvent e = decided(customers, model::domains::Customer{}, c);
+    Event raw;
+    raw.stream = stream;
+    raw.type = e.type;
+    raw.payload = e.payload;
+    e.payload = model::rewrite_personal(*model::PersonalIndex(customers).find(e.type), raw, seal);
+    return e;
+  };
+  const model::Bytes key(32, 9);
+  model::PersonalLedger ledger;
+  HandBuiltRun sealed = forgotten_customer(ledger);
+  std::uint32_t field = 0;
+  sealed.log.add("customer-1", event(*sealed.domain, "customer-1", [&](const std::string& v) {
+    return model::seal_value("customer-1", key, model::EventId{1, 1}, field++, v);
+  }));
+  sealed.log.add("customer-3", event(*sealed.domain, "customer-3", [](const std::string&) {
+    return std::string(essim::kForgotten);
+  }));
+  EXPECT_TRUE(sealed.check("forgotten_subjects_absent").empty());
+
+  model::PersonalLedger plain_ledger;
+  HandBuiltRun plain = forgotten_customer(plain_ledger);
+  plain.log.add("customer-1", event(*plain.domain, "customer-1", [](const std::string& v) {
+    return v;
+  }));
+  Violation v = only(plain.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.summary,
+            "an event of CustomerRegistered in the store's log holds personal data no forget can "
+            "reach: personal field 1 is not sealed (10 bytes)");
+  EXPECT_TRUE(cites(v, 1));
+
+  model::PersonalLedger other_ledger;
+  HandBuiltRun other = forgotten_customer(other_ledger);
+  field = 0;
+  other.log.add("customer-1", event(*other.domain, "customer-1", [&](const std::string& value) {
+    return model::seal_value("customer-2", key, model::EventId{1, 1}, field++, value);
+  }));
+  v = only(other.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.summary,
+            "an event of CustomerRegistered in the store's log holds personal data no forget can "
+            "reach: personal field 1 is sealed for customer-2, not customer-1");
+}
+
 TEST(ForgottenSubjectsAbsent, EvidenceIsRedactedAndItsLeakReported) {
   model::PersonalLedger ledger;
   HandBuiltRun run = forgotten_customer(ledger);
   const std::string token =
       model::seal_value("customer-2", model::Bytes(32, 1), model::EventId{2, 2}, 0, "Grace 123456");
+  const std::string forgotten =
+      model::seal_value("customer-1", model::Bytes(32, 7), model::EventId{2, 3}, 0, "Ada 00c0ff");
   std::vector<Violation> violations{
-      {"snapshot_equivalence", "state name Ada 00c0ff, email " + token, {"was Ada 00c0ff"}, {}},
+      {"snapshot_equivalence",
+       "state name Ada 00c0ff, email " + token,
+       {"was Ada 00c0ff", "name " + forgotten + "."},
+       {}},
       {"no_overdraft", "nothing personal: Ada", {}, {}}};
   redact_forgotten(violations, *run.personal);
   ASSERT_EQ(violations.size(), 3U);
   EXPECT_EQ(violations[0].summary, "state name [forgotten], email <sealed: customer-2>");
   EXPECT_EQ(violations[0].evidence[0], "was [forgotten]");
+  EXPECT_EQ(violations[0].evidence[1], "name <forgotten: customer-1>.");
   EXPECT_EQ(violations[1].summary, "nothing personal: Ada");  // shorter than kPersonalValueMin
   EXPECT_EQ(violations[2].property, "forgotten_subjects_absent");
   EXPECT_EQ(violations[2].summary,
