@@ -117,8 +117,10 @@ bool ClientNode::idle() const {
 // throws fail-stops the client (see guarded() for why).
 void ClientNode::on_start(sim::Env& env) {
   next_request_id_ = env.rng().next() >> 16;  // fresh per incarnation
-  if (config_.keys != sim::kNoNode &&
-      !guarded(env, config_.user_failures, [&] { personal_ = PersonalIndex(*config_.domain); }))
+  if (!guarded(env, config_.user_failures, [&] {
+        known_ = KnownEvents(*config_.domain);
+        if (config_.keys != sim::kNoNode) personal_ = PersonalIndex(*config_.domain);
+      }))
     return;
   if (!load_journal(env)) return;
   if (saga_ && !guarded(env, config_.user_failures, [&] { run_saga_step(env); })) return;
@@ -230,9 +232,9 @@ void ClientNode::on_timeout(sim::Env& env, std::uint64_t request_id) {
                                (x.in_saga && saga_ && saga_->resumed);
     finish(env, {maybe_written ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                  fmt::format("timed out {} times{}", x.timeouts - 1,
-                             maybe_written                     ? " appending; it may have happened"
+                             maybe_written                  ? " appending; it may have happened"
                              : x.phase == Exec::Phase::kKey ? " asking the key store for a key"
-                                                               : " reading")});
+                                                            : " reading")});
     return;
   }
   if (x.phase == Exec::Phase::kAppend) sim::probe(probes::kAppendTimedOut);
@@ -367,7 +369,7 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
     if (x.phase != Exec::Phase::kRead) return;
     Event scratch;
     for (const Event& e : r->events) {
-      if (!knows_event(*config_.domain, e.type)) {
+      if (!known_.knows(e.type)) {
         env.note(notes::kUnknownEventType, e.position, e.version);
         env.log(
             fmt::format("client: {} has an event of type '{}', unknown to the {} domain; "

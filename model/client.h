@@ -138,6 +138,7 @@ class ClientNode final : public sim::Node {
   std::unique_ptr<Exec> exec_;
   std::unique_ptr<SagaRun> saga_;
   std::uint64_t next_request_id_ = 1;
+  KnownEvents known_;  // the domain's event types, asked at start
   PersonalIndex personal_;
   Bytes scratch_;
 };

@@ -101,7 +101,8 @@ void check_names(const Domain& domain, const std::vector<ProjectionHandler>& han
   for (const PersonalData& p : domain.personal_data()) {
     const std::string personal = "personal data of " + p.type;
     if (p.type.empty()) refuse(name, "personal data names no event type");
-    if (!p.subject || !p.rewrite) refuse(name, personal + " needs a subject and a rewrite function");
+    if (!p.subject || !p.rewrite)
+      refuse(name, personal + " needs a subject and a rewrite function");
     if (!types.empty() && std::find(types.begin(), types.end(), p.type) == types.end())
       refuse(name, personal + ": the domain does not emit " + p.type + " (event_types())");
     if (std::find(seen.begin(), seen.end(), personal) != seen.end())
@@ -235,8 +236,7 @@ const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rn
 }
 
 bool knows_event(const Domain& domain, std::string_view type) {
-  const std::vector<std::string> types = domain.event_types();
-  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
+  return KnownEvents(domain).knows(type);
 }
 
 namespace {

@@ -2,7 +2,9 @@
 // The domain API (public: include/essim/domain.h), named in the model, and
 // what the model does with a domain: upcasting, clean replays.
 
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,13 +22,13 @@ using essim::AggregateState;
 using essim::BadPayload;
 using essim::Command;
 using essim::DecisionModel;
-using essim::OldWriter;
 using essim::Domain;
 using essim::HandlerFn;
 using essim::Invariant;
 using essim::kSagaStepsMax;
 using essim::LogInvariant;
 using essim::NewEvent;
+using essim::OldWriter;
 using essim::ProjectionHandler;
 using essim::ReadModelInvariant;
 using essim::ReferenceFn;
@@ -58,6 +60,19 @@ const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rn
 
 // Whether `domain` declares `type` (or declares no types at all).
 bool knows_event(const Domain& domain, std::string_view type);
+// The same, with the domain's event types asked once (for what asks per
+// event: Domain::event_types() builds a list of strings at every call).
+class KnownEvents {
+ public:
+  KnownEvents() = default;  // knows every type
+  explicit KnownEvents(const Domain& domain) : types_(domain.event_types()) {}
+  bool knows(std::string_view type) const {
+    return types_.empty() || std::find(types_.begin(), types_.end(), type) != types_.end();
+  }
+
+ private:
+  std::vector<std::string> types_;  // empty: every type
+};
 
 // Exhaustiveness: the event types one consumer (a handler, or evolve)
 // declares it handles and ignores on purpose. Both empty: not declared.

@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 
 #include <array>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 
 #include "model/log.h"
 #include "model/trace_notes.h"
@@ -49,8 +49,8 @@ Nonce nonce_for(const EventId& event, std::uint32_t field) {
 // thrown, it is reported as the domain's failure, not essim's.
 int length_of(std::size_t n) {
   if (n > kPersonalBytesMax)
-    throw std::length_error(fmt::format("a personal value or subject of {} bytes (at most {})", n,
-                                        kPersonalBytesMax));
+    throw std::length_error(
+        fmt::format("a personal value or subject of {} bytes (at most {})", n, kPersonalBytesMax));
   return static_cast<int>(n);
 }
 
@@ -156,12 +156,12 @@ std::optional<std::string> open_token(std::string_view token, ByteView key) {
           1 &&
       EVP_DecryptUpdate(context.get(), nullptr, &aad, bytes_of(parts->subject),
                         static_cast<int>(parts->subject.size())) == 1 &&
-      EVP_DecryptUpdate(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()),
-                        &written, sealed.data() + kNonceBytes, static_cast<int>(size)) == 1 &&
+      EVP_DecryptUpdate(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()), &written,
+                        sealed.data() + kNonceBytes, static_cast<int>(size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
                           tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(context.get(), reinterpret_cast<unsigned char*>(plaintext.data()) + written,
-                          &last) == 1;
+      EVP_DecryptFinal_ex(context.get(),
+                          reinterpret_cast<unsigned char*>(plaintext.data()) + written, &last) == 1;
   if (!ok || static_cast<std::size_t>(written + last) != size) return std::nullopt;
   return plaintext;
 }

@@ -254,8 +254,11 @@ void ProjectionNode::on_start(sim::Env& env) {
   // Applying the journal again runs the handler: a throw fail-stops the node.
   bool loaded = false;
   if (!guarded(env, config_.user_failures, [&] { loaded = load(env); }) || !loaded) return;
-  if (config_.bugs.has(Bug::kPlaintextInReadModel) && config_.keys != sim::kNoNode &&
-      !guarded(env, config_.user_failures, [&] { personal_ = PersonalIndex(*config_.domain); }))
+  if (!guarded(env, config_.user_failures, [&] {
+        known_ = KnownEvents(*config_.domain);
+        if (config_.bugs.has(Bug::kPlaintextInReadModel) && config_.keys != sim::kNoNode)
+          personal_ = PersonalIndex(*config_.domain);
+      }))
     return;
   if (state_.events_applied > 0) sim::probe(probes::kCheckpointRestored);
   env.note(notes::kProjectionRecovered, state_.events_applied, state_.applied.size());
@@ -311,7 +314,7 @@ void ProjectionNode::on_deliver(sim::Env& env, const Event& delivered) {
   Event revealed;
   if (!personal_.empty() && !reveal(env, delivered, revealed)) return;
   const Event& raw = personal_.empty() ? delivered : revealed;
-  if (!knows_event(*config_.domain, raw.type)) {
+  if (!known_.knows(raw.type)) {
     // Reported, then handled like any other event (the handler skips what it
     // does not know), so the stream's order and the acknowledgement go on.
     env.note(notes::kUnknownEventType, raw.position, raw.version);

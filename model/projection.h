@@ -145,6 +145,7 @@ class ProjectionNode final : public sim::Node {
   bool flush_armed_ = false;
   // The bug's: the personal data declared, the keys learnt, and the subjects
   // whose tokens cannot be opened (forgotten, or never given a key).
+  KnownEvents known_;  // the domain's event types, asked at start
   PersonalIndex personal_;
   std::map<std::string, Bytes, std::less<>> keys_;
   std::set<std::string, std::less<>> unrevealable_;

@@ -186,7 +186,8 @@ TEST(Projection, EventIdDedupKnowsAnOldRedeliveryByItsPosition) {
   // A recent version with an id never seen is another event: applied.
   Event other = event("s", kSeenIdsPerStream + 5, 999);
   EXPECT_TRUE(apply_event(state, kCount, Dedup::kEventId, other));
-  EXPECT_FALSE(apply_event(state, kCount, Dedup::kEventId, event("s", kSeenIdsPerStream, kSeenIdsPerStream)));
+  EXPECT_FALSE(apply_event(state, kCount, Dedup::kEventId,
+                           event("s", kSeenIdsPerStream, kSeenIdsPerStream)));
 }
 
 TEST(Projection, AFlushWritesWhatChangedNotTheWholeState) {
@@ -277,8 +278,7 @@ std::string describe(const ProjectionState& s) {
 // of what it applied.
 RC_GTEST_PROP(ProjectionProperty, RecoveryReturnsADurableStateNoOlderThanTheAcks,
               (std::uint64_t seed)) {
-  const Dedup dedup =
-      *rc::gen::element(Dedup::kNone, Dedup::kEventId, Dedup::kAtomicCheckpoint);
+  const Dedup dedup = *rc::gen::element(Dedup::kNone, Dedup::kEventId, Dedup::kAtomicCheckpoint);
   RC_TAG(to_string(dedup));
   sim::SimConfig config;
   config.disk.torn_writes = *rc::gen::arbitrary<bool>();
@@ -288,8 +288,8 @@ RC_GTEST_PROP(ProjectionProperty, RecoveryReturnsADurableStateNoOlderThanTheAcks
   Fixture f(dedup, {}, /*keep_trace=*/true, config, compact, seed);
 
   std::vector<ProjectionState> history{f.state()};  // after each applied event
-  std::size_t acked = 0;                             // history index known durable
-  std::map<std::string, std::uint64_t> versions;     // delivered so far, per stream
+  std::size_t acked = 0;                            // history index known durable
+  std::map<std::string, std::uint64_t> versions;    // delivered so far, per stream
   const auto steps = *rc::gen::inRange(1, 60);
   for (int step = 0; step < steps; ++step) {
     const int what = *rc::gen::inRange(0, 10);
@@ -326,8 +326,8 @@ RC_GTEST_PROP(ProjectionProperty, RecoveryReturnsADurableStateNoOlderThanTheAcks
     RC_ASSERT(f.sim.is_up(1));
     if (f.state() == history.back()) continue;
     // A crash (ours, or a fail-stop on a failed sync) took the worker back.
-    const auto it = std::find(history.begin() + static_cast<std::ptrdiff_t>(acked), history.end(),
-                              f.state());
+    const auto it =
+        std::find(history.begin() + static_cast<std::ptrdiff_t>(acked), history.end(), f.state());
     if (it == history.end()) {
       RC_LOG() << "recovered " << describe(f.state()) << "\nacknowledged up to history entry "
                << acked << " of:\n";

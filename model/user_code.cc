@@ -78,9 +78,10 @@ std::string describe_command(const Command& command, const Domain* domain) {
     }
     // A command of a domain with personal data may carry it in plaintext.
     if (personal) {
-      return fmt::format("{} on {} (payload: {} bytes, not shown: the domain declares personal "
-                         "data)",
-                         command.kind, command.stream, command.payload.size());
+      return fmt::format(
+          "{} on {} (payload: {} bytes, not shown: the domain declares personal "
+          "data)",
+          command.kind, command.stream, command.payload.size());
     }
   }
   std::string hex;

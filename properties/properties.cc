@@ -507,9 +507,10 @@ std::vector<Violation> handlers_exhaustive(const RunView& run) {
   const std::vector<model::EventCoverage> coverage =
       model::declared_coverage(*run.domain, run_handlers(run));
   std::set<std::string> reported;
+  const model::KnownEvents known(*run.domain);
   for (const Event* e : index(*run.log).in_log_order) {
     if (c.full()) break;
-    if (!model::knows_event(*run.domain, e->type)) continue;  // reported where it is read
+    if (!known.knows(e->type)) continue;  // reported where it is read
     for (const model::EventCoverage& consumer : coverage) {
       if (consumer.covers(e->type) || !reported.insert(consumer.consumer + "\n" + e->type).second)
         continue;
@@ -536,7 +537,6 @@ std::optional<std::size_t> find_bytes(const model::Bytes& haystack, std::string_
   return static_cast<std::size_t>(it - haystack.begin());
 }
 
-
 const std::set<std::string>* sealed_for(const model::PersonalLedger& ledger,
                                         std::string_view subject) {
   const auto it = ledger.sealed.find(subject);
@@ -561,18 +561,19 @@ void personal_values_sealed(const RunView& run, Collector& c) {
         if (wrong.empty() && (subject.empty() || !model::seals_for(value, subject))) {
           const auto other = model::token_subject(value);
           wrong = subject.empty() ? "its subject is empty, so nothing can seal it"
-                  : other         ? fmt::format("personal field {} is sealed for {}, not {}",
-                                                fields, *other, subject)
-                                  : fmt::format("personal field {} is not sealed ({} bytes)",
-                                                fields, value.size());
+                  : other ? fmt::format("personal field {} is sealed for {}, not {}", fields,
+                                        *other, subject)
+                          : fmt::format("personal field {} is not sealed ({} bytes)", fields,
+                                        value.size());
         }
         return value;
       });
       if (wrong.empty()) continue;
       reported.insert(e.type);
-      Violation& v = c.add(fmt::format("an event of {} in the store's log holds personal data "
-                                       "no forget can reach: {}",
-                                       e.type, wrong));
+      Violation& v =
+          c.add(fmt::format("an event of {} in the store's log holds personal data "
+                            "no forget can reach: {}",
+                            e.type, wrong));
       cite_event(v, "", run, e);
     }
   }

@@ -501,8 +501,8 @@ TEST(ForgottenSubjectsAbsent, AnyByteIsSearchedAndTokenHexIsNotPlaintext) {
   // A value of digits only, found inside a token's hex, is not a copy.
   model::PersonalLedger digits_ledger;
   HandBuiltRun digits = forgotten_customer(digits_ledger);
-  const std::string token = model::seal_value("customer-1", model::Bytes(32, 7),
-                                              model::EventId{5, 5}, 0, "Ada 00c0ff");
+  const std::string token =
+      model::seal_value("customer-1", model::Bytes(32, 7), model::EventId{5, 5}, 0, "Ada 00c0ff");
   const std::size_t from = token.rfind('.') + 1;
   std::string run_of_digits;
   for (std::size_t i = from; i < token.size() && run_of_digits.size() < 6; ++i) {
@@ -541,18 +541,17 @@ TEST(ForgottenSubjectsAbsent, AnUnsealedOrMisSealedValueInTheLogIsReported) {
   HandBuiltRun sealed = forgotten_customer(ledger);
   std::uint32_t field = 0;
   sealed.log.add("customer-1", event(*sealed.domain, "customer-1", [&](const std::string& v) {
-    return model::seal_value("customer-1", key, model::EventId{1, 1}, field++, v);
-  }));
+                   return model::seal_value("customer-1", key, model::EventId{1, 1}, field++, v);
+                 }));
   sealed.log.add("customer-3", event(*sealed.domain, "customer-3", [](const std::string&) {
-    return std::string(essim::kForgotten);
-  }));
+                   return std::string(essim::kForgotten);
+                 }));
   EXPECT_TRUE(sealed.check("forgotten_subjects_absent").empty());
 
   model::PersonalLedger plain_ledger;
   HandBuiltRun plain = forgotten_customer(plain_ledger);
-  plain.log.add("customer-1", event(*plain.domain, "customer-1", [](const std::string& v) {
-    return v;
-  }));
+  plain.log.add("customer-1",
+                event(*plain.domain, "customer-1", [](const std::string& v) { return v; }));
   Violation v = only(plain.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
   EXPECT_EQ(v.summary,
             "an event of CustomerRegistered in the store's log holds personal data no forget can "
@@ -563,8 +562,8 @@ TEST(ForgottenSubjectsAbsent, AnUnsealedOrMisSealedValueInTheLogIsReported) {
   HandBuiltRun other = forgotten_customer(other_ledger);
   field = 0;
   other.log.add("customer-1", event(*other.domain, "customer-1", [&](const std::string& value) {
-    return model::seal_value("customer-2", key, model::EventId{1, 1}, field++, value);
-  }));
+                  return model::seal_value("customer-2", key, model::EventId{1, 1}, field++, value);
+                }));
   v = only(other.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
   EXPECT_EQ(v.summary,
             "an event of CustomerRegistered in the store's log holds personal data no forget can "
@@ -578,12 +577,11 @@ TEST(ForgottenSubjectsAbsent, EvidenceIsRedactedAndItsLeakReported) {
       model::seal_value("customer-2", model::Bytes(32, 1), model::EventId{2, 2}, 0, "Grace 123456");
   const std::string forgotten =
       model::seal_value("customer-1", model::Bytes(32, 7), model::EventId{2, 3}, 0, "Ada 00c0ff");
-  std::vector<Violation> violations{
-      {"snapshot_equivalence",
-       "state name Ada 00c0ff, email " + token,
-       {"was Ada 00c0ff", "name " + forgotten + "."},
-       {}},
-      {"no_overdraft", "nothing personal: Ada", {}, {}}};
+  std::vector<Violation> violations{{"snapshot_equivalence",
+                                     "state name Ada 00c0ff, email " + token,
+                                     {"was Ada 00c0ff", "name " + forgotten + "."},
+                                     {}},
+                                    {"no_overdraft", "nothing personal: Ada", {}, {}}};
   redact_forgotten(violations, *run.personal);
   ASSERT_EQ(violations.size(), 3U);
   EXPECT_EQ(violations[0].summary, "state name [forgotten], email <sealed: customer-2>");

@@ -79,8 +79,9 @@ class Case {
  private:
   std::optional<Finding> exhaustive() {
     const std::vector<model::EventCoverage> coverage = model::declared_coverage(domain_, handlers_);
+    const model::KnownEvents known(domain_);
     for (const Event& e : latest_) {
-      if (!model::knows_event(domain_, e.type)) continue;
+      if (!known.knows(e.type)) continue;
       for (const model::EventCoverage& consumer : coverage) {
         if (consumer.covers(e.type)) continue;
         Finding f{"handlers_exhaustive",
