@@ -48,9 +48,10 @@ Nonce nonce_for(const EventId& event, std::uint32_t field) {
 // A length OpenSSL takes (an int). A value that long is the domain's doing:
 // thrown, it is reported as the domain's failure, not essim's.
 int length_of(std::size_t n) {
-  if (n > kPersonalBytesMax)
+  if (n > kPersonalBytesMax) {
     throw std::length_error(
         fmt::format("a personal value or subject of {} bytes (at most {})", n, kPersonalBytesMax));
+  }
   return static_cast<int>(n);
 }
 
@@ -162,7 +163,9 @@ std::optional<std::string> open_token(std::string_view token, ByteView key) {
                           tag.data()) == 1 &&
       EVP_DecryptFinal_ex(context.get(),
                           reinterpret_cast<unsigned char*>(plaintext.data()) + written, &last) == 1;
-  if (!ok || static_cast<std::size_t>(written + last) != size) return std::nullopt;
+  if (!ok || written < 0 || last < 0 ||
+      static_cast<std::size_t>(written) + static_cast<std::size_t>(last) != size)
+    return std::nullopt;
   return plaintext;
 }
 
