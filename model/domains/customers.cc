@@ -124,14 +124,20 @@ Result<std::vector<NewEvent>> CustomersDomain::decide(const Customer& c,
 std::vector<ProjectionHandler> CustomersDomain::projections() const {
   // The directory keeps what it is given: tokens. Whoever shows an entry
   // reveals it there, and a forgotten customer's entry can no longer be read.
+  // Each entry remembers the version it holds, so a late or repeated event
+  // changes nothing: the handler is idempotent without deduplication.
   const auto apply = [](ReadModel& m, const Event& e) {
     if (e.type != "CustomerRegistered" && e.type != "EmailChanged") return;
     const Details d = details_of(e);
     Value& entry = m[e.stream];
+    const Value* held = entry.find("version");
+    if (held != nullptr && held->as_int() >= static_cast<std::int64_t>(e.version)) return;
     if (e.type == "CustomerRegistered") entry["name"] = d.name;
     entry["email"] = d.email;
+    entry["version"] = static_cast<std::int64_t>(e.version);
   };
-  ProjectionHandler directory{"directory", "customer -> {name, email}, as stored (sealed)", apply};
+  ProjectionHandler directory{
+      "directory", "customer -> {name, email, version}, as stored (sealed); idempotent", apply};
   directory.reference = [](const std::vector<Event>& log) {
     ReadModel m;
     for (const Event& e : log) {
@@ -140,10 +146,12 @@ std::vector<ProjectionHandler> CustomersDomain::projections() const {
         m[e.stream] = Value::Map{{"email", d.email}, {"name", d.name}};
       }
     }
-    // The latest email of each customer wins.
+    // The latest email of each customer wins; the entry holds its last version.
     for (const Event& e : log) {
-      if (e.type == "EmailChanged" && m.contains(e.stream))
-        m[e.stream]["email"] = details_of(e).email;
+      if (!m.contains(e.stream)) continue;
+      if (e.type == "EmailChanged") m[e.stream]["email"] = details_of(e).email;
+      if (e.type == "CustomerRegistered" || e.type == "EmailChanged")
+        m[e.stream]["version"] = static_cast<std::int64_t>(e.version);
     }
     return m;
   };
