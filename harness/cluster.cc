@@ -142,6 +142,8 @@ sim::Result<bool> check_nodes(const ClusterSpec& spec, const model::Registry& re
         fmt::format("the {} domain declares {}personal data: its cluster {} the "
                     "key store (key_store)",
                     spec.domain, personal ? "" : "no ", personal ? "needs" : "has no")};
+  if (spec.operations.size() > kOperationsMax)
+    return sim::Error{fmt::format("at most {} operations", kOperationsMax)};
   std::set<std::string> rebuilt;
   std::set<std::string> seen;
   std::set<std::string> forgotten;
@@ -815,7 +817,8 @@ properties::PersonalView personal_view(Cluster& c) {
     if (auto* worker = dynamic_cast<model::ProjectionNode*>(c.sim->node(n))) {
       model::Bytes bytes;
       model::encode_read_model(worker->state().model, bytes);
-      p.places.push_back({"the read model of " + c.sim->name(n), std::move(bytes)});
+      p.places.push_back(
+          {"the read model of " + c.sim->name(n), std::move(bytes), &worker->state().model});
     }
   }
   return p;

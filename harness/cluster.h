@@ -75,6 +75,8 @@ struct Operation {
 std::string_view to_string(Operation::Kind kind);
 std::string describe(const Operation& operation);
 inline constexpr std::size_t kNodesPerRebuild = 3;
+// The most operations a scenario may list (each is checked against the others).
+inline constexpr std::size_t kOperationsMax = 256;
 // The rebuilds of `operations`, in order (each adds its nodes).
 std::vector<Operation> rebuilds_of(const std::vector<Operation>& operations);
 // The operations of `kind`, in order.

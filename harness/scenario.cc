@@ -754,6 +754,10 @@ FaultTargets Loader::targets(const YAML::Node& node, const Scenario& s) const {
       t.clients = true;
     } else if (std::find(valid.begin(), valid.end(), name) != valid.end()) {
       t.named.push_back(name);  // this projection only
+    } else if (name == model::kKeyStoreName && s.spec.key_store) {
+      fail(item, fmt::format("the key store '{}' is a crash target with 'store' (it crashes as "
+                             "the event store does); name store",
+                             name));
     } else {
       fail(item, fmt::format("crash targets are store, bus, projections, clients or a "
                              "projection's name, not '{}'{}",
@@ -859,6 +863,10 @@ void Loader::expect(const YAML::Node& node, Scenario& s) const {
 }
 
 void Loader::operations(const YAML::Node& node, Scenario& s) const {
+  if (list(node, "operations").size() > kOperationsMax) {
+    fail(node, fmt::format("at most {} operations, not {}", kOperationsMax,
+                           list(node, "operations").size()));
+  }
   for (const YAML::Node& item : list(node, "operations")) {
     Operation op = operation(item, s, schema::kOperationSection, s.spec.chaos_us);
     for (const Operation& before : s.spec.operations) {

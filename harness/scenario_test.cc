@@ -401,6 +401,17 @@ TEST(Scenario, ForgetOperationsAreReadAndTheirErrorsLocated) {
                   "keys, handler: customers.directory}]}\n"),
             "s.yaml:4:33: 'keys' is the key store's node (the customers domain declares personal "
             "data); name the projection differently");
+  // The key store crashes with the store.
+  const std::string keys_target =
+      error(base + "faults: {crashes: {every: 1s..2s, targets: [keys]}}\n");
+  EXPECT_NE(keys_target.find("the key store 'keys' is a crash target with 'store'"),
+            std::string::npos)
+      << keys_target;
+  // At most kOperationsMax operations.
+  std::string many = base + "operations: [";
+  for (std::size_t i = 0; i <= kOperationsMax; ++i)
+    many += (i == 0 ? "{at: 1s, forget: c-" : ", {at: 1s, forget: c-") + std::to_string(i) + "}";
+  EXPECT_EQ(error(many + "]\n"), "s.yaml:5:13: at most 256 operations, not 257");
   // A repro runs the scenario's forgets exactly as the scenario has them.
   const std::string with_ops = base + "operations: [{at: 1s, forget: customer-1}]\n";
   EXPECT_EQ(error(with_ops + "repro: {seed: 1, operations: []}\n"), "accepted");

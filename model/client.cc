@@ -298,8 +298,14 @@ void ClientNode::record_personal(const std::vector<Event>& events) {
     const PersonalData* data = personal_.find(e.type);
     if (data == nullptr) continue;
     const std::string subject = personal_subject(*data, e);
+    std::size_t field = 0;
     (void)rewrite_personal(*data, e, [&](const std::string& value) {
-      if (!seals_for(value, subject)) config_.ledger->sealed[subject].insert(value);
+      ++field;
+      if (!seals_for(value, subject)) {
+        config_.ledger->sealed[subject].insert(value);
+        config_.ledger->origins.try_emplace(value,
+                                            fmt::format("{}, personal value {}", e.type, field));
+      }
       return value;
     });
   }

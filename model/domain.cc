@@ -121,6 +121,11 @@ void Registry::add(std::unique_ptr<Domain> domain) {
   if (this->domain(name) != nullptr) refuse(name, "a domain of that name is registered already");
   std::vector<std::string> warnings =
       model::coverage_warnings(*domain, model::declared_coverage(*domain, handlers));
+  if (!domain->personal_data().empty() && domain->event_types().empty()) {
+    warnings.push_back(name +
+                       ": declares personal data but no event_types(), so a type misspelt in "
+                       "personal_data() cannot be told: its events would be written unsealed");
+  }
   domains_.emplace(std::move(name),
                    Entry{std::move(domain), std::move(handlers), std::move(warnings)});
 }

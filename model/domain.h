@@ -29,6 +29,7 @@ using essim::kSagaStepsMax;
 using essim::LogInvariant;
 using essim::NewEvent;
 using essim::OldWriter;
+using essim::PersonalData;
 using essim::ProjectionHandler;
 using essim::ReadModelInvariant;
 using essim::ReferenceFn;

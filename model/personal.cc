@@ -169,6 +169,15 @@ std::optional<std::string> open_token(std::string_view token, ByteView key) {
   return plaintext;
 }
 
+Bytes derived_key(std::string_view subject) {
+  Bytes key(kSubjectKeyBytes);
+  unsigned int length = 0;
+  const int ok =
+      EVP_Digest(subject.data(), subject.size(), key.data(), &length, EVP_sha256(), nullptr);
+  ESSIM_ASSERT_MSG(ok == 1 && length == key.size(), "OpenSSL SHA-256 failed");
+  return key;
+}
+
 std::optional<std::string> token_subject(std::string_view token) {
   auto parts = parse_token(token);
   if (!parts) return std::nullopt;

@@ -36,6 +36,9 @@ std::string seal_value(std::string_view subject, ByteView key, const EventId& ev
 // The plaintext of `token` under `key`; nullopt when `token` is no token or
 // `key` does not open it (another subject's key, a changed byte).
 std::optional<std::string> open_token(std::string_view token, ByteView key);
+// A key derived from `subject` alone (SHA-256 of it): for sealing where
+// there is no key store (essim fuzz), never in a run.
+Bytes derived_key(std::string_view subject);
 // The subject `token` names; nullopt when it is no token.
 std::optional<std::string> token_subject(std::string_view token);
 // Where tokens lie in `text`, [begin, end) each, in order.
@@ -78,6 +81,8 @@ Bytes rewrite_personal(const PersonalData& data, const Event& event,
 // writer sealed, by subject, and every forget the key store made durable.
 struct PersonalLedger {
   std::map<std::string, std::set<std::string>, std::less<>> sealed;
+  // Where each value came from: "CustomerRegistered, personal value 2".
+  std::map<std::string, std::string, std::less<>> origins;
   struct Forgotten {
     std::string subject;
     Micros at_us = 0;

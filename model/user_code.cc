@@ -109,8 +109,22 @@ sim::Result<std::vector<NewEvent>> call_decide(const Domain& domain, const Aggre
                    [&] { return domain.decide_state(state, command); });
 }
 
+namespace {
+
+// What to add to a failure on an event whose payload holds sealed personal
+// data: code that reads a personal value gets a token, never plaintext.
+std::string sealed_hint(const Event& event) {
+  const std::string_view bytes(reinterpret_cast<const char*>(event.payload.data()),
+                               event.payload.size());
+  if (bytes.find(kTokenPrefix) == std::string_view::npos) return {};
+  return " (its personal values are sealed: evolve, deciders and handlers read tokens, never "
+         "plaintext; keep them, do not parse them)";
+}
+
+}  // namespace
+
 void call_evolve(const Domain& domain, AggregateState& state, const Event& event) {
-  call_user([&] { return "evolving with event " + describe(event); },
+  call_user([&] { return "evolving with event " + describe(event) + sealed_hint(event); },
             [&] { domain.evolve_state(state, event); });
 }
 
@@ -122,7 +136,10 @@ sim::Result<std::unique_ptr<AggregateState>> call_decode_state(const Domain& dom
 
 void call_handler(const ProjectionHandler& handler, ReadModel& model, const Event& event) {
   call_user(
-      [&] { return fmt::format("applying event {} in handler {}", describe(event), handler.name); },
+      [&] {
+        return fmt::format("applying event {} in handler {}{}", describe(event), handler.name,
+                           sealed_hint(event));
+      },
       [&] { handler.apply(model, event); });
 }
 

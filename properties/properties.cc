@@ -543,6 +543,30 @@ const std::set<std::string>* sealed_for(const model::PersonalLedger& ledger,
   return it == ledger.sealed.end() ? nullptr : &it->second;
 }
 
+// The path of the first string in `model` holding `value`
+// (["customer-3"]["name"]), or "" if none does.
+std::string path_holding(const Value& at, std::string_view value, const std::string& path) {
+  if (at.is_string()) return at.as_string().find(value) != std::string::npos ? path : "";
+  if (at.is_map()) {
+    for (const auto& [key, inner] : at.as_map()) {
+      const std::string here = fmt::format("{}[\"{}\"]", path, key);
+      if (key.find(value) != std::string::npos) return "the key " + here;
+      std::string found = path_holding(inner, value, here);
+      if (!found.empty()) return found;
+    }
+  } else if (at.kind() == Value::Kind::kList) {
+    const Value::List& list = at.as_list();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string found = path_holding(list[i], value, fmt::format("{}[{}]", path, i));
+      if (!found.empty()) return found;
+    }
+  }
+  return "";
+}
+std::string path_holding(const model::ReadModel& model, std::string_view value) {
+  return path_holding(Value(model), value, "");
+}
+
 // Every personal value in the store's log is sealed for its event's
 // subject (a token of that subject, or kForgotten): one a writer left in
 // plaintext, or sealed for another subject, would outlive its forget.
@@ -560,11 +584,19 @@ void personal_values_sealed(const RunView& run, Collector& c) {
         ++fields;
         if (wrong.empty() && (subject.empty() || !model::seals_for(value, subject))) {
           const auto other = model::token_subject(value);
-          wrong = subject.empty() ? "its subject is empty, so nothing can seal it"
-                  : other ? fmt::format("personal field {} is sealed for {}, not {}", fields,
-                                        *other, subject)
-                          : fmt::format("personal field {} is not sealed ({} bytes)", fields,
-                                        value.size());
+          wrong = subject.empty()
+                      ? "its subject is empty, so nothing can seal it (subject() must name "
+                        "whose data every event of this type holds)"
+                  : other ? fmt::format(
+                                "personal value {} is sealed for another subject than the one "
+                                "subject() names for the event as stored (subject() must not "
+                                "read a personal field: use an opaque id such as the stream)",
+                                fields)
+                          : fmt::format(
+                                "personal value {} is not sealed ({} bytes): rewrite "
+                                "must return every value as seal gives it back, in a "
+                                "string field",
+                                fields, value.size());
         }
         return value;
       });
@@ -623,10 +655,16 @@ std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
         Violation& v = c.add(
             fmt::format("{} holds personal data of {} in plaintext after {} was forgotten at {}",
                         place.name, f.subject, f.subject, sim::format_time(f.at_us)));
-        cite(v,
-             fmt::format("value {} of the {} sealed for {} ({} bytes; not shown here), at byte "
-                         "{} of {}",
-                         index, values->size(), f.subject, value.size(), *at, place.bytes.size()));
+        const auto origin = ledger.origins.find(value);
+        const std::string where = place.model != nullptr ? path_holding(*place.model, value) : "";
+        cite(v, fmt::format("{} ({} bytes; not shown here), {}",
+                            origin == ledger.origins.end()
+                                ? fmt::format("value {} of the {} sealed for {}", index,
+                                              values->size(), f.subject)
+                                : "the value of " + origin->second,
+                            value.size(),
+                            where.empty() ? fmt::format("at byte {} of {}", *at, place.bytes.size())
+                                          : "at " + where));
         cite(v,
              "its key is deleted, so every sealed copy is unreadable; this copy was never "
              "sealed, or was revealed and kept");

@@ -84,6 +84,7 @@ struct PersonalView {
   struct Place {
     std::string name;
     model::Bytes bytes;
+    const model::ReadModel* model = nullptr;  // a read model's: where a value lies in it
   };
   std::vector<Place> places;
 };

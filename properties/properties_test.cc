@@ -463,6 +463,15 @@ TEST(ForgottenSubjectsAbsent, PlaintextAKeptKeyAndAForgetNeverDoneAreReported) {
             "value 3 of the 3 sealed for customer-1 (15 bytes; not shown here), "
             "at byte 7 of 23");
   for (const std::string& line : v.evidence) EXPECT_EQ(line.find("ada@"), std::string::npos);
+  // Where it came from and where it lies in the read model, when known.
+  ledger.origins["ada@example.org"] = "CustomerRegistered, personal value 2";
+  const model::ReadModel directory{
+      {"customer-1", Value::Map{{"email", "ada@example.org"}, {"version", 1}}}};
+  leaked.personal->places[2].model = &directory;
+  v = only(leaked.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
+  EXPECT_EQ(v.evidence[0],
+            "the value of CustomerRegistered, personal value 2 (15 bytes; not shown here), at "
+            "[\"customer-1\"][\"email\"]");
 
   model::PersonalLedger kept_ledger;
   HandBuiltRun kept = forgotten_customer(kept_ledger);
@@ -553,9 +562,11 @@ TEST(ForgottenSubjectsAbsent, AnUnsealedOrMisSealedValueInTheLogIsReported) {
   plain.log.add("customer-1",
                 event(*plain.domain, "customer-1", [](const std::string& v) { return v; }));
   Violation v = only(plain.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
-  EXPECT_EQ(v.summary,
-            "an event of CustomerRegistered in the store's log holds personal data no forget can "
-            "reach: personal field 1 is not sealed (10 bytes)");
+  EXPECT_EQ(
+      v.summary,
+      "an event of CustomerRegistered in the store's log holds personal data no forget can "
+      "reach: personal value 1 is not sealed (10 bytes): rewrite must return every value as seal "
+      "gives it back, in a string field");
   EXPECT_TRUE(cites(v, 1));
 
   model::PersonalLedger other_ledger;
@@ -567,7 +578,9 @@ TEST(ForgottenSubjectsAbsent, AnUnsealedOrMisSealedValueInTheLogIsReported) {
   v = only(other.check("forgotten_subjects_absent"), "forgotten_subjects_absent");
   EXPECT_EQ(v.summary,
             "an event of CustomerRegistered in the store's log holds personal data no forget can "
-            "reach: personal field 1 is sealed for customer-2, not customer-1");
+            "reach: personal value 1 is sealed for another subject than the one subject() names "
+            "for the event as stored (subject() must not read a personal field: use an opaque id "
+            "such as the stream)");
 }
 
 TEST(ForgottenSubjectsAbsent, EvidenceIsRedactedAndItsLeakReported) {

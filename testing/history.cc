@@ -43,7 +43,8 @@ bool HistoryBuilder::decide(const model::Command& c, sim::Rng& rng, model::StepO
   }
   if (!decided.ok()) return false;  // a refused command leaves no event, as in a real run
   std::vector<model::NewEvent> news = std::move(decided).value();
-  if (outcome != nullptr) outcome->events = news;
+  if (!personal_) personal_.emplace(domain_);
+  if (outcome != nullptr) outcome->events.clear();
   for (model::NewEvent& n : news) {
     Event e;
     e.id = model::random_id(rng);
@@ -53,6 +54,8 @@ bool HistoryBuilder::decide(const model::Command& c, sim::Rng& rng, model::StepO
     e.type = std::move(n.type);
     e.schema_version = n.schema_version;
     e.payload = std::move(n.payload);
+    seal(e);
+    if (outcome != nullptr) outcome->events.push_back({e.type, e.schema_version, e.payload});
     upcast_.push_back(model::upcasted(domain_, e));
     model::call_evolve(domain_, *aggregate.state, upcast_.back());
     history_.push_back(std::move(e));
@@ -61,6 +64,22 @@ bool HistoryBuilder::decide(const model::Command& c, sim::Rng& rng, model::StepO
     if (on_event) on_event(*aggregate.state, history_.back());
   }
   return true;
+}
+
+// As a run's clients write it: personal values sealed (with a key derived
+// from the subject: there is no key store here), so that evolve, deciders
+// and handlers see the tokens they see in a run.
+void HistoryBuilder::seal(Event& e) const {
+  const model::PersonalData* data = personal_->find(e.type);
+  if (data == nullptr) return;
+  const std::string subject = model::personal_subject(*data, e);
+  if (subject.empty()) return;
+  const model::Bytes key = model::derived_key(subject);
+  std::uint32_t field = 0;
+  e.payload = model::rewrite_personal(*data, e, [&](const std::string& value) {
+    if (model::seals_for(value, subject)) return value;
+    return model::seal_value(subject, key, e.id, field++, value);
+  });
 }
 
 void HistoryBuilder::add_work(const std::vector<model::WorkWeight>& mix, sim::Rng& rng) {

@@ -13,10 +13,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/domain.h"
+#include "model/personal.h"
 
 namespace essim::fuzzing {
 
@@ -72,6 +74,7 @@ class HistoryBuilder {
     std::uint32_t number = 0;  // the stream's number
   };
   bool decide(const model::Command& command, sim::Rng& rng, model::StepOutcome* outcome);
+  void seal(model::Event& event) const;
 
   const model::Domain& domain_;
   const bool keep_decisions_;
@@ -81,6 +84,7 @@ class HistoryBuilder {
   std::vector<std::uint32_t> stream_numbers_;
   std::vector<Decision> decisions_;
   std::size_t works_ = 0;
+  std::optional<model::PersonalIndex> personal_;  // asked at the first decision
 };
 
 }  // namespace essim::fuzzing

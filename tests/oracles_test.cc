@@ -532,5 +532,50 @@ TEST(FuzzDomain, UserCodeThatThrowsIsAFinding) {
   EXPECT_EQ(outcome.counterexample->works, 3U) << text;  // the shortest: three pokes of one stream
 }
 
+// Fuzzing seals personal data as a run's clients do: an evolve that parses a
+// personal value (a birth year out of a date of birth) fails there as it
+// would in a run, and the failure says the value is sealed.
+TEST(FuzzDomain, PersonalValuesReachEvolveSealedAsInARun) {
+  class Clinic final : public TypedDomain<Wallet> {
+   public:
+    std::string name() const override { return "clinic"; }
+    std::vector<std::string> work_kinds() const override { return {"register"}; }
+    std::vector<std::string> event_types() const override { return {"Registered"}; }
+    Work generate(std::string_view, Rng& rng) const override {
+      return Command{"register", fmt::format("patient-{}", rng.below(3)), {}};
+    }
+    void evolve(Wallet& w, const Event& e) const override {
+      Reader r(e.payload);
+      const std::string dob = r.string();
+      w.balance = std::stoi(dob.substr(0, 4));  // the year of birth
+    }
+    Result<std::vector<NewEvent>> decide(const Wallet&, const Command&) const override {
+      Bytes payload;
+      Writer w(payload);
+      w.string("19840211");
+      return std::vector<NewEvent>{{"Registered", 1, payload}};
+    }
+    std::vector<PersonalData> personal_data() const override {
+      return {{"Registered", [](const Event& e) { return e.stream; },
+               [](const Event& e, const std::function<std::string(const std::string&)>& seal) {
+                 Reader r(e.payload);
+                 Bytes out;
+                 Writer w(out);
+                 w.string(seal(r.string()));
+                 return out;
+               }}};
+    }
+  } domain;
+  fuzzing::FuzzRun run;
+  run.seed = 5;
+  run.runs = 50;
+  const fuzzing::DomainOutcome outcome = fuzzing::fuzz_domain(domain, {}, run);
+  ASSERT_EQ(outcome.kind, fuzzing::Verdict::kFailed);
+  const std::string text = fuzzing::describe(*outcome.counterexample);
+  EXPECT_EQ(outcome.counterexample->property, "user_code_does_not_throw") << text;
+  EXPECT_NE(text.find("its personal values are sealed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("19840211"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace essim::harness
