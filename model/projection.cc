@@ -311,9 +311,13 @@ bool ProjectionNode::reveal(sim::Env& env, const Event& raw, Event& out) {
 }
 
 void ProjectionNode::on_deliver(sim::Env& env, const Event& delivered) {
-  Event revealed;
-  if (!personal_.empty() && !reveal(env, delivered, revealed)) return;
-  const Event& raw = personal_.empty() ? delivered : revealed;
+  // Only the plaintext-in-read-model bug reveals events before its handler.
+  std::optional<Event> revealed;
+  if (!personal_.empty()) {
+    revealed.emplace();
+    if (!reveal(env, delivered, *revealed)) return;
+  }
+  const Event& raw = revealed ? *revealed : delivered;
   if (!known_.knows(raw.type)) {
     // Reported, then handled like any other event (the handler skips what it
     // does not know), so the stream's order and the acknowledgement go on.

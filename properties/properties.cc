@@ -628,13 +628,22 @@ std::vector<Violation> forgotten_subjects_absent(const RunView& run) {
     cite(v, "its key may still be given out: what was sealed for it stays readable");
     cite(v, "heal phase: " + run.heal_end);
   }
+  // A value's bytes may turn up inside a token's hex by chance: not a copy.
+  // Each place is blanked once, whatever the number of forgotten subjects.
+  std::vector<model::Bytes> blanked;
+  if (!ledger.forgotten.empty()) {
+    blanked.reserve(p.places.size());
+    for (const PersonalView::Place& place : p.places) {
+      blanked.push_back(place.bytes);
+      model::blank_tokens(blanked.back());
+    }
+  }
   for (const model::PersonalLedger::Forgotten& f : ledger.forgotten) {
     const std::set<std::string>* values = sealed_for(ledger, f.subject);
-    for (const PersonalView::Place& place : p.places) {
+    for (std::size_t i = 0; i < p.places.size(); ++i) {
       if (c.full()) return c.out;
-      // A value's bytes may turn up inside a token's hex by chance: not a copy.
-      model::Bytes searched = place.bytes;
-      model::blank_tokens(searched);
+      const PersonalView::Place& place = p.places[i];
+      const model::Bytes& searched = blanked[i];
       if (!f.key.empty()) {
         const std::string_view key(reinterpret_cast<const char*>(f.key.data()), f.key.size());
         if (const auto at = find_bytes(place.bytes, key)) {
