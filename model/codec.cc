@@ -188,6 +188,14 @@ std::string Reader::string() {
   return s;
 }
 
+std::string_view Reader::text() {
+  const std::size_t n = count(1);
+  if (!need(n, "string")) return {};
+  const std::string_view s(reinterpret_cast<const char*>(in_.data() + at_), n);  // NOLINT
+  at_ += n;
+  return s;
+}
+
 Bytes Reader::bytes() {
   const std::size_t n = count(1);
   if (!need(n, "bytes")) return {};

@@ -1,5 +1,11 @@
 #include "model/domain.h"
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -105,6 +111,98 @@ TEST(Bank, LegacyDepositsUpcastWithTheDefaultCurrency) {
   // The bug variant leaves the currency empty.
   const Event buggy = upcasted(bank(), v1, Bugs{}.set(Bug::kUpcasterDropsDefault));
   EXPECT_EQ(domains::read_deposit(buggy, false).value().currency, "");
+}
+
+// An account's transfer flags behave as the map of id text to flags they
+// replaced, whatever the ids (the workload's 16 hex digits, any 16 bytes,
+// or any other text: 15 or 17 digits, empty), and encode to the same bytes
+// that map encoded to (so snapshots and fingerprints are unchanged).
+RC_GTEST_PROP(Bank, TransferFlagsAreTheMapTheyReplaced, ()) {
+  const auto id =
+      rc::gen::oneOf(rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
+                                  [](std::uint64_t n) { return fmt::format("{:016x}", n); }),
+                     // A few ids again and again, so flags accumulate on one.
+                     rc::gen::map(rc::gen::inRange<std::uint64_t>(0, 4),
+                                  [](std::uint64_t n) { return fmt::format("{:016x}", n); }),
+                     rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
+                                  [](std::uint64_t n) { return fmt::format("{:016X}", n); }),
+                     rc::gen::map(rc::gen::inRange<std::uint64_t>(0, 1 << 20),
+                                  [](std::uint64_t n) { return fmt::format("{:015x}", n); }),
+                     rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
+                                  [](std::uint64_t n) { return fmt::format("{:017x}", n); }),
+                     // Any 16 bytes, those over 0x7f too (text order compares them unsigned).
+                     rc::gen::container<std::string>(16, rc::gen::arbitrary<char>()),
+                     rc::gen::container<std::string>(rc::gen::inRange<char>(' ', '~')));
+  const auto adds = *rc::gen::container<std::vector<std::pair<std::string, std::uint8_t>>>(
+      rc::gen::pair(id, rc::gen::element<std::uint8_t>(1, 2, 4)));
+  domains::TransferFlags flags;
+  std::map<std::string, std::uint8_t> model;
+  for (const auto& [transfer, bit] : adds) {
+    flags.add(transfer, bit);
+    model[transfer] |= bit;
+  }
+  RC_ASSERT(flags.size() == model.size());
+  for (const auto& [transfer, bits] : model) RC_ASSERT(flags.get(transfer) == bits);
+  RC_ASSERT(flags.get("never-added") == 0);
+  Bytes expected;
+  Writer mw(expected);
+  mw.varint(model.size());
+  for (const auto& [transfer, bits] : model) {
+    mw.string(transfer);
+    mw.u8(bits);
+  }
+  Bytes encoded;
+  Writer w(encoded);
+  flags.encode(w);
+  RC_ASSERT(encoded == expected);
+  Reader r(encoded);
+  domains::TransferFlags back;
+  RC_ASSERT(back.decode(r));
+  RC_ASSERT(r.at_end());
+  RC_ASSERT(back == flags);
+}
+
+// However the ids were added (loaded, added since, folded in), equal sets of
+// flags are equal and one bit apart are not; thousands of adds in random
+// order keep every flag.
+TEST(Bank, TransferFlagsCompareByContent) {
+  sim::Rng rng(7);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5000; ++i) ids.push_back(fmt::format("{:016x}", rng.next()));
+  domains::TransferFlags forward;
+  domains::TransferFlags backward;
+  for (const std::string& id : ids) forward.add(id, 1);
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) backward.add(*it, 1);
+  EXPECT_EQ(forward, backward);
+  for (const std::string& id : ids) ASSERT_EQ(forward.get(id), 1) << id;
+  Bytes encoded;
+  Writer w(encoded);
+  forward.encode(w);
+  Reader r(encoded);
+  domains::TransferFlags loaded;
+  ASSERT_TRUE(loaded.decode(r));
+  EXPECT_EQ(loaded, backward);
+  loaded.add(ids[1234], 2);
+  EXPECT_NE(loaded, backward);
+  backward.add(ids[1234], 2);
+  EXPECT_EQ(loaded, backward);
+  backward.add("another id", 4);
+  EXPECT_NE(loaded, backward);
+}
+
+TEST(Bank, TransferFlagsRefuseATruncatedEncoding) {
+  domains::TransferFlags flags;
+  flags.add("00000000000000ff", 1);
+  flags.add("other", 2);
+  Bytes encoded;
+  Writer w(encoded);
+  flags.encode(w);
+  for (std::size_t cut = 0; cut < encoded.size(); ++cut) {
+    const Bytes part(encoded.begin(), encoded.begin() + static_cast<std::ptrdiff_t>(cut));
+    Reader r(part);
+    domains::TransferFlags back;
+    EXPECT_FALSE(back.decode(r)) << cut;
+  }
 }
 
 // The v1 writer is the upcaster's inverse: any deposit v1 could hold comes

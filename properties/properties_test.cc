@@ -667,7 +667,7 @@ TEST(MoneyConserved, ADebitNeverCreditedNorRefundedIsReported) {
   HandBuiltRun refunded("bank");
   refunded.log.add(debit.stream, debited);
   model::domains::BankAccount after_debit = open_account(0);
-  after_debit.transfers[model::domains::event_transfer(e)] = 1;
+  after_debit.transfers.add(model::domains::event_transfer(e), 1);
   refunded.log.add(debit.stream, decided(*good.domain, after_debit, transfer_step(1, true)));
   EXPECT_TRUE(refunded.check("money_conserved").empty());
 }

@@ -71,6 +71,8 @@ class Reader {
   std::int64_t svarint() { return unzigzag(varint()); }
   bool boolean();
   std::string string();
+  // A string as a view of the input, valid while the input is: no copy.
+  std::string_view text();
   Bytes bytes();
   Id128 id() {
     Id128 id;

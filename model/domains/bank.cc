@@ -1,5 +1,8 @@
 #include "model/domains/bank.h"
 
+#include <algorithm>
+#include <array>
+#include <optional>
 #include <typeinfo>
 
 #include <fmt/format.h>
@@ -87,15 +90,146 @@ Command command(std::string kind, std::string stream, const Args& args) {
 
 // ---- state ----
 
+namespace {
+
+// The key of a 16-byte id: its bytes as two big-endian numbers, so that
+// comparing keys is comparing the texts (memcmp order).
+std::uint64_t big_endian(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(p[i]);  // NOLINT
+  return v;
+}
+
+void put_big_endian(std::uint64_t v, char* p) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);  // NOLINT
+}
+
+}  // namespace
+
+std::optional<TransferFlags::Key> TransferFlags::key_of(std::string_view id) {
+  if (id.size() != kKeyBytes) return std::nullopt;
+  return Key{big_endian(id.data()), big_endian(id.data() + 8)};
+}
+
+template <typename F>
+void TransferFlags::for_each_keyed(F&& f) const {
+  auto r = recent_.begin();
+  for (const Entry& e : keyed_) {
+    for (; r != recent_.end() && r->first < e.key; ++r) f(r->first, r->second);
+    f(e.key, e.flags);
+  }
+  for (; r != recent_.end(); ++r) f(r->first, r->second);
+}
+
+void TransferFlags::fold_recent() {
+  std::vector<Entry> merged;
+  merged.reserve(keyed_.size() + recent_.size());
+  for_each_keyed([&](const Key& key, std::uint8_t flags) { merged.push_back(Entry{key, flags}); });
+  keyed_ = std::move(merged);
+  recent_.clear();
+}
+
+std::uint8_t TransferFlags::get(std::string_view id) const {
+  if (const auto key = key_of(id)) {
+    const auto it = std::lower_bound(keyed_.begin(), keyed_.end(), *key,
+                                     [](const Entry& e, const Key& k) { return e.key < k; });
+    if (it != keyed_.end() && it->key == *key) return it->flags;
+    const auto r = recent_.find(*key);
+    return r == recent_.end() ? 0 : r->second;
+  }
+  const auto it = other_.find(id);
+  return it == other_.end() ? 0 : it->second;
+}
+
+void TransferFlags::add(std::string_view id, std::uint8_t bits) {
+  const auto key = key_of(id);
+  if (!key) {
+    other_[std::string(id)] |= bits;
+    return;
+  }
+  const auto it = std::lower_bound(keyed_.begin(), keyed_.end(), *key,
+                                   [](const Entry& e, const Key& k) { return e.key < k; });
+  if (it != keyed_.end() && it->key == *key) {
+    it->flags |= bits;
+    return;
+  }
+  recent_[*key] |= bits;
+  constexpr std::size_t kRecentMin = 32;
+  if (recent_.size() > std::max(kRecentMin, keyed_.size() / 4)) fold_recent();
+}
+
+bool operator==(const TransferFlags& a, const TransferFlags& b) {
+  if (a.size() != b.size() || a.other_ != b.other_) return false;
+  if (a.recent_.empty() && b.recent_.empty()) {
+    return std::equal(a.keyed_.begin(), a.keyed_.end(), b.keyed_.begin(), b.keyed_.end(),
+                      [](const TransferFlags::Entry& x, const TransferFlags::Entry& y) {
+                        return x.key == y.key && x.flags == y.flags;
+                      });
+  }
+  std::vector<TransferFlags::Entry> left;
+  left.reserve(a.keyed_.size() + a.recent_.size());
+  a.for_each_keyed([&](const TransferFlags::Key& key, std::uint8_t flags) {
+    left.push_back(TransferFlags::Entry{key, flags});
+  });
+  std::size_t i = 0;
+  bool same = true;
+  b.for_each_keyed([&](const TransferFlags::Key& key, std::uint8_t flags) {
+    same = same && i < left.size() && left[i].key == key && left[i].flags == flags;
+    ++i;
+  });
+  return same && i == left.size();
+}
+
+void TransferFlags::encode(Writer& w) const {
+  w.varint(size());
+  // Both in text order, merged.
+  auto other = other_.begin();
+  std::array<char, kKeyBytes> text{};
+  for_each_keyed([&](const Key& key, std::uint8_t flags) {
+    put_big_endian(key.hi, text.data());
+    put_big_endian(key.lo, text.data() + 8);
+    const std::string_view id(text.data(), text.size());
+    for (; other != other_.end() && std::string_view(other->first) < id; ++other) {
+      w.string(other->first);
+      w.u8(other->second);
+    }
+    w.string(id);
+    w.u8(flags);
+  });
+  for (; other != other_.end(); ++other) {
+    w.string(other->first);
+    w.u8(other->second);
+  }
+}
+
+bool TransferFlags::decode(Reader& r) {
+  keyed_.clear();
+  recent_.clear();
+  other_.clear();
+  const std::size_t n = r.count(2);
+  keyed_.reserve(n);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    const std::string_view id = r.text();
+    const std::uint8_t flags = r.u8();
+    if (!r.ok()) break;
+    const auto key = key_of(id);
+    // Written in order, so the common case appends; anything else is
+    // merged in as add would.
+    if (key && (keyed_.empty() || keyed_.back().key < *key)) {
+      keyed_.push_back(Entry{*key, flags});
+    } else {
+      add(id, flags);
+    }
+  }
+  if (!recent_.empty()) fold_recent();
+  return r.ok();
+}
+
 void BankAccount::encode(Writer& w) const {
   w.boolean(open);
   w.svarint(balance_cents);
   w.string(currency);
-  w.varint(transfers.size());
-  for (const auto& [id, flags] : transfers) {
-    w.string(id);
-    w.u8(flags);
-  }
+  transfers.encode(w);
   w.u8(transfer_status);
 }
 
@@ -104,11 +238,7 @@ Result<BankAccount> BankAccount::decode(Reader& r) {
   s.open = r.boolean();
   s.balance_cents = r.svarint();
   s.currency = r.string();
-  const std::size_t n = r.count(2);
-  for (std::size_t i = 0; i < n && r.ok(); ++i) {
-    std::string id = r.string();
-    s.transfers[id] = r.u8();
-  }
+  (void)s.transfers.decode(r);
   s.transfer_status = r.u8();
   if (!r.ok()) return Error{"bad bank snapshot: " + r.error()};
   return s;
@@ -254,17 +384,17 @@ void BankDomain::evolve(BankAccount& s, const Event& e) const {
     s.open = true;
     s.currency = r.string();
   } else if (type == "FundsDebited" || type == "FundsCredited" || type == "FundsRefunded") {
-    std::string transfer = r.string();
+    const std::string_view transfer = r.text();
     const std::int64_t amount = r.svarint();
     if (type == "FundsDebited") {
       s.balance_cents -= amount;
-      s.transfers[std::move(transfer)] |= kDebited;
+      s.transfers.add(transfer, kDebited);
     } else if (type == "FundsCredited") {
       s.balance_cents += amount;
-      s.transfers[std::move(transfer)] |= kCredited;
+      s.transfers.add(transfer, kCredited);
     } else {
       s.balance_cents += amount;
-      s.transfers[std::move(transfer)] |= kRefunded;
+      s.transfers.add(transfer, kRefunded);
     }
   } else if (type == "TransferRequested") {
     s.transfer_status = kTransferRequested;
@@ -308,8 +438,7 @@ Result<std::vector<NewEvent>> BankDomain::decide(const BankAccount& s, const Com
     if (s.balance_cents < a.amount_cents) return error("insufficient funds");
     return Events{{"FundsWithdrawn", 1, amount_payload(a.amount_cents)}};
   }
-  const auto flags_it = s.transfers.find(a.transfer);
-  const std::uint8_t flags = flags_it == s.transfers.end() ? 0 : flags_it->second;
+  const std::uint8_t flags = s.transfers.get(a.transfer);
   if (c.kind == "debit") {
     if (!s.open) return error("account not open");
     if ((flags & kDebited) != 0) return Events{};
