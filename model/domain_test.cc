@@ -1,5 +1,6 @@
 #include "model/domain.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -141,25 +142,82 @@ RC_GTEST_PROP(Bank, TransferFlagsAreTheMapTheyReplaced, ()) {
     flags.add(transfer, bit);
     model[transfer] |= bit;
   }
-  RC_ASSERT(flags.size() == model.size());
-  for (const auto& [transfer, bits] : model) RC_ASSERT(flags.get(transfer) == bits);
-  RC_ASSERT(flags.get("never-added") == 0);
-  Bytes expected;
-  Writer mw(expected);
-  mw.varint(model.size());
-  for (const auto& [transfer, bits] : model) {
-    mw.string(transfer);
-    mw.u8(bits);
-  }
-  Bytes encoded;
-  Writer w(encoded);
-  flags.encode(w);
-  RC_ASSERT(encoded == expected);
+  const auto looked_up = [&](const domains::TransferFlags& f) {
+    RC_ASSERT(f.size() == model.size());
+    for (const auto& [transfer, bits] : model) RC_ASSERT(f.get(transfer) == bits);
+    // Ids never added, of 16 bytes and not, read as no flags.
+    for (const std::string& other : *rc::gen::container<std::vector<std::string>>(
+             rc::gen::oneOf(id, rc::gen::container<std::string>(16, rc::gen::arbitrary<char>())))) {
+      const auto it = model.find(other);
+      RC_ASSERT(f.get(other) == (it == model.end() ? 0 : it->second));
+    }
+  };
+  const auto encoded_as_the_map = [&](const domains::TransferFlags& f) {
+    Bytes expected;
+    Writer mw(expected);
+    mw.varint(model.size());
+    for (const auto& [transfer, bits] : model) {
+      mw.string(transfer);
+      mw.u8(bits);
+    }
+    Bytes encoded;
+    Writer w(encoded);
+    f.encode(w);
+    RC_ASSERT(encoded == expected);
+    return encoded;
+  };
+  looked_up(flags);
+  const Bytes encoded = encoded_as_the_map(flags);
   Reader r(encoded);
   domains::TransferFlags back;
   RC_ASSERT(back.decode(r));
   RC_ASSERT(r.at_end());
   RC_ASSERT(back == flags);
+  // Loaded, then added to: a client's path.
+  for (const auto& [transfer, bit] :
+       *rc::gen::container<std::vector<std::pair<std::string, std::uint8_t>>>(
+           rc::gen::pair(id, rc::gen::element<std::uint8_t>(1, 2, 4)))) {
+    back.add(transfer, bit);
+    model[transfer] |= bit;
+  }
+  looked_up(back);
+  (void)encoded_as_the_map(back);
+}
+
+// Encodings essim never writes (ids out of order, an id twice) load as the
+// map loaded them: every id, the last flags of a repeated one.
+TEST(Bank, TransferFlagsLoadIdsOutOfOrderAsTheMapDid) {
+  const std::vector<std::pair<std::string, std::uint8_t>> written{
+      {"bbbbbbbbbbbbbbbb", 1}, {"aaaaaaaaaaaaaaaa", 2}, {"other", 1},
+      {"bbbbbbbbbbbbbbbb", 4}, {"0000000000000000", 1}, {"other", 2}};
+  Bytes encoded;
+  Writer w(encoded);
+  w.varint(written.size());
+  for (const auto& [id, flags] : written) {
+    w.string(id);
+    w.u8(flags);
+  }
+  Reader r(encoded);
+  domains::TransferFlags loaded;
+  ASSERT_TRUE(loaded.decode(r));
+  EXPECT_EQ(loaded.size(), 4U);
+  EXPECT_EQ(loaded.get("bbbbbbbbbbbbbbbb"), 4);
+  EXPECT_EQ(loaded.get("aaaaaaaaaaaaaaaa"), 2);
+  EXPECT_EQ(loaded.get("0000000000000000"), 1);
+  EXPECT_EQ(loaded.get("other"), 2);
+  EXPECT_EQ(loaded.get("cccccccccccccccc"), 0);
+}
+
+// A count far larger than the input is refused before anything is reserved.
+TEST(Bank, TransferFlagsRefuseAHugeCount) {
+  Bytes encoded;
+  Writer w(encoded);
+  w.varint(std::uint64_t{1} << 40);
+  w.string("0000000000000000");
+  w.u8(1);
+  Reader r(encoded);
+  domains::TransferFlags loaded;
+  EXPECT_FALSE(loaded.decode(r));
 }
 
 // However the ids were added (loaded, added since, folded in), equal sets of
@@ -178,6 +236,17 @@ TEST(Bank, TransferFlagsCompareByContent) {
   Bytes encoded;
   Writer w(encoded);
   forward.encode(w);
+  // The bytes the map wrote: its ids in order.
+  std::vector<std::string> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  Bytes expected;
+  Writer mw(expected);
+  mw.varint(sorted.size());
+  for (const std::string& id : sorted) {
+    mw.string(id);
+    mw.u8(1);
+  }
+  EXPECT_EQ(encoded, expected);
   Reader r(encoded);
   domains::TransferFlags loaded;
   ASSERT_TRUE(loaded.decode(r));

@@ -111,20 +111,32 @@ std::optional<TransferFlags::Key> TransferFlags::key_of(std::string_view id) {
   return Key{big_endian(id.data()), big_endian(id.data() + 8)};
 }
 
-template <typename F>
-void TransferFlags::for_each_keyed(F&& f) const {
-  auto r = recent_.begin();
-  for (const Entry& e : keyed_) {
-    for (; r != recent_.end() && r->first < e.key; ++r) f(r->first, r->second);
-    f(e.key, e.flags);
+// Walks a TransferFlags' 16-byte ids in key order, the array and the map
+// merged, without copying them.
+class TransferFlags::Cursor {
+ public:
+  explicit Cursor(const TransferFlags& f)
+      : at_(f.keyed_.begin()),
+        end_(f.keyed_.end()),
+        r_(f.recent_.begin()),
+        r_end_(f.recent_.end()) {}
+  bool done() const { return at_ == end_ && r_ == r_end_; }
+  Entry next() {
+    if (r_ == r_end_ || (at_ != end_ && at_->key < r_->first)) return *at_++;
+    const Entry e{r_->first, r_->second};
+    ++r_;
+    return e;
   }
-  for (; r != recent_.end(); ++r) f(r->first, r->second);
-}
+
+ private:
+  std::vector<Entry>::const_iterator at_, end_;
+  std::map<Key, std::uint8_t>::const_iterator r_, r_end_;
+};
 
 void TransferFlags::fold_recent() {
   std::vector<Entry> merged;
   merged.reserve(keyed_.size() + recent_.size());
-  for_each_keyed([&](const Key& key, std::uint8_t flags) { merged.push_back(Entry{key, flags}); });
+  for (Cursor c(*this); !c.done();) merged.push_back(c.next());
   keyed_ = std::move(merged);
   recent_.clear();
 }
@@ -141,43 +153,35 @@ std::uint8_t TransferFlags::get(std::string_view id) const {
   return it == other_.end() ? 0 : it->second;
 }
 
-void TransferFlags::add(std::string_view id, std::uint8_t bits) {
+std::uint8_t& TransferFlags::slot(std::string_view id) {
   const auto key = key_of(id);
-  if (!key) {
-    other_[std::string(id)] |= bits;
-    return;
-  }
+  if (!key) return other_[std::string(id)];
   const auto it = std::lower_bound(keyed_.begin(), keyed_.end(), *key,
                                    [](const Entry& e, const Key& k) { return e.key < k; });
-  if (it != keyed_.end() && it->key == *key) {
-    it->flags |= bits;
-    return;
-  }
-  recent_[*key] |= bits;
+  if (it != keyed_.end() && it->key == *key) return it->flags;
+  return recent_[*key];
+}
+
+void TransferFlags::fold_when_large() {
   constexpr std::size_t kRecentMin = 32;
   if (recent_.size() > std::max(kRecentMin, keyed_.size() / 4)) fold_recent();
 }
 
+void TransferFlags::add(std::string_view id, std::uint8_t bits) {
+  slot(id) |= bits;
+  fold_when_large();
+}
+
 bool operator==(const TransferFlags& a, const TransferFlags& b) {
   if (a.size() != b.size() || a.other_ != b.other_) return false;
-  if (a.recent_.empty() && b.recent_.empty()) {
-    return std::equal(a.keyed_.begin(), a.keyed_.end(), b.keyed_.begin(), b.keyed_.end(),
-                      [](const TransferFlags::Entry& x, const TransferFlags::Entry& y) {
-                        return x.key == y.key && x.flags == y.flags;
-                      });
+  TransferFlags::Cursor x(a);
+  TransferFlags::Cursor y(b);
+  while (!x.done() && !y.done()) {
+    const TransferFlags::Entry l = x.next();
+    const TransferFlags::Entry r = y.next();
+    if (l.key != r.key || l.flags != r.flags) return false;
   }
-  std::vector<TransferFlags::Entry> left;
-  left.reserve(a.keyed_.size() + a.recent_.size());
-  a.for_each_keyed([&](const TransferFlags::Key& key, std::uint8_t flags) {
-    left.push_back(TransferFlags::Entry{key, flags});
-  });
-  std::size_t i = 0;
-  bool same = true;
-  b.for_each_keyed([&](const TransferFlags::Key& key, std::uint8_t flags) {
-    same = same && i < left.size() && left[i].key == key && left[i].flags == flags;
-    ++i;
-  });
-  return same && i == left.size();
+  return x.done() && y.done();
 }
 
 void TransferFlags::encode(Writer& w) const {
@@ -185,17 +189,18 @@ void TransferFlags::encode(Writer& w) const {
   // Both in text order, merged.
   auto other = other_.begin();
   std::array<char, kKeyBytes> text{};
-  for_each_keyed([&](const Key& key, std::uint8_t flags) {
-    put_big_endian(key.hi, text.data());
-    put_big_endian(key.lo, text.data() + 8);
+  for (Cursor c(*this); !c.done();) {
+    const Entry e = c.next();
+    put_big_endian(e.key.hi, text.data());
+    put_big_endian(e.key.lo, text.data() + 8);
     const std::string_view id(text.data(), text.size());
     for (; other != other_.end() && std::string_view(other->first) < id; ++other) {
       w.string(other->first);
       w.u8(other->second);
     }
     w.string(id);
-    w.u8(flags);
-  });
+    w.u8(e.flags);
+  }
   for (; other != other_.end(); ++other) {
     w.string(other->first);
     w.u8(other->second);
@@ -207,18 +212,20 @@ bool TransferFlags::decode(Reader& r) {
   recent_.clear();
   other_.clear();
   const std::size_t n = r.count(2);
-  keyed_.reserve(n);
+  // The 16-byte ids each take 18 bytes of input.
+  keyed_.reserve(std::min(n, r.remaining() / (kKeyBytes + 2)));
   for (std::size_t i = 0; i < n && r.ok(); ++i) {
     const std::string_view id = r.text();
     const std::uint8_t flags = r.u8();
     if (!r.ok()) break;
     const auto key = key_of(id);
-    // Written in order, so the common case appends; anything else is
-    // merged in as add would.
+    // Written in order, so the common case appends; an id out of order or
+    // twice (never written so) is taken as the map took it: the last wins.
     if (key && (keyed_.empty() || keyed_.back().key < *key)) {
       keyed_.push_back(Entry{*key, flags});
     } else {
-      add(id, flags);
+      slot(id) = flags;
+      fold_when_large();
     }
   }
   if (!recent_.empty()) fold_recent();

@@ -28,7 +28,7 @@ namespace essim::model::domains {
 // are held as two numbers: those loaded from a snapshot in one sorted array
 // (a load copies them and allocates nothing per transfer), those added since
 // in a small ordered map folded into the array once it holds a quarter as
-// many (so a replay from nothing stays O(log n) per event). Any other id is
+// many (so a replay from nothing costs O(log n) per event, amortised). Any other id is
 // kept by its text. Encoded as a map of id text to flags, in text order, as
 // it always was.
 class TransferFlags {
@@ -55,11 +55,12 @@ class TransferFlags {
     Key key;
     std::uint8_t flags = 0;
   };
+  class Cursor;
   static std::optional<Key> key_of(std::string_view id);
-  // Calls f(key, flags) for every 16-byte id, in key order.
-  template <typename F>
-  void for_each_keyed(F&& f) const;
+  // The flags of `id`, a new entry (0) if it has none.
+  std::uint8_t& slot(std::string_view id);
   void fold_recent();
+  void fold_when_large();
 
   std::vector<Entry> keyed_;                                // sorted by key
   std::map<Key, std::uint8_t> recent_;                      // not in keyed_
