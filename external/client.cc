@@ -85,13 +85,30 @@ Json Client::call(const std::string& call, Json args) {
   return result(response.value(), id, call);
 }
 
-Json Client::exchange_batch(const std::vector<std::pair<std::string, Json>>& calls) {
-  Json requests = Json::array();
-  for (const auto& [name, args] : calls) requests.push_back(request(name, args));
+Json Client::exchange_batch(std::vector<std::pair<std::string, Json>>& calls,
+                            const Spliced* spliced) {
+  // The array as the library would dump it, with the spliced member first
+  // in its request (a request always has members: id and call).
+  std::string requests = "[";
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const std::string text = request(calls[i].first, std::move(calls[i].second))
+                                 .dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (i > 0) requests += ',';
+    if (spliced != nullptr && spliced->call == i) {
+      requests += "{";
+      append_json(requests, std::string_view(spliced->key));
+      requests += ':';
+      requests += spliced->json;
+      requests += ',';
+      requests.append(text, 1);
+    } else {
+      requests += text;
+    }
+  }
+  requests += ']';
   const std::string what =
       fmt::format("a batch of {} calls from `{}`", calls.size(), calls.front().first);
-  const std::string line =
-      channel_->exchange(requests.dump(-1, ' ', false, Json::error_handler_t::replace), what);
+  const std::string line = channel_->exchange(requests, what);
   auto responses = parse_line(line);
   if (!responses.ok()) {
     throw model::HarnessFailure(
@@ -108,8 +125,8 @@ Json Client::exchange_batch(const std::vector<std::pair<std::string, Json>>& cal
   return std::move(responses).value();
 }
 
-std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>& calls) {
-  if (calls.size() == 1) return {call(calls[0].first, calls[0].second)};
+std::vector<Json> Client::batch(std::vector<std::pair<std::string, Json>> calls) {
+  if (calls.size() == 1) return {call(calls[0].first, std::move(calls[0].second))};
   const std::uint64_t first = next_id_;
   const Json responses = exchange_batch(calls);
   std::vector<Json> results;
@@ -119,11 +136,13 @@ std::vector<Json> Client::batch(const std::vector<std::pair<std::string, Json>>&
   return results;
 }
 
-std::vector<Json> Client::batch_or_nothing(const std::vector<std::pair<std::string, Json>>& calls,
-                                           std::vector<std::string>& probes) {
+std::vector<Json> Client::batch_or_nothing(std::vector<std::pair<std::string, Json>> calls,
+                                           std::vector<std::string>& probes,
+                                           const Spliced* spliced) {
   ESSIM_ASSERT(!calls.empty());
+  ESSIM_ASSERT(spliced == nullptr || spliced->call < calls.size());
   const std::uint64_t first = next_id_;
-  const Json responses = exchange_batch(calls);
+  const Json responses = exchange_batch(calls, spliced);
   std::vector<Json> results;
   results.reserve(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i)

@@ -33,15 +33,23 @@ class Client {
 
   // Several requests on one line, answered in order. Throws as call() at the
   // first answer that is not a result.
-  std::vector<Json> batch(const std::vector<std::pair<std::string, Json>>& calls);
+  std::vector<Json> batch(std::vector<std::pair<std::string, Json>> calls);
 
   // The same for calls whose answers essim may do without (it then makes
   // other calls to the same effect): the coverage probes they reached are
   // added to `probes`, for the caller to count once it takes the answers.
   // Throws ForeignError when one answered an error; model::HarnessFailure as
   // batch().
-  std::vector<Json> batch_or_nothing(const std::vector<std::pair<std::string, Json>>& calls,
-                                     std::vector<std::string>& probes);
+  // A member of one call's arguments given as JSON text already (a batch of
+  // events, written without building a Json: external/json.h).
+  struct Spliced {
+    std::size_t call = 0;  // its index in the batch
+    std::string key;
+    std::string json;
+  };
+  std::vector<Json> batch_or_nothing(std::vector<std::pair<std::string, Json>> calls,
+                                     std::vector<std::string>& probes,
+                                     const Spliced* spliced = nullptr);
 
   std::string name() const { return channel_->name(); }
 
@@ -51,8 +59,10 @@ class Client {
   // given are added there.
   Json result(const Json& response, std::uint64_t id, const std::string& call,
               std::vector<std::string>* probes = nullptr);
-  // The answers to `calls` on one line, unread.
-  Json exchange_batch(const std::vector<std::pair<std::string, Json>>& calls);
+  // The answers to `calls`, sent on one line, unread. Their arguments are
+  // moved into the line (the names stay).
+  Json exchange_batch(std::vector<std::pair<std::string, Json>>& calls,
+                      const Spliced* spliced = nullptr);
 
   std::unique_ptr<Channel> channel_;
   std::uint64_t next_id_ = 0;

@@ -37,15 +37,21 @@ Bytes bytes_of(const Value& value) {
   return out;
 }
 
-// A payload essim holds (the Value codec's bytes) as JSON. Throws BadPayload.
-Json payload_json(ByteView payload, std::string_view what) {
+// A payload essim holds (the Value codec's bytes) as a Value. Throws BadPayload.
+Value payload_value(ByteView payload, std::string_view what) {
   Reader r(payload);
   auto v = decode_value(r);
   if (!v.ok() || r.remaining() != 0)
     throw BadPayload(
         fmt::format("{}: the payload is not a value essim wrote ({} bytes)", what, payload.size()));
-  return to_json(v.value());
+  return std::move(v).value();
 }
+
+Json payload_json(ByteView payload, std::string_view what) {
+  return to_json(payload_value(payload, what));
+}
+
+}  // namespace
 
 Json event_json(const Event& e) {
   return Json{{"id", to_string(e.id)},
@@ -56,6 +62,22 @@ Json event_json(const Event& e) {
               {"schema_version", e.schema_version},
               {"payload", payload_json(e.payload, e.type)}};
 }
+
+void append_event_json(std::string& out, const Event& e) {
+  // The members in the order the library dumps event_json's: by key.
+  out += R"({"id":)";
+  append_json(out, std::string_view(to_string(e.id)));
+  out += R"(,"payload":)";
+  append_json(out, payload_value(e.payload, e.type));
+  fmt::format_to(std::back_inserter(out), R"(,"position":{},"schema_version":{},"stream":)",
+                 e.position, e.schema_version);
+  append_json(out, std::string_view(e.stream));
+  out += R"(,"type":)";
+  append_json(out, std::string_view(e.type));
+  fmt::format_to(std::back_inserter(out), R"(,"version":{}}})", e.version);
+}
+
+namespace {
 
 Json command_json(const Command& c) {
   return Json{{"kind", c.kind}, {"stream", c.stream}, {"payload", payload_json(c.payload, c.kind)}};
@@ -639,7 +661,7 @@ class ExternalDomain final : public model::Domain {
     std::vector<std::string> probes;
     std::vector<Json> answers;
     try {
-      answers = batch_or_nothing(calls, probes);
+      answers = batch_or_nothing(std::move(calls), probes);
     } catch (const model::ForeignError&) {
       for (const ValueState* s : folding) evolve_one_by_one(*s);
       return;
@@ -704,9 +726,15 @@ class ExternalDomain final : public model::Domain {
     const std::int64_t h = handle(model);
     for (std::size_t from = 0; from < events.size();) {
       const std::size_t to = std::min(events.size(), from + kFoldMax);
-      Json list = Json::array();
-      for (std::size_t i = from; i < to; ++i) list.push_back(event_json(events[i]));
-      const Json args{{"handler", handler}, {"model", h}, {"events", std::move(list)}};
+      // The events written as JSON text once (not built as a Json), spliced
+      // into the request; its other arguments are moved in, never copied.
+      Client::Spliced list{0, "events", "["};
+      for (std::size_t i = from; i < to; ++i) {
+        if (i > from) list.json += ',';
+        append_event_json(list.json, events[i]);
+      }
+      list.json += ']';
+      const auto args = [&] { return Json{{"handler", handler}, {"model", h}}; };
       const auto load = [&] {
         return std::pair<std::string, Json>(
             "load", Json{{"handler", handler}, {"model", h}, {"value", to_json(Value(model))}});
@@ -715,11 +743,13 @@ class ExternalDomain final : public model::Domain {
       try {
         std::vector<std::pair<std::string, Json>> calls;
         if (reads_all) calls.push_back(load());
-        calls.emplace_back("apply_many", args);
-        Json changes = batch_or_nothing(calls, probes).back();
+        calls.emplace_back("apply_many", args());
+        list.call = calls.size() - 1;
+        Json changes = batch_or_nothing(std::move(calls), probes, &list).back();
         if (!saw_the_same(changes, model, handler) && !reads_all) {
           probes.clear();  // a stale copy: what it reached does not count
-          changes = batch_or_nothing({load(), {"apply_many", args}}, probes).back();
+          list.call = 1;
+          changes = batch_or_nothing({load(), {"apply_many", args()}}, probes, &list).back();
         }
         if (!saw_the_same(changes, model, handler))
           throw HarnessFailure(
@@ -737,11 +767,12 @@ class ExternalDomain final : public model::Domain {
     }
   }
 
-  std::vector<Json> batch_or_nothing(const std::vector<std::pair<std::string, Json>>& calls,
-                                     std::vector<std::string>& probes) const {
+  std::vector<Json> batch_or_nothing(std::vector<std::pair<std::string, Json>> calls,
+                                     std::vector<std::string>& probes,
+                                     const Client::Spliced* spliced = nullptr) const {
     Client& c = client();
     try {
-      return c.batch_or_nothing(calls, probes);
+      return c.batch_or_nothing(std::move(calls), probes, spliced);
     } catch (const HarnessFailure&) {
       t_clients.erase(id_);
       throw;
@@ -811,8 +842,8 @@ class ExternalDomain final : public model::Domain {
         calls.emplace_back(
             "apply", Json{{"handler", handler}, {"model", h}, {"event", event_json(events[i])}});
       }
-      const std::vector<Json> answers = batch(calls);
       const std::size_t skip = calls.size() - (to - from);  // the load's answer
+      const std::vector<Json> answers = batch(std::move(calls));
       std::size_t done = from;
       for (std::size_t i = skip; i < answers.size(); ++i, ++done) {
         if (!saw_the_same(answers[i], model, handler)) break;
@@ -833,10 +864,10 @@ class ExternalDomain final : public model::Domain {
         (reinterpret_cast<std::uintptr_t>(&model) / alignof(ReadModel)) % kHandles);
   }
 
-  std::vector<Json> batch(const std::vector<std::pair<std::string, Json>>& calls) const {
+  std::vector<Json> batch(std::vector<std::pair<std::string, Json>> calls) const {
     Client& c = client();
     try {
-      return c.batch(calls);
+      return c.batch(std::move(calls));
     } catch (const HarnessFailure&) {
       t_clients.erase(id_);
       throw;

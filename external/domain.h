@@ -11,8 +11,10 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "external/channel.h"
+#include "external/json.h"
 #include "model/domain.h"
 
 namespace essim::external {
@@ -27,5 +29,11 @@ struct ExternalSpec {
 // model::HarnessFailure when it cannot, naming the process and what is wrong
 // with what it declared.
 std::unique_ptr<model::Domain> open_external(const ExternalSpec& spec);
+
+// An event as the protocol sends it (docs/protocol.md, "Events"): as a Json,
+// and appended to `out` as the same JSON text without building the Json.
+// Throw BadPayload for a payload essim did not write.
+Json event_json(const Event& e);
+void append_event_json(std::string& out, const Event& e);
 
 }  // namespace essim::external

@@ -1,5 +1,7 @@
 #include "external/json.h"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <vector>
@@ -98,6 +100,62 @@ Json to_json(const Value& value) {
     }
   }
   return nullptr;
+}
+
+void append_json(std::string& out, std::string_view text) {
+  // Printable ASCII but for the quote and the backslash is itself in JSON;
+  // anything else is escaped (and checked as UTF-8) by the library.
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+void append_json(std::string& out, const Value& value) {
+  switch (value.kind()) {
+    case Value::Kind::kNull:
+      out += "null";
+      return;
+    case Value::Kind::kBool:
+      out += value.as_bool() ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      fmt::format_to(std::back_inserter(out), "{}", value.as_int());
+      return;
+    case Value::Kind::kString:
+      append_json(out, std::string_view(value.as_string()));
+      return;
+    case Value::Kind::kList: {
+      out += '[';
+      bool first = true;
+      for (const Value& item : value.as_list()) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case Value::Kind::kMap: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : value.as_map()) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, std::string_view(key));
+        out += ':';
+        append_json(out, item);
+      }
+      out += '}';
+      return;
+    }
+  }
 }
 
 }  // namespace essim::external

@@ -23,4 +23,10 @@ sim::Result<Value> to_value(const Json& json, std::string_view what);
 
 Json to_json(const Value& value);
 
+// Appends `value` as JSON to `out`: the bytes to_json(value).dump() gives
+// (no spaces, keys in order, text not UTF-8 as U+FFFD), without building
+// the Json. The protocol's hot path: a batch of events to a handler.
+void append_json(std::string& out, const Value& value);
+void append_json(std::string& out, std::string_view text);
+
 }  // namespace essim::external

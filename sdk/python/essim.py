@@ -470,11 +470,16 @@ class ReadModel(MutableMapping):
         self._first: dict[str, tuple[Any, bool]] = {}  # key -> (value before, read first)
 
     def _touch(self, key: Any, reading: bool) -> None:
+        first = self._first
+        try:
+            if key in first:  # a str, checked when it was first touched
+                return
+        except TypeError:  # unhashable: not a str either
+            pass
         if not isinstance(key, str):
             raise TypeError(f"read-model keys are strs, not {key!r}")
-        if key not in self._first:
-            before = _copy(self._data[key]) if key in self._data else _ABSENT
-            self._first[key] = (before, reading)
+        before = _copy(self._data[key]) if key in self._data else _ABSENT
+        first[key] = (before, reading)
 
     def __getitem__(self, key):
         self._touch(key, True)
@@ -1095,19 +1100,17 @@ class Session:
         events = _arg(req, "events")
         if not isinstance(events, list):
             raise ProtocolError(f"apply_many: events are a list, not {_short(events)}")
-        events = [self._event(e, f"events[{i}]") for i, e in enumerate(events)]
+        events = self._events(events, "events")
         model = self._models.pop(key, None)
         model = {} if model is None else model
         fn = handler.fn
         if handler.reads == "all":
             before = _copy(model)
-            for event in events:
-                _user(fn, model, event)
+            _user_over(fn, model, events)
             changes = _whole_changes(before, model, handler.name)
         else:
             tracked = ReadModel(model, handler.name)
-            for event in events:
-                _user(fn, tracked, event)
+            _user_over(fn, tracked, events)
             changes = tracked.changes()
         self._keep(key, model)  # only after success, as apply
         return changes
@@ -1145,7 +1148,7 @@ class Session:
         log = _arg(req, "log")
         if not isinstance(log, list):
             raise ProtocolError("reference: the log is a list of events")
-        events = [self._event(e, f"log[{i}]") for i, e in enumerate(log)]
+        events = self._events(log, "log")
         model = _user(handler.reference_fn, events)
         if not isinstance(model, dict):
             raise NotAValue(f"reference {handler.name} returned {_short(model)}, not a dict")
@@ -1302,6 +1305,21 @@ class Session:
             return Recorded(obj, self.domain._classes.get((obj["type"], obj["schema_version"])))
         return self._event_slowly(obj, what)
 
+    def _events(self, objs: list, what: str) -> list[Recorded]:
+        """_event of each of `objs`, named `what`[i] when one is not an event
+        (the message built only then)."""
+        classes = self.domain._classes
+        out = []
+        for obj in objs:
+            if (type(obj) is dict and type(obj.get("id")) is str
+                    and type(obj.get("stream")) is str and type(obj.get("version")) is int
+                    and type(obj.get("position")) is int and type(obj.get("type")) is str
+                    and type(obj.get("schema_version")) is int and "payload" in obj):
+                out.append(Recorded(obj, classes.get((obj["type"], obj["schema_version"]))))
+            else:
+                out.append(self._event_slowly(obj, f"{what}[{len(out)}]"))
+        return out
+
     def _event_slowly(self, obj: Any, what: str) -> Recorded:
         if not isinstance(obj, dict):
             raise ProtocolError(f"{what} is not an event: {_short(obj)}")
@@ -1375,6 +1393,15 @@ def _user(fn: Callable, *args):
     """Runs the domain's own code: whatever it raises is its finding."""
     try:
         return fn(*args)
+    except Exception as e:
+        raise _UserCodeFailed() from e
+
+
+def _user_over(fn: Callable, model: Any, events: list) -> None:
+    """_user(fn, model, event) for each of `events`, in one try."""
+    try:
+        for event in events:
+            fn(model, event)
     except Exception as e:
         raise _UserCodeFailed() from e
 

@@ -484,6 +484,24 @@ class CapabilitiesTest(unittest.TestCase):
                                    event=event("Noted", {"read": "k"}))["absent"], ["k"])
 
 
+    def test_apply_many_names_what_is_not_an_event(self):
+        bad = event("Noted", {"set": "k", "to": 2}, version=2, position=2)
+        del bad["stream"]
+        for events, named in (([event("Noted", {}), 5], "events[1]"),
+                              ([event("Noted", {}), bad], "events[1] has no str stream")):
+            refused = self.d.request("apply_many", handler="scratch", model=4, events=events)
+            self.assertIn(named, refused["protocol_error"])
+
+    def test_a_key_that_is_not_a_str_is_refused_even_unhashable(self):
+        for key in (1, ["a"], None):
+            with self.assertRaisesRegex(TypeError, "read-model keys are strs"):
+                essim.ReadModel({}, "h").get(key)
+        model = essim.ReadModel({"a": 1}, "h")
+        self.assertEqual(model.get("a"), 1)
+        self.assertEqual(model.get("a"), 1)  # touched before: still read
+        model["b"] = 2
+        self.assertEqual(model.changes()["writes"], {"b": 2})
+
 class SchemaTest(unittest.TestCase):
     def setUp(self):
         self.d = Driver()
