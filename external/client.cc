@@ -96,7 +96,7 @@ Json Client::exchange_batch(std::vector<std::pair<std::string, Json>>& calls,
     if (i > 0) requests += ',';
     if (spliced != nullptr && spliced->call == i) {
       requests += "{";
-      append_json(requests, std::string_view(spliced->key));
+      append_json_text(requests, spliced->key);
       requests += ':';
       requests += spliced->json;
       requests += ',';

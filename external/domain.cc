@@ -66,14 +66,14 @@ Json event_json(const Event& e) {
 void append_event_json(std::string& out, const Event& e) {
   // The members in the order the library dumps event_json's: by key.
   out += R"({"id":)";
-  append_json(out, std::string_view(to_string(e.id)));
+  append_json_text(out, to_string(e.id));
   out += R"(,"payload":)";
   append_json(out, payload_value(e.payload, e.type));
   fmt::format_to(std::back_inserter(out), R"(,"position":{},"schema_version":{},"stream":)",
                  e.position, e.schema_version);
-  append_json(out, std::string_view(e.stream));
+  append_json_text(out, e.stream);
   out += R"(,"type":)";
-  append_json(out, std::string_view(e.type));
+  append_json_text(out, e.type);
   fmt::format_to(std::back_inserter(out), R"(,"version":{}}})", e.version);
 }
 

@@ -102,7 +102,7 @@ Json to_json(const Value& value) {
   return nullptr;
 }
 
-void append_json(std::string& out, std::string_view text) {
+void append_json_text(std::string& out, std::string_view text) {
   // Printable ASCII but for the quote and the backslash is itself in JSON;
   // anything else is escaped (and checked as UTF-8) by the library.
   const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
@@ -129,7 +129,7 @@ void append_json(std::string& out, const Value& value) {
       fmt::format_to(std::back_inserter(out), "{}", value.as_int());
       return;
     case Value::Kind::kString:
-      append_json(out, std::string_view(value.as_string()));
+      append_json_text(out, value.as_string());
       return;
     case Value::Kind::kList: {
       out += '[';
@@ -148,7 +148,7 @@ void append_json(std::string& out, const Value& value) {
       for (const auto& [key, item] : value.as_map()) {
         if (!first) out += ',';
         first = false;
-        append_json(out, std::string_view(key));
+        append_json_text(out, key);
         out += ':';
         append_json(out, item);
       }

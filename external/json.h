@@ -27,6 +27,6 @@ Json to_json(const Value& value);
 // (no spaces, keys in order, text not UTF-8 as U+FFFD), without building
 // the Json. The protocol's hot path: a batch of events to a handler.
 void append_json(std::string& out, const Value& value);
-void append_json(std::string& out, std::string_view text);
+void append_json_text(std::string& out, std::string_view text);
 
 }  // namespace essim::external

@@ -5,6 +5,9 @@
 
 #include "external/domain.h"
 #include "model/codec.h"
+#include "model/test_generators.h"
+
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -97,11 +100,29 @@ RC_GTEST_PROP(ProtocolJson, AppendJsonIsTheLibrarysDump, ()) {
     map.emplace(k, v);
     list.push_back(v);
   }
-  const Value value(Value::Map{{"map", Value(map)}, {"list", Value(list)}, {"", Value()}});
+  // And any value nested up to three deep (lists and maps in lists).
+  const Value value(Value::Map{{"map", Value(map)},
+                               {"list", Value(list)},
+                               {"", Value()},
+                               {"nested", *rc::gen::arbitrary<Value>()}});
   std::string written = "prefix";
   append_json(written, value);
   RC_ASSERT(written ==
             "prefix" + to_json(value).dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+TEST(ProtocolJson, AppendJsonAtTheEdges) {
+  const Value edges(Value::List{
+      Value(std::numeric_limits<std::int64_t>::min()),
+      Value(std::numeric_limits<std::int64_t>::max()), Value(std::string("a\0b", 3)),
+      Value(std::string("\x7f")), Value(Value::List{}), Value(Value::Map{}),
+      Value(Value::List{Value(Value::List{Value(Value::Map{{"", Value()}})})}),
+      Value(std::string("\xed\xa0\x80")),  // a surrogate's UTF-8: not UTF-8
+  });
+  std::string written;
+  append_json(written, edges);
+  EXPECT_EQ(written, to_json(edges).dump(-1, ' ', false, Json::error_handler_t::replace));
+  EXPECT_EQ(written.substr(0, 42), "[-9223372036854775808,9223372036854775807,");
 }
 
 // An event written straight to text is the library's dump of event_json,

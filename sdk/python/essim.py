@@ -471,11 +471,8 @@ class ReadModel(MutableMapping):
 
     def _touch(self, key: Any, reading: bool) -> None:
         first = self._first
-        try:
-            if key in first:  # a str, checked when it was first touched
-                return
-        except TypeError:  # unhashable: not a str either
-            pass
+        if type(key) is str and key in first:  # checked when first touched
+            return
         if not isinstance(key, str):
             raise TypeError(f"read-model keys are strs, not {key!r}")
         before = _copy(self._data[key]) if key in self._data else _ABSENT
@@ -1298,10 +1295,7 @@ class Session:
             self._models.popitem(last=False)
 
     def _event(self, obj: Any, what: str) -> Recorded:
-        if (type(obj) is dict and type(obj.get("id")) is str and type(obj.get("stream")) is str
-                and type(obj.get("version")) is int and type(obj.get("position")) is int
-                and type(obj.get("type")) is str and type(obj.get("schema_version")) is int
-                and "payload" in obj):
+        if _is_wire_event(obj):
             return Recorded(obj, self.domain._classes.get((obj["type"], obj["schema_version"])))
         return self._event_slowly(obj, what)
 
@@ -1311,10 +1305,7 @@ class Session:
         classes = self.domain._classes
         out = []
         for obj in objs:
-            if (type(obj) is dict and type(obj.get("id")) is str
-                    and type(obj.get("stream")) is str and type(obj.get("version")) is int
-                    and type(obj.get("position")) is int and type(obj.get("type")) is str
-                    and type(obj.get("schema_version")) is int and "payload" in obj):
+            if _is_wire_event(obj):
                 out.append(Recorded(obj, classes.get((obj["type"], obj["schema_version"]))))
             else:
                 out.append(self._event_slowly(obj, f"{what}[{len(out)}]"))
@@ -1387,6 +1378,15 @@ def _verdict(broken: Any, what: str) -> str:
         raise NotAValue(f"{what} returned {_short(broken)}: \"\" while it holds, "
                         "else what is wrong")
     return broken
+
+
+def _is_wire_event(obj: Any) -> bool:
+    """Whether `obj` is an event as essim sends one (the common case, checked
+    without building anything; _event_slowly says what is wrong otherwise)."""
+    return (type(obj) is dict and type(obj.get("id")) is str and type(obj.get("stream")) is str
+            and type(obj.get("version")) is int and type(obj.get("position")) is int
+            and type(obj.get("type")) is str and type(obj.get("schema_version")) is int
+            and "payload" in obj)
 
 
 def _user(fn: Callable, *args):

@@ -493,14 +493,27 @@ class CapabilitiesTest(unittest.TestCase):
             self.assertIn(named, refused["protocol_error"])
 
     def test_a_key_that_is_not_a_str_is_refused_even_unhashable(self):
+        class LikeA:  # equal to "a", with its hash: still not a str
+            def __eq__(self, other):
+                return other == "a"
+
+            def __hash__(self):
+                return hash("a")
+
         for key in (1, ["a"], None):
             with self.assertRaisesRegex(TypeError, "read-model keys are strs"):
                 essim.ReadModel({}, "h").get(key)
         model = essim.ReadModel({"a": 1}, "h")
         self.assertEqual(model.get("a"), 1)
         self.assertEqual(model.get("a"), 1)  # touched before: still read
+        with self.assertRaisesRegex(TypeError, "read-model keys are strs"):
+            model.get(LikeA())  # after "a" was touched too
         model["b"] = 2
         self.assertEqual(model.changes()["writes"], {"b": 2})
+
+    def test_reference_names_what_in_the_log_is_not_an_event(self):
+        refused = self.d.request("reference", handler="totals", log=[event("Noted", {}), 7])
+        self.assertIn("log[1]", refused["protocol_error"])
 
 class SchemaTest(unittest.TestCase):
     def setUp(self):
