@@ -19,7 +19,8 @@ inline constexpr int kProtocolVersion = 1;
 
 // The optional calls essim offers in `hello` (docs/protocol.md,
 // "Capabilities"); a process answers with those it serves.
-inline constexpr std::array<std::string_view, 2> kCapabilities{"fold", "apply_many"};
+inline constexpr std::array<std::string_view, 5> kCapabilities{"fold", "apply_many", "model_walk",
+                                                               "invariant_walk", "log_walk"};
 
 class Client {
  public:

@@ -171,6 +171,9 @@ struct Declaration {
   // Capabilities (docs/protocol.md): the optional calls the process serves.
   bool fold = false;
   bool apply_many = false;
+  bool model_walk = false;
+  bool invariant_walk = false;
+  bool log_walk = false;
 };
 
 // Reads the handshake's result strictly: each mistake named by its path.
@@ -261,7 +264,11 @@ class HelloReader {
             fmt::format("it serves the capability \"{}\", which essim did not offer (it offers "
                         "{})",
                         c, fmt::join(kCapabilities, ", ")));
-      bool& served = c == "fold" ? d.fold : d.apply_many;
+      bool& served = c == "fold"             ? d.fold
+                     : c == "apply_many"     ? d.apply_many
+                     : c == "model_walk"     ? d.model_walk
+                     : c == "invariant_walk" ? d.invariant_walk
+                                             : d.log_walk;
       if (served) fail(fmt::format("the capability \"{}\" is declared twice", c));
       served = true;
     }
@@ -533,6 +540,8 @@ class ExternalDomain final : public model::Domain {
           value_of(call("model_apply", {{"state", to_json(state)}, {"command", command_json(c)}}),
                    "model_apply's state");
     };
+    if (d_.model_walk)
+      m.walk = [this](const std::vector<DecisionModel::Step>& steps) { return model_walk(steps); };
     return m;
   }
 
@@ -581,6 +590,12 @@ class ExternalDomain final : public model::Domain {
                          throw HarnessFailure("invariant " + name + " answered " + holds.dump());
                        return holds.get<bool>();
                      }});
+      if (d_.invariant_walk) {
+        out.back().walk = [this, name = r.name](model::AggregateState& state,
+                                                const std::vector<Event>& events) {
+          return invariant_walk(name, dynamic_cast<ValueState&>(state), events);
+        };
+      }
     }
     return out;
   }
@@ -602,6 +617,11 @@ class ExternalDomain final : public model::Domain {
                        : string_of(*broken, "log_step's broken");
           },
           {}};
+      if (d_.log_walk) {
+        rule.walk = [this, name = r.name](Value& memory, const std::vector<Event>& events) {
+          return log_walk(name, memory, events);
+        };
+      }
       if (r.flag) {
         rule.at_end = [this, name = r.name](const Value& memory) {
           return string_of(call("log_end", {{"name", name}, {"memory", to_json(memory)}}),
@@ -718,6 +738,99 @@ class ExternalDomain final : public model::Domain {
     return call(name, std::move(args));
   }
 
+  // events[from, to) as the member "events" of a request: written as JSON
+  // text once (not built as a Json), spliced into the request, whose other
+  // arguments are moved in, never copied.
+  static Client::Spliced spliced_events(const std::vector<Event>& events, std::size_t from,
+                                        std::size_t to) {
+    Client::Spliced list{0, "events", "["};
+    for (std::size_t i = from; i < to; ++i) {
+      if (i > from) list.json += ',';
+      append_event_json(list.json, events[i]);
+    }
+    list.json += ']';
+    return list;
+  }
+
+  // ---- walks (docs/protocol.md, "Capabilities"): what they answer is
+  // taken, probes included, only when the domain's code raised in none of
+  // their calls; else the checker makes the calls one at a time.
+
+  std::size_t index_of(const Json& answer, const char* key, std::size_t most,
+                       const std::string& call) const {
+    const Json& at = member(answer, key, call + "'s answer");
+    if (!at.is_number_unsigned() || at.get<std::uint64_t>() > most)
+      throw HarnessFailure(
+          fmt::format("the external domain {} answered `{}` with {} {}, not a "
+                      "number from 0 to {} (what it was sent)",
+                      client().name(), call, key, at.dump(), most));
+    return static_cast<std::size_t>(at.get<std::uint64_t>());
+  }
+
+  DecisionModel::Walked model_walk(const std::vector<DecisionModel::Step>& steps) const {
+    DecisionModel::Walked walked;
+    std::vector<std::string> probes;
+    for (std::size_t from = 0; from < steps.size();) {
+      const std::size_t to = std::min(steps.size(), from + kFoldMax);
+      Json list = Json::array();
+      for (std::size_t i = from; i < to; ++i) {
+        list.push_back({{"command", command_json(*steps[i].command)},
+                        {"accepted", steps[i].accepted},
+                        {"apply", steps[i].apply}});
+      }
+      const Json answer =
+          batch_or_nothing(
+              {{"model_walk", {{"state", to_json(walked.state)}, {"steps", std::move(list)}}}},
+              probes)
+              .front();
+      const std::size_t agreed = index_of(answer, "agreed", to - from, "model_walk");
+      walked.state = value_of(member(answer, "state", "model_walk's answer"), "model_walk's state");
+      walked.agreed += agreed;
+      if (agreed < to - from) break;
+      from = to;
+    }
+    for (const std::string& p : probes) sim::probe(p);
+    return walked;
+  }
+
+  std::size_t invariant_walk(const std::string& name, ValueState& s,
+                             const std::vector<Event>& events) const {
+    fold({&s});  // what it has queued first (a checker walks from the initial state)
+    Client::Spliced list = spliced_events(events, 0, events.size());
+    std::vector<std::string> probes;
+    const Json answer =
+        batch_or_nothing({{"invariant_walk", {{"name", name}, {"state", to_json(s.value_)}}}},
+                         probes, &list)
+            .front();
+    const std::size_t at = index_of(answer, "at", events.size(), "invariant_walk " + name);
+    s.value_ =
+        value_of(member(answer, "state", "invariant_walk's answer"), "invariant_walk's state");
+    for (const std::string& p : probes) sim::probe(p);
+    return at;
+  }
+
+  LogInvariant::Walked log_walk(const std::string& name, Value& memory,
+                                const std::vector<Event>& events) const {
+    Client::Spliced list = spliced_events(events, 0, events.size());
+    std::vector<std::string> probes;
+    const Json answer =
+        batch_or_nothing({{"log_walk", {{"name", name}, {"memory", to_json(memory)}}}}, probes,
+                         &list)
+            .front();
+    const std::string call = "log_walk " + name;
+    LogInvariant::Walked walked;
+    walked.at = index_of(answer, "at", events.size(), call);
+    walked.broken = string_of(member(answer, "broken", call + "'s answer"), call + "'s broken");
+    if ((walked.at < events.size()) == walked.broken.empty())
+      throw HarnessFailure(fmt::format(
+          "the external domain {} answered `{}` with at {} of {} events and broken \"{}\": a "
+          "rule broken at an event says what is wrong, one that held says nothing",
+          client().name(), call, walked.at, events.size(), walked.broken));
+    memory = value_of(member(answer, "memory", call + "'s answer"), call + "'s memory");
+    for (const std::string& p : probes) sim::probe(p);
+    return walked;
+  }
+
   // Events through a handler, up to kFoldMax in one `apply_many`, whose one
   // change set is checked as apply's is. When the domain's code raised, the
   // same events go through apply_all(), which reports the event that raised.
@@ -726,14 +839,7 @@ class ExternalDomain final : public model::Domain {
     const std::int64_t h = handle(model);
     for (std::size_t from = 0; from < events.size();) {
       const std::size_t to = std::min(events.size(), from + kFoldMax);
-      // The events written as JSON text once (not built as a Json), spliced
-      // into the request; its other arguments are moved in, never copied.
-      Client::Spliced list{0, "events", "["};
-      for (std::size_t i = from; i < to; ++i) {
-        if (i > from) list.json += ',';
-        append_event_json(list.json, events[i]);
-      }
-      list.json += ']';
+      Client::Spliced list = spliced_events(events, from, to);
       const auto args = [&] { return Json{{"handler", handler}, {"model", h}}; };
       const auto load = [&] {
         return std::pair<std::string, Json>(

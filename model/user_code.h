@@ -102,6 +102,21 @@ decltype(auto) call_user(const Doing& doing, F&& f) {
   }
 }
 
+// Runs a walk (Invariant::walk, LogInvariant::walk, DecisionModel::walk):
+// false when the domain's code threw in it, for the caller to make the same
+// calls one at a time and so report the one that threw, with its context.
+template <typename F>
+bool walked(F&& walk) {
+  try {
+    std::forward<F>(walk)();
+    return true;
+  } catch (const HarnessFailure&) {
+    throw;
+  } catch (...) {
+    return false;
+  }
+}
+
 // "withdraw on acct-1 (payload: ...)": as `domain` reads the payload when
 // it says, else its size and first bytes in hex.
 std::string describe_command(const Command& command, const Domain* domain = nullptr);

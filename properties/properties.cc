@@ -702,6 +702,7 @@ class DecisionChecker {
   // Walks `stream`'s commits; stops at the first disagreement (the model and
   // the aggregate have parted) or at a commit whose command is unknown.
   void check(const std::string& stream, const std::vector<const model::CommitRecord*>& commits) {
+    if (model_.walk && walk(stream, commits)) return;
     Value state;
     std::uint64_t version = 0;
     for (const model::CommitRecord* commit : commits) {
@@ -712,10 +713,7 @@ class DecisionChecker {
       version = commit->events.back().version;
       if (!explains(command)) continue;
       if (!model::call_model_accepts(model_, state, command)) {
-        Violation& v = c_.add(fmt::format("{}: {} was accepted, but the model refuses it", stream,
-                                          model::describe_command(command, run_.domain)));
-        cite(v, "model state: " + state.to_json());
-        for (const Event& e : commit->events) cite_event(v, "appended: ", run_, e);
+        refused(stream, command, *commit, state);
         return;
       }
       model::call_model_apply(model_, state, command);
@@ -738,22 +736,86 @@ class DecisionChecker {
 
   // The decisions that appended nothing, made on `stream` at `version`.
   bool decisions_at(const std::string& stream, std::uint64_t version, const Value& state) {
-    const auto it = decisions_.find(stream);
-    if (it == decisions_.end()) return true;
-    const auto [from, to] = it->second.equal_range(version);
-    for (auto d = from; d != to; ++d) {
-      const HistoryEntry& h = *d->second;
-      const bool accepted = h.type == HistoryEntry::Type::kOk;
-      if (model::call_model_accepts(model_, state, h.command) == accepted) continue;
-      Violation& v = c_.add(fmt::format("{}: {} was {} at version {}, but the model {} it", stream,
-                                        model::describe_command(h.command, run_.domain),
-                                        accepted ? "accepted" : "refused (" + h.detail + ")",
-                                        version, accepted ? "refuses" : "accepts"));
-      cite(v, "model state: " + state.to_json());
-      cite(v, "decision: " + model::describe(h));
+    for (const HistoryEntry* h : decided(stream, version)) {
+      if (model::call_model_accepts(model_, state, h->command) ==
+          (h->type == HistoryEntry::Type::kOk))
+        continue;
+      disagreed(stream, *h, version, state);
       return false;
     }
     return true;
+  }
+
+  std::vector<const HistoryEntry*> decided(const std::string& stream, std::uint64_t version) const {
+    std::vector<const HistoryEntry*> out;
+    const auto it = decisions_.find(stream);
+    if (it == decisions_.end()) return out;
+    const auto [from, to] = it->second.equal_range(version);
+    for (auto d = from; d != to; ++d) out.push_back(d->second);
+    return out;
+  }
+
+  // check() in one DecisionModel::walk: the same steps in the same order,
+  // ending where check() would. False when the domain's code threw in it.
+  bool walk(const std::string& stream, const std::vector<const model::CommitRecord*>& commits) {
+    struct Origin {
+      const HistoryEntry* decision = nullptr;  // else `commit`'s command
+      const model::CommitRecord* commit = nullptr;
+      std::uint64_t version = 0;
+    };
+    std::vector<model::DecisionModel::Step> steps;
+    std::vector<Origin> origins;
+    const auto decisions = [&](std::uint64_t version) {
+      for (const HistoryEntry* h : decided(stream, version)) {
+        steps.push_back({&h->command, h->type == HistoryEntry::Type::kOk, false});
+        origins.push_back({h, nullptr, version});
+      }
+    };
+    std::uint64_t version = 0;
+    bool unknown = false;
+    for (const model::CommitRecord* commit : commits) {
+      decisions(version);
+      const auto it = commands_.find(commit->command_id);
+      if (it == commands_.end()) {
+        unknown = true;
+        break;
+      }
+      version = commit->events.back().version;
+      if (!explains(*it->second)) continue;
+      steps.push_back({it->second, true, true});
+      origins.push_back({nullptr, commit, version});
+    }
+    if (!unknown) decisions(version);
+    if (steps.empty()) return true;
+    model::DecisionModel::Walked walked;
+    if (!model::walked([&] { walked = model_.walk(steps); })) return false;
+    if (walked.agreed >= steps.size()) return true;
+    const Origin& o = origins[walked.agreed];
+    if (o.decision != nullptr) {
+      disagreed(stream, *o.decision, o.version, walked.state);
+    } else {
+      refused(stream, *steps[walked.agreed].command, *o.commit, walked.state);
+    }
+    return true;
+  }
+
+  void refused(const std::string& stream, const Command& command, const model::CommitRecord& commit,
+               const Value& state) {
+    Violation& v = c_.add(fmt::format("{}: {} was accepted, but the model refuses it", stream,
+                                      model::describe_command(command, run_.domain)));
+    cite(v, "model state: " + state.to_json());
+    for (const Event& e : commit.events) cite_event(v, "appended: ", run_, e);
+  }
+
+  void disagreed(const std::string& stream, const HistoryEntry& h, std::uint64_t version,
+                 const Value& state) {
+    const bool accepted = h.type == HistoryEntry::Type::kOk;
+    Violation& v = c_.add(fmt::format("{}: {} was {} at version {}, but the model {} it", stream,
+                                      model::describe_command(h.command, run_.domain),
+                                      accepted ? "accepted" : "refused (" + h.detail + ")", version,
+                                      accepted ? "refuses" : "accepts"));
+    cite(v, "model state: " + state.to_json());
+    cite(v, "decision: " + model::describe(h));
   }
 
   const RunView& run_;
@@ -940,19 +1002,71 @@ std::vector<Violation> checked(std::string_view property,
   }
 }
 
+namespace {
+
+// At most this many events in one walk (Invariant::walk, LogInvariant::walk).
+constexpr std::size_t kWalkMax = 512;
+
+// `events` upcast to their latest schema and given to `walk` in runs of at
+// most kWalkMax, each run ending before an event that needs an upcast (an
+// upcast is a call of the domain's too, made when the calls one event at a
+// time would make it: after the walk of the events before it). `walk`
+// returns false to stop.
+template <typename Walk>
+void in_runs(const model::Domain& domain, const std::vector<const Event*>& events, Walk&& walk) {
+  std::vector<Event> run;
+  std::size_t first = 0;  // the index in `events` of run.front()
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const bool upcast = model::call_user([] { return std::string("asking for an upcast"); },
+                                         [&] { return domain.needs_upcast(*events[i]); });
+    if (!run.empty() && (upcast || run.size() == kWalkMax)) {
+      if (!walk(run, first)) return;
+      run.clear();
+    }
+    if (run.empty()) first = i;
+    run.push_back(model::upcasted(domain, *events[i]));
+  }
+  if (!run.empty()) walk(run, first);
+}
+
+}  // namespace
+
 std::vector<Violation> check_invariant(const RunView& run, const model::Invariant& invariant) {
   Collector c{invariant.name};
-  for (const auto& [stream, events] : index(*run.log).by_stream) {
+  const Index ix = index(*run.log);
+  for (const auto& by_stream : ix.by_stream) {
+    const std::string& stream = by_stream.first;  // named: lambdas below capture them
+    const std::vector<const Event*>& events = by_stream.second;
     if (!stream.starts_with(invariant.stream_prefix) || c.full()) continue;
     auto state = model::call_initial(*run.domain);
-    for (const Event* e : events) {
-      model::call_evolve(*run.domain, *state, model::upcasted(*run.domain, *e));
-      if (model::call_holds(invariant, *state, *e)) continue;
+    const auto broken = [&](std::size_t at) {
       Violation& v = c.add(fmt::format("{}: {} does not hold", stream, invariant.description));
-      cite_event(v, "after: ", run, *e);
+      cite_event(v, "after: ", run, *events[at]);
       cite(v, "state: " + state->describe());
-      break;
+    };
+    const auto one_by_one = [&](const std::vector<Event>& upcast, std::size_t first) {
+      for (std::size_t i = 0; i < upcast.size(); ++i) {
+        model::call_evolve(*run.domain, *state, upcast[i]);
+        if (model::call_holds(invariant, *state, upcast[i])) continue;
+        broken(first + i);
+        return false;
+      }
+      return true;
+    };
+    if (!invariant.walk) {
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        if (!one_by_one({model::upcasted(*run.domain, *events[i])}, i)) break;
+      }
+      continue;
     }
+    in_runs(*run.domain, events, [&](const std::vector<Event>& upcast, std::size_t first) {
+      std::size_t at = upcast.size();
+      if (!model::walked([&] { at = invariant.walk(*state, upcast); }))
+        return one_by_one(upcast, first);
+      if (at >= upcast.size()) return true;
+      broken(first + at);
+      return false;
+    });
   }
   return c.out;
 }
@@ -960,17 +1074,38 @@ std::vector<Violation> check_invariant(const RunView& run, const model::Invarian
 std::vector<Violation> check_log_invariant(const RunView& run, const model::LogInvariant& rule) {
   Collector c{rule.name};
   Value memory;
-  for (const Event* e : index(*run.log).in_log_order) {
-    const std::string broken = model::call_log_step(rule, memory, model::upcasted(*run.domain, *e));
-    if (broken.empty()) continue;
-    Violation& v = c.add(broken);
-    cite_event(v, "at: ", run, *e);
-    return c.out;
+  const std::vector<const Event*> events = index(*run.log).in_log_order;
+  const auto broken = [&](const std::string& what, std::size_t at) {
+    Violation& v = c.add(what);
+    cite_event(v, "at: ", run, *events[at]);
+  };
+  bool held = true;
+  const auto one_by_one = [&](const std::vector<Event>& upcast, std::size_t first) {
+    for (std::size_t i = 0; i < upcast.size(); ++i) {
+      const std::string what = model::call_log_step(rule, memory, upcast[i]);
+      if (what.empty()) continue;
+      broken(what, first + i);
+      return held = false;
+    }
+    return true;
+  };
+  if (!rule.walk) {
+    for (std::size_t i = 0; i < events.size() && held; ++i)
+      one_by_one({model::upcasted(*run.domain, *events[i])}, i);
+  } else {
+    in_runs(*run.domain, events, [&](const std::vector<Event>& upcast, std::size_t first) {
+      model::LogInvariant::Walked walked{upcast.size(), {}};
+      if (!model::walked([&] { walked = rule.walk(memory, upcast); }))
+        return one_by_one(upcast, first);
+      if (walked.at >= upcast.size()) return true;
+      broken(walked.broken, first + walked.at);
+      return held = false;
+    });
   }
   // What settles only at the end (a transfer in flight is not yet a leak).
-  if (!rule.at_end || !run.quiet) return c.out;
-  const std::string broken = model::call_log_end(rule, memory);
-  if (!broken.empty()) c.add(broken);
+  if (!held || !rule.at_end || !run.quiet) return c.out;
+  const std::string what = model::call_log_end(rule, memory);
+  if (!what.empty()) c.add(what);
   return c.out;
 }
 

@@ -133,6 +133,14 @@ struct Invariant {
   std::string description;
   std::string stream_prefix;  // the aggregates it is about ("": every stream)
   std::function<bool(const AggregateState& state)> holds;
+  // Optional, to save calls (an external domain serves it in one round
+  // trip): evolves `state` with each of `events` in turn and asks `holds`
+  // after each, stopping at the first after which it does not hold. Returns
+  // that event's index, with `state` as it left it, or events.size(). It
+  // must make the same calls as evolve and holds one event at a time would,
+  // and leave `state` as it was when the domain's code threw: the checker
+  // then makes them one at a time, to report the one that threw.
+  std::function<std::size_t(AggregateState& state, const std::vector<Event>& events)> walk{};
 };
 
 // A rule across aggregates, over the whole log: `step` sees every event of
@@ -146,6 +154,15 @@ struct LogInvariant {
   std::string description;
   std::function<std::string(Value& memory, const Event& event)> step;
   std::function<std::string(const Value& memory)> at_end;
+  // Optional, to save calls: `step` over each of `events` in turn, stopping
+  // at the first that breaks the rule. Returns its index and what is wrong,
+  // or events.size() and "". As Invariant::walk, the same calls as `step`
+  // one event at a time, and `memory` untouched when the domain's code threw.
+  struct Walked {
+    std::size_t at = 0;
+    std::string broken;
+  };
+  std::function<Walked(Value& memory, const std::vector<Event>& events)> walk{};
 };
 
 // A rule of a projection's read model: checked on its final read model, and
@@ -177,6 +194,23 @@ struct DecisionModel {
   std::vector<std::string> kinds;  // the command kinds it explains; empty: every kind
   std::function<bool(const Value& state, const Command& command)> accepts;
   std::function<void(Value& state, const Command& command)> apply;
+  // Optional, to save calls: one stream's decisions held to the model at
+  // once. From the null state, for each step in turn: `accepts`; a step
+  // whose answer is not `accepted` ends the walk; else, when the step says
+  // so, `apply`. Returns how many steps agreed and the state the first that
+  // did not was judged on (the final state when all agreed). The same calls
+  // as accepts and apply one at a time; when the domain's code threw, the
+  // checker makes them one at a time.
+  struct Step {
+    const Command* command = nullptr;
+    bool accepted = true;  // what the decider did
+    bool apply = false;    // whether an accepted command then changes the state
+  };
+  struct Walked {
+    std::size_t agreed = 0;
+    Value state;
+  };
+  std::function<Walked(const std::vector<Step>& steps)> walk{};
 };
 
 // Schema evolution: how a writer of an older schema wrote an event. `write`

@@ -1,7 +1,8 @@
 """essim's Python SDK: a domain written in Python, tested by essim.
 
 essim drives the domain as a process, over the process protocol version 1
-(docs/protocol.md), with its optional calls fold and apply_many: one JSON
+(docs/protocol.md), with its optional calls (fold, apply_many and the
+walks of the checkers): one JSON
 request per line on stdin, one JSON answer per line on stdout, in lockstep
 with the simulation. This module is the Python
 side of that protocol; a domain declares itself with it and calls serve().
@@ -85,7 +86,7 @@ PROTOCOL = 1
 # The optional calls this SDK serves when essim offers them (protocol.md,
 # "Capabilities"). ESSIM_SDK_CAPABILITIES (names, comma-separated; "" for
 # none) narrows them, to test an essim against a process that lacks some.
-CAPABILITIES = ("fold", "apply_many")
+CAPABILITIES = ("fold", "apply_many", "model_walk", "invariant_walk", "log_walk")
 HANDLES_MAX = 64  # read models cached per session; any handle may be dropped (protocol.md)
 WEIGHT_MAX = 1_000_000
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -199,6 +200,18 @@ def _copy(value: Any) -> Any:
         return {key: _copy(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_copy(item) for item in value]
+    return value
+
+
+def _held(value: Any) -> Any:
+    """A checked value as essim holds it and sends it back: objects with
+    their keys in byte order (a str's code-point order is its UTF-8 byte
+    order), so that a call within a fold or a walk sees what it would see
+    in a request of its own."""
+    if type(value) is dict:
+        return {key: _held(value[key]) for key in sorted(value)}
+    if type(value) is list:
+        return [_held(item) for item in value]
     return value
 
 
@@ -973,7 +986,9 @@ class Session:
             "model_accepts": self._model_accepts, "model_apply": self._model_apply,
             "bye": self._bye,
         }
-        self._optional = {"fold": self._fold, "apply_many": self._apply_many}
+        self._optional = {"fold": self._fold, "apply_many": self._apply_many,
+                          "model_walk": self._model_walk,
+                          "invariant_walk": self._invariant_walk, "log_walk": self._log_walk}
 
     def handle_line(self, line: bytes | str) -> bytes:
         """The answer line (newline included) to one request line."""
@@ -1078,8 +1093,8 @@ class Session:
         evolve = self._aggregate().evolve
         for i, e in enumerate(events):
             # Checked (and so copied) after each event, as `evolve` answers it.
-            state = _checked(_user(evolve, state, self._event(e, f"events[{i}]")),
-                             "evolve's state")
+            state = _held(_checked(_user(evolve, state, self._event(e, f"events[{i}]")),
+                                   "evolve's state"))
         answer = {"state": state}
         then = req.get("then")
         if then is not None:
@@ -1090,6 +1105,71 @@ class Session:
             then["state"] = _copy(state)  # what it does to it stays out of the answer
             answer["then"] = self._calls[call](then)
         return answer
+
+    # The walks: a checker's calls one after another, in one request. Each
+    # makes exactly the calls essim would make one at a time and stops where
+    # essim would stop; each call sees the value it would see in a request
+    # of its own (a copy, keys in order), so a deterministic domain answers
+    # the same either way.
+
+    def _list(self, req, key: str, call: str) -> list:
+        items = _arg(req, key)
+        if not isinstance(items, list):
+            raise ProtocolError(f"{call}: {key} are a list, not {_short(items)}")
+        return items
+
+    def _model_walk(self, req):
+        """model_accepts on each step's command (then model_apply when the
+        step says so) until an answer differs from the decider's."""
+        model = self._decision_model()
+        state, steps = _arg(req, "state"), self._list(req, "steps", "model_walk")
+        for i, step in enumerate(steps):
+            if not isinstance(step, dict):
+                raise ProtocolError(f"model_walk: steps[{i}] is an object, not {_short(step)}")
+            command = self._command(_arg(step, "command"), f"steps[{i}].command")
+            expected, apply = _arg(step, "accepted"), _arg(step, "apply")
+            if type(expected) is not bool or type(apply) is not bool:
+                raise ProtocolError(f"model_walk: steps[{i}].accepted and .apply are true "
+                                    "or false")
+            accepted = _user(model.accepts, _copy(state), command)
+            if not isinstance(accepted, bool):
+                raise NotAValue(f"the decision model's accepts returned {_short(accepted)}, "
+                                "not True or False")
+            if accepted != expected:
+                return {"agreed": i, "state": state}
+            if apply and accepted:
+                state = _held(_checked(_user(model.apply, state, command),
+                                       "the decision model's state"))
+        return {"agreed": len(steps), "state": state}
+
+    def _invariant_walk(self, req):
+        """evolve with each event, then the invariant, until it does not hold."""
+        rule = _named(self.domain._invariants, req, "invariant")
+        state, events = _arg(req, "state"), self._list(req, "events", "invariant_walk")
+        evolve = self._aggregate().evolve
+        for i, e in enumerate(events):
+            state = _held(_checked(_user(evolve, state, self._event(e, f"events[{i}]")),
+                                   "evolve's state"))
+            holds = _user(rule.fn, _copy(state))
+            if not isinstance(holds, bool):
+                raise NotAValue(f"invariant {rule.name} returned {_short(holds)}, "
+                                "not True or False")
+            if not holds:
+                return {"state": state, "at": i}
+        return {"state": state, "at": len(events)}
+
+    def _log_walk(self, req):
+        """log_step over each event until one breaks the rule."""
+        rule = _named(self.domain._log_invariants, req, "log invariant")
+        memory, events = _arg(req, "memory"), self._list(req, "events", "log_walk")
+        for i, e in enumerate(events):
+            memory = _copy(rule.initial) if memory is None else memory
+            broken = _user(rule.step, memory, self._event(e, f"events[{i}]"))
+            memory = _held(_checked(memory, f"{rule.name}'s memory"))
+            broken = _verdict(broken, f"log invariant {rule.name}")
+            if broken:
+                return {"memory": memory, "at": i, "broken": broken}
+        return {"memory": memory, "at": len(events), "broken": ""}
 
     def _apply_many(self, req):
         """apply over each of `events` in turn: one change set for them all."""

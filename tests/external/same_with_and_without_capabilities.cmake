@@ -5,12 +5,17 @@
 foreach(scenario IN LISTS SCENARIOS)
   foreach(mode served none)
     if(mode STREQUAL "served")
-      set(capabilities "fold,apply_many")
+      set(capabilities "fold,apply_many,model_walk,invariant_walk,log_walk")
     else()
       set(capabilities "")
     endif()
+    set(reports ${CMAKE_CURRENT_BINARY_DIR}/capabilities-${mode})
+    file(REMOVE_RECURSE ${reports})
+    file(MAKE_DIRECTORY ${reports})
+    set(calls ${reports}/calls.txt)  # written by a domain that records its calls (WALKS_CALLS)
     execute_process(COMMAND ${CMAKE_COMMAND} -E env "ESSIM_SDK_CAPABILITIES=${capabilities}"
-                            ${ESSIM} run ${scenario} --seeds 6 --quiet
+                            "WALKS_CALLS=${calls}"
+                            ${ESSIM} run ${scenario} --seeds 6 --quiet --report-dir ${reports}
                     RESULT_VARIABLE code_${mode} OUTPUT_VARIABLE out_${mode}
                     ERROR_VARIABLE err_${mode})
     string(REGEX MATCH "sweep fingerprint: 0x[0-9a-f]+" fp_${mode} "${out_${mode}}")
@@ -20,6 +25,22 @@ foreach(scenario IN LISTS SCENARIOS)
     endif()
     # The violations, without the timings that differ from run to run.
     string(REGEX MATCHALL "\n    [a-z_]+: [^\n]*" found_${mode} "${out_${mode}}")
+    # Every failure's evidence and every probe's hits, as report.json has them.
+    file(READ ${reports}/report.json report)
+    string(JSON failures_${mode} GET "${report}" scenarios 0 failures)
+    string(JSON probes_${mode} GET "${report}" scenarios 0 probes)
+    if(EXISTS ${calls})
+      file(READ ${calls} calls_made)
+      foreach(walk model_walk invariant_walk log_walk)
+        string(FIND "${calls_made}" "${walk}" at)
+        if(mode STREQUAL "served" AND at EQUAL -1)
+          message(FATAL_ERROR "${scenario}: essim made no ${walk} call with the capability "
+                              "served; the calls it made:\n${calls_made}")
+        elseif(mode STREQUAL "none" AND NOT at EQUAL -1)
+          message(FATAL_ERROR "${scenario}: essim made a ${walk} call the SDK did not serve")
+        endif()
+      endforeach()
+    endif()
   endforeach()
   if(NOT code_served EQUAL code_none OR NOT fp_served STREQUAL fp_none)
     message(FATAL_ERROR "${scenario}: exit ${code_served}, ${fp_served} with the capabilities; "
@@ -28,6 +49,11 @@ foreach(scenario IN LISTS SCENARIOS)
   if(NOT found_served STREQUAL found_none)
     message(FATAL_ERROR "${scenario}: other violations with the capabilities:\n${found_served}\n"
                         "than without:\n${found_none}")
+  endif()
+  if(NOT failures_served STREQUAL failures_none OR NOT probes_served STREQUAL probes_none)
+    message(FATAL_ERROR "${scenario}: report.json's failures or probes differ with the "
+                        "capabilities:\n${failures_served}\n${probes_served}\nand without:\n"
+                        "${failures_none}\n${probes_none}")
   endif()
   message(STATUS "${scenario}: exit ${code_served}, ${fp_served} with and without")
 endforeach()

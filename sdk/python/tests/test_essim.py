@@ -515,6 +515,180 @@ class CapabilitiesTest(unittest.TestCase):
         refused = self.d.request("reference", handler="totals", log=[event("Noted", {}), 7])
         self.assertIn("log[1]", refused["protocol_error"])
 
+class WalksTest(unittest.TestCase):
+    """model_walk, invariant_walk and log_walk (protocol.md, "Capabilities"):
+    the calls a checker makes one at a time, made in one request, stopping
+    where the checker stops, each seeing what a request of its own shows."""
+
+    WALKS = ["model_walk", "invariant_walk", "log_walk"]
+
+    def setUp(self):
+        self.d = Driver(offer=["fold"] + self.WALKS)
+
+    def test_hello_serves_the_walks_when_offered(self):
+        self.assertEqual(self.d.hello["capabilities"], ["fold"] + self.WALKS)
+        self.assertIn('unknown call "log_walk"',
+                      Driver(offer=["fold"]).request("log_walk", name="takes_bounded",
+                                                     memory=None, events=[])["protocol_error"])
+
+    def one_step_at_a_time(self, steps):
+        """What essim's decisions_match_model does without model_walk."""
+        state = None
+        for i, step in enumerate(steps):
+            accepted = self.d.ok("model_accepts", state=state, command=step["command"])
+            if accepted != step["accepted"]:
+                return {"agreed": i, "state": state}
+            if step["apply"] and accepted:
+                state = self.d.ok("model_apply", state=state, command=step["command"])
+        return {"agreed": len(steps), "state": state}
+
+    def test_model_walk_is_accepts_and_apply_one_step_at_a_time(self):
+        import random
+        rng = random.Random(11)
+        for _ in range(300):
+            steps = [{"command": command(rng.choice(["add", "take"]), n=rng.randint(0, 9)),
+                      "accepted": rng.random() < 0.9, "apply": rng.random() < 0.8}
+                     for _ in range(rng.randint(0, 12))]
+            walked = self.d.ok("model_walk", state=None, steps=steps)
+            self.assertEqual(walked, self.one_step_at_a_time(steps), steps)
+        # from a state essim carried over from an earlier walk
+        self.assertEqual(self.d.ok("model_walk", state=5, steps=[
+            {"command": command("take", n=5), "accepted": True, "apply": True},
+            {"command": command("take", n=1), "accepted": True, "apply": True}]),
+            {"agreed": 1, "state": 0})
+
+    def test_invariant_walk_is_evolve_then_the_invariant_event_by_event(self):
+        events = [event("Added", {"n": 3, "note": ""}), event("Taken", {"n": 2}, version=2),
+                  event("Taken", {"n": 4}, version=3), event("Added", {"n": 9, "note": ""},
+                                                                version=4)]
+        self.assertEqual(self.d.ok("invariant_walk", name="never_negative", state={"total": 0},
+                                   events=events), {"state": {"total": -3}, "at": 2})
+        self.assertEqual(self.d.ok("invariant_walk", name="never_negative", state={"total": 5},
+                                   events=events), {"state": {"total": 11}, "at": 4})
+        self.assertEqual(self.d.ok("invariant_walk", name="never_negative", state={"total": 0},
+                                   events=[]), {"state": {"total": 0}, "at": 0})
+        state = {"total": 0}
+        for i, e in enumerate(events):  # one at a time, as essim does without the walk
+            folded = self.d.ok("fold", state=state, events=[e],
+                               then={"call": "invariant", "name": "never_negative"})
+            state = folded["state"]
+            if not folded["then"]:
+                break
+        self.assertEqual((state, i), ({"total": -3}, 2))
+        error = self.d.request("invariant_walk", name="not_a_bool", state={"total": 0},
+                               events=events)["error"]
+        self.assertEqual(error["type"], "NotAValue")
+
+    def test_log_walk_is_log_step_event_by_event(self):
+        events = [event("Added", {"n": 3, "note": ""}), event("Taken", {"n": 2}, version=2),
+                  event("Taken", {"n": 4}, version=3), event("Added", {"n": 9, "note": ""},
+                                                                version=4)]
+        memory, broken = None, ""
+        for i, e in enumerate(events):
+            stepped = self.d.ok("log_step", name="takes_bounded", memory=memory, event=e)
+            memory, broken = stepped["memory"], stepped["broken"]
+            if broken:
+                break
+        self.assertEqual(self.d.ok("log_walk", name="takes_bounded", memory=None, events=events),
+                         {"memory": memory, "at": i, "broken": broken})
+        self.assertEqual(i, 2)
+        self.assertEqual(self.d.ok("log_walk", name="takes_bounded",
+                                   memory={"added": 10, "taken": 0}, events=events),
+                         {"memory": {"added": 22, "taken": 6}, "at": 4, "broken": ""})
+
+    def test_each_call_sees_what_a_request_of_its_own_shows(self):
+        domain = essim.Domain("ordering")
+
+        @domain.event()
+        @dataclasses.dataclass
+        class Keyed:
+            key: str
+
+        @domain.aggregate
+        class Keys(essim.Aggregate):
+            initial = {}
+            handles = [Keyed]
+
+            def decide(self, state, command):
+                return []
+
+            def evolve(self, state, event):  # each key added last
+                state[event.data.key] = len(state)
+                return state
+
+        def in_order(value):  # as essim sends every object: keys in byte order
+            return list(value) == sorted(value)
+
+        @domain.invariant("keys_in_order", "the state's keys come in the order essim sends them")
+        def keys_in_order(state):
+            ordered = in_order(state)
+            state.clear()  # what a call does to its state stays in it
+            return ordered
+
+        @domain.decision_model
+        class Meddler(essim.DecisionModel):
+            def accepts(self, state, command):
+                state = state or {}
+                ordered = in_order(state)
+                state["0-meddled"] = 1
+                return ordered
+
+            def apply(self, state, command):
+                state = dict(state or {})
+                state[command.payload["key"]] = 1
+                return state
+
+        @domain.log_invariant("memory_in_order", "the memory's keys come in order", initial={})
+        def memory_in_order(memory, event):
+            ordered = in_order(memory)
+            memory[event.data.key] = event.position
+            return "" if ordered else "keys out of order"
+
+        @domain.work("touch")
+        def touch(rng):
+            return essim.Command("touch", "t-1", {})
+
+        d = Driver(domain, offer=self.WALKS)
+        keyed = [event("Keyed", {"key": k}, stream="t-1", version=i + 1, position=i + 1)
+                 for i, k in enumerate(["z", "a", "m", "b"])]
+        self.assertEqual(d.ok("invariant_walk", name="keys_in_order", state={}, events=keyed),
+                         {"state": {"a": 1, "b": 3, "m": 2, "z": 0}, "at": 4})
+        steps = [{"command": command("touch", "t-1", key=k), "accepted": True, "apply": True}
+                 for k in ("z", "a", "b", "c")]
+        self.assertEqual(d.ok("model_walk", state=None, steps=steps),
+                         {"agreed": 4, "state": {"a": 1, "b": 1, "c": 1, "z": 1}})
+        self.assertEqual(d.ok("log_walk", name="memory_in_order", memory=None, events=keyed),
+                         {"memory": {"a": 2, "b": 4, "m": 3, "z": 1}, "at": 4, "broken": ""})
+
+    def test_walks_refuse_what_is_not_a_walk(self):
+        for call, args, named in (
+                ("model_walk", {"state": None, "steps": {}}, "steps are a list"),
+                ("model_walk", {"state": None, "steps": [5]}, "steps[0] is an object"),
+                ("model_walk", {"state": None, "steps": [{"command": command("add", n=1),
+                                                          "accepted": 1, "apply": True}]},
+                 "true or false"),
+                ("model_walk", {"state": None, "steps": [{"command": 3, "accepted": True,
+                                                          "apply": True}]}, "steps[0].command"),
+                ("invariant_walk", {"name": "nope", "state": {}, "events": []}, "no invariant"),
+                ("invariant_walk", {"name": "never_negative", "state": {"total": 0},
+                                    "events": [event(
+                    "Added", {"n": 1, "note": ""}), 7]}, "events[1]"),
+                ("log_walk", {"name": "takes_bounded", "memory": None, "events": "x"},
+                 "events are a list"),
+                ("log_walk", {"name": "nope", "memory": None, "events": []}, "no log invariant")):
+            refused = self.d.request(call, **args)
+            self.assertIn(named, refused.get("protocol_error", ""), (call, args, refused))
+
+    def test_a_walk_that_raises_answers_error(self):
+        error = self.d.request("invariant_walk", name="never_negative", state={"total": 0},
+                               events=[event("Added", {"n": 1, "note": ""}),
+                                       event("Added", {"oops": 1}, version=2)])["error"]
+        self.assertIn("does not decode into Added", error["message"])
+        error = self.d.request("log_walk", name="takes_bounded", memory=None,
+                               events=[event("Added", {"oops": 1})])["error"]
+        self.assertEqual(error["type"], "KeyError")
+
+
 class SchemaTest(unittest.TestCase):
     def setUp(self):
         self.d = Driver()
