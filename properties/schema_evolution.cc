@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "model/probes.h"
 #include "model/user_code.h"
+#include "sim/probe.h"
 
 namespace essim::properties {
 
@@ -46,6 +48,10 @@ class Comparison {
   // `log` rewritten: every event of the writer's type that it can write.
   // Returns how many it rewrote.
   std::size_t rewrite(const std::vector<Event>& log, const model::Bugs& bugs) {
+    if (writer_.write_all && !bugs.any()) {
+      if (const auto rewritten = rewrite_at_once(log)) return *rewritten;
+      other_.clear();
+    }
     std::size_t rewritten = 0;
     other_.reserve(log.size());
     for (const Event& e : log) {
@@ -62,6 +68,54 @@ class Comparison {
       other_.push_back(e);
     }
     return rewritten;
+  }
+
+  // rewrite() with every old writing in one go (OldWriter::write_all), then
+  // every upcast (Domain::upcast_all): the same calls, answered alike by a
+  // deterministic domain. nullopt when the domain's code threw in the
+  // writing, for rewrite() to make the calls one at a time; an upcast that
+  // threw is made again one at a time here, in the order rewrite() makes
+  // them, after every writing succeeded.
+  std::optional<std::size_t> rewrite_at_once(const std::vector<Event>& log) {
+    std::vector<Event> latest;
+    for (const Event& e : log) {
+      if (e.type == writer_.type && e.schema_version > writer_.version) latest.push_back(e);
+    }
+    std::vector<std::optional<Bytes>> written;
+    if (!model::walked([&] { written = writer_.write_all(latest); }) ||
+        written.size() != latest.size())
+      return std::nullopt;
+    std::vector<Event> old;
+    for (std::size_t i = 0; i < latest.size(); ++i) {
+      if (!written[i]) continue;
+      Event e = latest[i];
+      e.schema_version = writer_.version;
+      e.payload = std::move(*written[i]);
+      old.push_back(std::move(e));
+    }
+    std::vector<Event> upcast;
+    for (const Event& e : old) {
+      if (model::call_user([&] { return "asking whether " + model::describe(e) + " is old"; },
+                           [&] { return domain_.needs_upcast(e); }))
+        upcast.push_back(e);
+    }
+    if (upcast.size() == old.size() && model::walked([&] { domain_.upcast_all(upcast); })) {
+      for (std::size_t i = 0; i < upcast.size(); ++i) sim::probe(model::probes::kUpcastApplied);
+      old = std::move(upcast);
+    } else {
+      for (Event& e : old) e = model::upcasted(domain_, std::move(e));
+    }
+    std::size_t next = 0;
+    other_.reserve(log.size());
+    for (std::size_t i = 0, w = 0; i < log.size(); ++i) {
+      const Event& e = log[i];
+      if (e.type == writer_.type && e.schema_version > writer_.version && written[w++]) {
+        other_.push_back(std::move(old[next++]));
+      } else {
+        other_.push_back(e);
+      }
+    }
+    return next;
   }
 
   std::optional<SchemaDifference> states_and_decisions(const std::vector<Event>& log) {
@@ -122,8 +176,19 @@ class Comparison {
     const auto [from, to] = it->second.equal_range(f.version);
     for (auto c = from; c != to; ++c) {
       const Command& command = *c->second;
-      const auto as_written = model::call_decide(domain_, *f.as_written, command);
-      const auto via_old = model::call_decide(domain_, *f.via_old, command);
+      // Both in one go (Domain::decide_states); one at a time when the
+      // domain's code threw, to report the decision that threw.
+      std::vector<Result<std::vector<NewEvent>>> both;
+      if (!model::walked([&] {
+            both = domain_.decide_states({f.as_written.get(), f.via_old.get()}, command);
+          }) ||
+          both.size() != 2) {
+        both.clear();
+        both.push_back(model::call_decide(domain_, *f.as_written, command));
+        both.push_back(model::call_decide(domain_, *f.via_old, command));
+      }
+      const Result<std::vector<NewEvent>>& as_written = both[0];
+      const Result<std::vector<NewEvent>>& via_old = both[1];
       if (same_decision(as_written, via_old)) continue;
       SchemaDifference d;
       d.summary = fmt::format("{}: {} at version {} is decided otherwise with {} {}", stream,

@@ -228,6 +228,10 @@ struct OldWriter {
   std::string type;
   std::uint32_t version = 1;
   std::function<std::optional<Bytes>(const Event& latest)> write;
+  // Optional, to save calls (an external domain answers them in one round
+  // trip): `write` of each of `latest`, in order, with the same calls. When
+  // the domain's code threw, its caller writes one at a time again.
+  std::function<std::vector<std::optional<Bytes>>(const std::vector<Event>& latest)> write_all{};
 };
 
 // Personal data (crypto-shredding). The fields of an event that hold data
@@ -300,11 +304,23 @@ class Domain {
   virtual Result<std::vector<NewEvent>> decide_state(const AggregateState& state,
                                                      const Command& command) const = 0;
   virtual Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const = 0;
+  // Optional, to save calls (an external domain answers them in one round
+  // trip): decide_state of `command` on each of `states`, in order. The
+  // default decides one at a time. It must make the same calls; when the
+  // domain's code threw, its caller decides one at a time again, to report
+  // the decision that threw.
+  virtual std::vector<Result<std::vector<NewEvent>>> decide_states(
+      const std::vector<const AggregateState*>& states, const Command& command) const;
 
   // Whether `event` is older than its type's latest schema.
   virtual bool needs_upcast(const Event& /*event*/) const { return false; }
   // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
   virtual void upcast(Event& /*event*/) const {}
+  // Optional, to save calls (an external domain answers them in one round
+  // trip): upcast of each of `events`, in order, with the same calls; it
+  // leaves `events` as they were when the domain's code threw. REQUIRES:
+  // needs_upcast of each. The default upcasts one at a time.
+  virtual void upcast_all(std::vector<Event>& events) const;
 
   // Optional: the older schemas' writers (see OldWriter), one per type and
   // version older than the latest.

@@ -5,7 +5,9 @@ The domain, "broken": counters ("c-0".."c-2") that Added events raise; a
 handler `totals`, an invariant `never_negative`, one kind of work `add`.
 """
 
+import atexit
 import json
+import os
 import pathlib
 import sys
 from dataclasses import dataclass
@@ -75,3 +77,34 @@ def serve_patched(domain: essim.Domain, patch) -> None:
         sys.stdout.flush()
         if session.finished:
             return
+
+
+def record_calls() -> None:
+    """With ESSIM_TEST_CALLS set, appends the names of the calls essim made
+    to that file when the process ends, those it sent in a batch of more
+    than one request as NAME[], a fold's `then` as fold+NAME: a test can
+    tell which ways were used."""
+    path = os.environ.get("ESSIM_TEST_CALLS")
+    if not path:
+        return
+    seen = set()
+    handle = essim.Session.handle
+
+    def recording(session, request):
+        requests = request if isinstance(request, list) else [request]
+        for r in requests:
+            call = r.get("call") if isinstance(r, dict) else None
+            then = r.get("then") if isinstance(r, dict) else None
+            if isinstance(then, dict) and isinstance(then.get("call"), str):
+                call = f"{call}+{then['call']}"
+            if isinstance(call, str):
+                seen.add(call + ("[]" if len(requests) > 1 else ""))
+        return handle(session, request)
+
+    essim.Session.handle = recording
+
+    def write():
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(" ".join(sorted(seen)) + "\n")
+
+    atexit.register(write)

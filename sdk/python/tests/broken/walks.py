@@ -4,9 +4,7 @@ points of a run, and reach probes on the way. essim must find the same
 whether it asks them one call at a time or walks them in one request
 (protocol.md, "Capabilities": model_walk, invariant_walk, log_walk)."""
 
-import os
-
-from common import essim, serve_patched, tiny
+from common import essim, record_calls, tiny
 
 domain = tiny()
 domain.declare_probe("walks.seven-judged", "the decision model judged an add of 7")
@@ -53,14 +51,5 @@ def few_nines(memory, event):
 
 
 if __name__ == "__main__":
-    # With WALKS_CALLS set, the names of the calls essim made are appended
-    # to that file at the end: a test can tell that the walks were used.
-    calls = set()
-
-    def record(session, request):
-        calls.add(request.get("call"))
-
-    serve_patched(domain, record)
-    if os.environ.get("WALKS_CALLS"):
-        with open(os.environ["WALKS_CALLS"], "a", encoding="utf-8") as out:
-            out.write(" ".join(sorted(c for c in calls if isinstance(c, str))) + "\n")
+    record_calls()
+    domain.serve()
