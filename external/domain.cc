@@ -493,8 +493,7 @@ class ExternalDomain final : public model::Domain {
   std::vector<Result<std::vector<NewEvent>>> decide_states(
       const std::vector<const model::AggregateState*>& states,
       const Command& command) const override {
-    if (!batches_ || states.size() < 2 || states.size() > kBatchMax)
-      return Domain::decide_states(states, command);
+    if (!batches_ || states.size() < 2 || states.size() > kBatchMax) return {};
     std::vector<std::pair<std::string, Json>> calls;
     std::vector<const ValueState*> values;
     for (const model::AggregateState* state : states) {
@@ -552,8 +551,8 @@ class ExternalDomain final : public model::Domain {
     upcast_as(event, call("upcast", {{"event", event_json(event)}}));
   }
 
-  void upcast_all(std::vector<Event>& events) const override {
-    if (!batches_) return Domain::upcast_all(events);
+  bool upcast_all(std::vector<Event>& events) const override {
+    if (!batches_) return false;
     std::vector<std::string> probes;
     const std::vector<Json> answers = batched(
         events, "upcast",
@@ -565,6 +564,7 @@ class ExternalDomain final : public model::Domain {
     for (std::size_t i = 0; i < out.size(); ++i) upcast_as(out[i], answers[i]);
     events = std::move(out);
     for (const std::string& p : probes) sim::probe(p);
+    return true;
   }
 
   // The answers to `call` for each of `items` (its arguments by `args`), in

@@ -176,20 +176,6 @@ std::vector<std::string> Registry::handler_names() const {
   return names;
 }
 
-std::vector<Result<std::vector<NewEvent>>> Domain::decide_states(
-    const std::vector<const AggregateState*>& states, const Command& command) const {
-  std::vector<Result<std::vector<NewEvent>>> out;
-  out.reserve(states.size());
-  for (const AggregateState* state : states) out.push_back(decide_state(*state, command));
-  return out;
-}
-
-void Domain::upcast_all(std::vector<Event>& events) const {
-  std::vector<Event> out = events;
-  for (Event& e : out) upcast(e);
-  events = std::move(out);
-}
-
 std::vector<WorkWeight> Domain::mix() const {
   std::vector<WorkWeight> weights;
   for (std::string& kind : work_kinds()) weights.push_back({std::move(kind), 1});

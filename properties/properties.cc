@@ -1047,7 +1047,7 @@ std::vector<Violation> check_invariant(const RunView& run, const model::Invarian
     const auto one_by_one = [&](const std::vector<Event>& upcast, std::size_t first) {
       for (std::size_t i = 0; i < upcast.size(); ++i) {
         model::call_evolve(*run.domain, *state, upcast[i]);
-        if (model::call_holds(invariant, *state, upcast[i])) continue;
+        if (model::call_holds(invariant, *state, *events[first + i])) continue;  // as stored
         broken(first + i);
         return false;
       }

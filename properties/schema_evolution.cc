@@ -99,7 +99,9 @@ class Comparison {
                            [&] { return domain_.needs_upcast(e); }))
         upcast.push_back(e);
     }
-    if (upcast.size() == old.size() && model::walked([&] { domain_.upcast_all(upcast); })) {
+    bool all = false;
+    if (upcast.size() == old.size() && model::walked([&] { all = domain_.upcast_all(upcast); }) &&
+        all) {
       for (std::size_t i = 0; i < upcast.size(); ++i) sim::probe(model::probes::kUpcastApplied);
       old = std::move(upcast);
     } else {
@@ -177,7 +179,8 @@ class Comparison {
     for (auto c = from; c != to; ++c) {
       const Command& command = *c->second;
       // Both in one go (Domain::decide_states); one at a time when the
-      // domain's code threw, to report the decision that threw.
+      // domain does not batch them, or its code threw (to report the
+      // decision that threw).
       std::vector<Result<std::vector<NewEvent>>> both;
       if (!model::walked([&] {
             both = domain_.decide_states({f.as_written.get(), f.via_old.get()}, command);

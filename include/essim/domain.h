@@ -305,22 +305,25 @@ class Domain {
                                                      const Command& command) const = 0;
   virtual Result<std::unique_ptr<AggregateState>> decode_state(ByteView bytes) const = 0;
   // Optional, to save calls (an external domain answers them in one round
-  // trip): decide_state of `command` on each of `states`, in order. The
-  // default decides one at a time. It must make the same calls; when the
-  // domain's code threw, its caller decides one at a time again, to report
-  // the decision that threw.
+  // trip): decide_state of `command` on each of `states`, in order, or
+  // nothing (the default) for the caller to decide one at a time. It must
+  // make the same calls; when the domain's code threw, its caller decides
+  // one at a time again, to report the decision that threw.
   virtual std::vector<Result<std::vector<NewEvent>>> decide_states(
-      const std::vector<const AggregateState*>& states, const Command& command) const;
+      const std::vector<const AggregateState*>& /*states*/, const Command& /*command*/) const {
+    return {};
+  }
 
   // Whether `event` is older than its type's latest schema.
   virtual bool needs_upcast(const Event& /*event*/) const { return false; }
   // Brings `event` to its latest schema, in place. REQUIRES: needs_upcast(event).
   virtual void upcast(Event& /*event*/) const {}
   // Optional, to save calls (an external domain answers them in one round
-  // trip): upcast of each of `events`, in order, with the same calls; it
-  // leaves `events` as they were when the domain's code threw. REQUIRES:
-  // needs_upcast of each. The default upcasts one at a time.
-  virtual void upcast_all(std::vector<Event>& events) const;
+  // trip): upcast of each of `events`, in order, with the same calls, and
+  // true; or false (the default) and `events` untouched, for the caller to
+  // upcast one at a time. It leaves `events` as they were when the domain's
+  // code threw. REQUIRES: needs_upcast of each.
+  virtual bool upcast_all(std::vector<Event>& /*events*/) const { return false; }
 
   // Optional: the older schemas' writers (see OldWriter), one per type and
   // version older than the latest.

@@ -1126,7 +1126,8 @@ class Session:
         for i, step in enumerate(steps):
             if not isinstance(step, dict):
                 raise ProtocolError(f"model_walk: steps[{i}] is an object, not {_short(step)}")
-            command = self._command(_arg(step, "command"), f"steps[{i}].command")
+            raw = _arg(step, "command")
+            command = self._command(_copy(raw), f"steps[{i}].command")  # its own copy
             expected, apply = _arg(step, "accepted"), _arg(step, "apply")
             if type(expected) is not bool or type(apply) is not bool:
                 raise ProtocolError(f"model_walk: steps[{i}].accepted and .apply are true "
@@ -1137,7 +1138,8 @@ class Session:
                                 "not True or False")
             if accepted != expected:
                 return {"agreed": i, "state": state}
-            if apply and accepted:
+            if apply and accepted:  # with its own command, as a request of its own
+                command = self._command(raw, f"steps[{i}].command")
                 state = _held(_checked(_user(model.apply, state, command),
                                        "the decision model's state"))
         return {"agreed": len(steps), "state": state}

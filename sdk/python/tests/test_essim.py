@@ -631,6 +631,7 @@ class WalksTest(unittest.TestCase):
                 state = state or {}
                 ordered = in_order(state)
                 state["0-meddled"] = 1
+                command.payload.pop("key")  # apply's command is its own
                 return ordered
 
             def apply(self, state, command):

@@ -1,6 +1,7 @@
 """Broken in its schema evolution: Added v2 (n, note) was Added v1 (n). The
 upcaster gets an add of 4 wrong (5) and raises on a (rare) 10; the old
-writer raises on a (rare) 11. upcast_equivalence must find the same whether essim
+writer raises on a (rare) 11. decide still writes an add of 2 at v1, so
+the log holds old events; an invariant raises after the third of them. upcast_equivalence must find the same whether essim
 writes, upcasts and decides one call at a time or several in one request
 (protocol.md, "Batches")."""
 
@@ -40,17 +41,27 @@ def write_v1(added: Added) -> AddedV1:
 
 @domain.aggregate
 class Counter(essim.Aggregate):
-    initial = {"total": 0}
+    initial = {"total": 0, "twos": 0}
     handles = [Added]
 
     def decide(self, state, command):
         n = command.payload["n"]
         if state["total"] + n > 60:
             raise essim.Refused(f"{state['total']} + {n} is past 60")
+        if n == 2:
+            return [AddedV1(n)]  # an old writer still at work
         return [Added(n, f"from {state['total']}")]
 
     def evolve(self, state, event):
-        return {"total": state["total"] + event.data.n}
+        return {"total": state["total"] + event.data.n,
+                "twos": state["twos"] + (event.data.n == 2)}
+
+
+@domain.invariant("few_twos", "judged until a counter's third add of 2", stream_prefix="c-")
+def few_twos(state):
+    if state["twos"] == 3:
+        raise ValueError("a third 2 is not judged")
+    return True
 
 
 @domain.work("add")
