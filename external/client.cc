@@ -106,8 +106,9 @@ Json Client::exchange_batch(std::vector<std::pair<std::string, Json>>& calls,
     }
   }
   requests += ']';
-  const std::string what =
-      fmt::format("a batch of {} calls from `{}`", calls.size(), calls.front().first);
+  const std::string what = calls.size() == 1 ? fmt::format("`{}`", calls.front().first)
+                                             : fmt::format("a batch of {} calls from `{}`",
+                                                           calls.size(), calls.front().first);
   const std::string line = channel_->exchange(requests, what);
   auto responses = parse_line(line);
   if (!responses.ok()) {

@@ -177,8 +177,8 @@ SeedResult run_seed(const Scenario& scenario, std::uint64_t seed, bool keep_trac
     return run_seed_unguarded(scenario, seed, keep_trace);
   } catch (const model::HarnessFailure& e) {
     // The sweep stops (exit 3); which seed it was running is the first clue.
-    throw model::HarnessFailure(fmt::format("seed {} of {}: {}\n  alone: replay {} --seed {}", seed,
-                                            scenario.name, e.what(), scenario.file, seed));
+    throw model::HarnessFailure(fmt::format("seed {} of {}: {}\n  alone: essim replay {} --seed {}",
+                                            seed, scenario.name, e.what(), scenario.file, seed));
   } catch (const std::exception& e) {
     return threw(seed, fmt::format("{}: {}", model::demangled(typeid(e)), e.what()));
   } catch (...) {

@@ -209,14 +209,18 @@ std::optional<DecisionModel> call_decision_model(const Domain& domain) {
                    [&] { return domain.decision_model(); });
 }
 
-bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command) {
-  return call_user([&] { return "asking the decision model about " + describe_command(command); },
-                   [&] { return model.accepts(state, command); });
+bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command,
+                        const Domain* domain) {
+  return call_user(
+      [&] { return "asking the decision model about " + describe_command(command, domain); },
+      [&] { return model.accepts(state, command); });
 }
 
-void call_model_apply(const DecisionModel& model, Value& state, const Command& command) {
-  call_user([&] { return "applying " + describe_command(command) + " to the decision model"; },
-            [&] { model.apply(state, command); });
+void call_model_apply(const DecisionModel& model, Value& state, const Command& command,
+                      const Domain* domain) {
+  call_user(
+      [&] { return "applying " + describe_command(command, domain) + " to the decision model"; },
+      [&] { model.apply(state, command); });
 }
 
 std::optional<Bytes> call_old_writer(const OldWriter& writer, const Event& latest) {

@@ -143,8 +143,11 @@ std::optional<SagaStep> call_next_step(const Domain& domain, const Saga& saga,
                                        const std::vector<StepOutcome>& done);
 std::string call_describe_payload(const Domain& domain, const Event& event);
 std::optional<DecisionModel> call_decision_model(const Domain& domain);
-bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command);
-void call_model_apply(const DecisionModel& model, Value& state, const Command& command);
+// `domain` (optional) reads the command's payload when a failure names it.
+bool call_model_accepts(const DecisionModel& model, const Value& state, const Command& command,
+                        const Domain* domain = nullptr);
+void call_model_apply(const DecisionModel& model, Value& state, const Command& command,
+                      const Domain* domain = nullptr);
 // The payload `writer` writes for `latest` (an event at its latest schema), or nullopt.
 std::optional<Bytes> call_old_writer(const OldWriter& writer, const Event& latest);
 

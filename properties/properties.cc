@@ -712,11 +712,11 @@ class DecisionChecker {
       const Command& command = *it->second;
       version = commit->events.back().version;
       if (!explains(command)) continue;
-      if (!model::call_model_accepts(model_, state, command)) {
+      if (!model::call_model_accepts(model_, state, command, run_.domain)) {
         refused(stream, command, *commit, state);
         return;
       }
-      model::call_model_apply(model_, state, command);
+      model::call_model_apply(model_, state, command, run_.domain);
     }
     decisions_at(stream, version, state);
   }
@@ -737,7 +737,7 @@ class DecisionChecker {
   // The decisions that appended nothing, made on `stream` at `version`.
   bool decisions_at(const std::string& stream, std::uint64_t version, const Value& state) {
     for (const HistoryEntry* h : decided(stream, version)) {
-      if (model::call_model_accepts(model_, state, h->command) ==
+      if (model::call_model_accepts(model_, state, h->command, run_.domain) ==
           (h->type == HistoryEntry::Type::kOk))
         continue;
       disagreed(stream, *h, version, state);

@@ -106,7 +106,7 @@ class Case {
           std::find(m->kinds.begin(), m->kinds.end(), d.command.kind) == m->kinds.end())
         continue;
       Value& state = states[d.command.stream];
-      const bool accepts = model::call_model_accepts(*m, state, d.command);
+      const bool accepts = model::call_model_accepts(*m, state, d.command, &domain_);
       if (accepts != d.accepted) {
         Finding f{"decisions_match_model",
                   fmt::format("{}: {} was {} at version {}, but the model {} it", d.command.stream,
@@ -118,7 +118,7 @@ class Case {
           f.evidence.push_back("aggregate state: " + show_state(*s));
         return f;
       }
-      if (d.accepted && d.events > 0) model::call_model_apply(*m, state, d.command);
+      if (d.accepted && d.events > 0) model::call_model_apply(*m, state, d.command, &domain_);
     }
     return std::nullopt;
   }
