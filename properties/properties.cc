@@ -1044,18 +1044,22 @@ std::vector<Violation> check_invariant(const RunView& run, const model::Invarian
       cite_event(v, "after: ", run, *events[at]);
       cite(v, "state: " + state->describe());
     };
+    // events[at], upcast: false when the invariant does not hold after it.
+    const auto step = [&](const Event& upcast, std::size_t at) {
+      model::call_evolve(*run.domain, *state, upcast);
+      if (model::call_holds(invariant, *state, *events[at])) return true;  // as stored
+      broken(at);
+      return false;
+    };
     const auto one_by_one = [&](const std::vector<Event>& upcast, std::size_t first) {
       for (std::size_t i = 0; i < upcast.size(); ++i) {
-        model::call_evolve(*run.domain, *state, upcast[i]);
-        if (model::call_holds(invariant, *state, *events[first + i])) continue;  // as stored
-        broken(first + i);
-        return false;
+        if (!step(upcast[i], first + i)) return false;
       }
       return true;
     };
     if (!invariant.walk) {
       for (std::size_t i = 0; i < events.size(); ++i) {
-        if (!one_by_one({model::upcasted(*run.domain, *events[i])}, i)) break;
+        if (!step(model::upcasted(*run.domain, *events[i]), i)) break;
       }
       continue;
     }
@@ -1080,18 +1084,23 @@ std::vector<Violation> check_log_invariant(const RunView& run, const model::LogI
     cite_event(v, "at: ", run, *events[at]);
   };
   bool held = true;
+  // events[at], upcast: false when it breaks the rule.
+  const auto step = [&](const Event& upcast, std::size_t at) {
+    const std::string what = model::call_log_step(rule, memory, upcast);
+    if (what.empty()) return true;
+    broken(what, at);
+    return held = false;
+  };
   const auto one_by_one = [&](const std::vector<Event>& upcast, std::size_t first) {
     for (std::size_t i = 0; i < upcast.size(); ++i) {
-      const std::string what = model::call_log_step(rule, memory, upcast[i]);
-      if (what.empty()) continue;
-      broken(what, first + i);
-      return held = false;
+      if (!step(upcast[i], first + i)) return false;
     }
     return true;
   };
   if (!rule.walk) {
-    for (std::size_t i = 0; i < events.size() && held; ++i)
-      one_by_one({model::upcasted(*run.domain, *events[i])}, i);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (!step(model::upcasted(*run.domain, *events[i]), i)) break;
+    }
   } else {
     in_runs(*run.domain, events, [&](const std::vector<Event>& upcast, std::size_t first) {
       model::LogInvariant::Walked walked{upcast.size(), {}};
