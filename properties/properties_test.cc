@@ -38,7 +38,7 @@ Command command(const model::Domain& d, std::string_view kind, std::uint64_t see
   return std::get<model::Saga>(work).steps.front().action;
 }
 
-// A transfer saga's step `index` (0 request, 1 debit, 2 credit, 3 complete).
+// A transfer saga's step `index` (0 request, 1 debit, 2 credit, 3 settle, 4 complete).
 Command transfer_step(std::size_t index, bool compensation = false) {
   sim::Rng rng(1);
   const model::Saga saga = std::get<model::Saga>(domain("bank").generate("transfer", rng));
@@ -702,7 +702,7 @@ TEST(SagasComplete, ATransferThatNeverEndsIsReported) {
   good.log.add(request.stream, requested);
   model::domains::BankAccount after_request;
   after_request.transfer_status = 1;
-  good.log.add(request.stream, decided(*good.domain, after_request, transfer_step(3)));
+  good.log.add(request.stream, decided(*good.domain, after_request, transfer_step(4)));
   EXPECT_TRUE(good.check("sagas_complete").empty());
 }
 

@@ -15,8 +15,6 @@ namespace essim::model::domains {
 namespace {
 
 constexpr std::uint8_t kDebited = 1;
-constexpr std::uint8_t kCredited = 2;
-constexpr std::uint8_t kRefunded = 4;
 constexpr std::string_view kHomeCurrency = "USD";
 
 // Command payload: every bank command carries the same few fields.
@@ -170,6 +168,21 @@ void TransferFlags::fold_when_large() {
 void TransferFlags::add(std::string_view id, std::uint8_t bits) {
   slot(id) |= bits;
   fold_when_large();
+}
+
+void TransferFlags::remove(std::string_view id) {
+  const auto key = key_of(id);
+  if (!key) {
+    other_.erase(std::string(id));
+    return;
+  }
+  const auto it = std::lower_bound(keyed_.begin(), keyed_.end(), *key,
+                                   [](const Entry& e, const Key& k) { return e.key < k; });
+  if (it != keyed_.end() && it->key == *key) {
+    keyed_.erase(it);
+  } else {
+    recent_.erase(*key);
+  }
 }
 
 bool operator==(const TransferFlags& a, const TransferFlags& b) {
@@ -398,11 +411,12 @@ void BankDomain::evolve(BankAccount& s, const Event& e) const {
       s.transfers.add(transfer, kDebited);
     } else if (type == "FundsCredited") {
       s.balance_cents += amount;
-      s.transfers.add(transfer, kCredited);
     } else {
       s.balance_cents += amount;
-      s.transfers.add(transfer, kRefunded);
+      s.transfers.remove(transfer);
     }
+  } else if (type == "TransferSettled") {
+    s.transfers.remove(r.text());
   } else if (type == "TransferRequested") {
     s.transfer_status = kTransferRequested;
   } else if (type == "TransferCompleted") {
@@ -445,21 +459,28 @@ Result<std::vector<NewEvent>> BankDomain::decide(const BankAccount& s, const Com
     if (s.balance_cents < a.amount_cents) return error("insufficient funds");
     return Events{{"FundsWithdrawn", 1, amount_payload(a.amount_cents)}};
   }
-  const std::uint8_t flags = s.transfers.get(a.transfer);
+  // A debit is held until it is refunded or settled; a credit, like a
+  // deposit, is made once by its command id (the store's command table).
+  const bool held = (s.transfers.get(a.transfer) & kDebited) != 0;
   if (c.kind == "debit") {
     if (!s.open) return error("account not open");
-    if ((flags & kDebited) != 0) return Events{};
+    if (held) return Events{};
     if (s.balance_cents < a.amount_cents) return error("insufficient funds");
     return Events{{"FundsDebited", 1, transfer_payload(a.transfer, a.amount_cents)}};
   }
   if (c.kind == "credit") {
     if (!s.open) return error("account not open");
-    if ((flags & kCredited) != 0) return Events{};
     return Events{{"FundsCredited", 1, transfer_payload(a.transfer, a.amount_cents)}};
   }
   if (c.kind == "refund") {
-    if ((flags & kDebited) == 0 || (flags & kRefunded) != 0) return Events{};
+    if (!held) return Events{};
     return Events{{"FundsRefunded", 1, transfer_payload(a.transfer, a.amount_cents)}};
+  }
+  if (c.kind == "settle") {
+    if (!held) return Events{};
+    Bytes out;
+    Writer(out).string(a.transfer);
+    return Events{{"TransferSettled", 1, out}};
   }
   if (c.kind == "request-transfer") {
     if (s.transfer_status != 0) return Events{};
@@ -520,6 +541,8 @@ Work BankDomain::generate(std::string_view kind, Rng& rng) const {
       {command("request-transfer", stream, a), command("fail-transfer", stream, a)});
   saga.steps.push_back({command("debit", a.from, a), command("refund", a.from, a)});
   saga.steps.push_back({command("credit", a.to, a), std::nullopt});
+  // The source forgets the transfer: what an account remembers stays small.
+  saga.steps.push_back({command("settle", a.from, a), std::nullopt});
   saga.steps.push_back({command("complete-transfer", stream, a), std::nullopt});
   return saga;
 }
@@ -576,8 +599,10 @@ std::vector<ProjectionHandler> BankDomain::projections() const {
                                           "TransferFailed"};
   balances.handles = money;
   balances.ignores = statuses;
+  balances.ignores.emplace_back("TransferSettled");
   transfers.handles = statuses;
   transfers.ignores = money;
+  transfers.ignores.emplace_back("TransferSettled");
   return {balances, transfers};
 }
 
@@ -599,59 +624,51 @@ std::vector<OldWriter> BankDomain::old_writers() const {
 }
 
 // The rules of an account, apart from decide and evolve: {open, balance,
-// transfers: {id: [debited, credited, refunded]}}.
+// held: {transfer id: true}}, the debits not yet refunded or settled.
 std::optional<DecisionModel> BankDomain::decision_model() const {
   DecisionModel m;
-  m.kinds = {"open", "deposit", "withdraw", "debit", "credit", "refund"};
-  // The amount, and the transfer's flag `which` (0 debited, 1 credited, 2 refunded).
-  const auto amount = [](const Command& c) {
+  m.kinds = {"open", "deposit", "withdraw", "debit", "credit", "refund", "settle"};
+  const auto args = [](const Command& c) {
     auto a = decode_args(c.payload);
     if (!a.ok()) throw BadPayload(a.error().message);
-    return a.value().amount_cents;
+    return a.value();
   };
-  const auto flag = [](const Value& state, const Command& c, std::size_t which) {
-    auto a = decode_args(c.payload);
-    if (!a.ok()) throw BadPayload(a.error().message);
-    const Value* transfers = state.find("transfers");
-    const Value* flags = transfers == nullptr ? nullptr : transfers->find(a.value().transfer);
-    return flags != nullptr && flags->as_list().at(which).as_bool();
+  const auto held = [](const Value& state, const Args& a) {
+    const Value* debits = state.find("held");
+    return debits != nullptr && debits->find(a.transfer) != nullptr;
   };
   m.accepts = [=](const Value& state, const Command& c) {
     const Value* opened = state.find("open");
     const bool open = opened != nullptr && opened->as_bool();
     const std::int64_t balance = open ? state.find("balance")->as_int() : 0;
     if (c.kind == "open") return !open;
-    if (amount(c) <= 0) return false;
+    const Args a = args(c);
+    if (c.kind == "settle") return true;  // a settle of what is not held appends nothing
+    if (a.amount_cents <= 0) return false;
     if (c.kind == "deposit" || c.kind == "credit") return open;
-    if (c.kind == "withdraw") return open && amount(c) <= balance;
-    if (c.kind == "debit") return open && (flag(state, c, 0) || amount(c) <= balance);
-    return true;  // a refund of what was never debited appends nothing
+    if (c.kind == "withdraw") return open && a.amount_cents <= balance;
+    if (c.kind == "debit") return open && (held(state, a) || a.amount_cents <= balance);
+    return true;  // a refund of what is not held appends nothing
   };
   m.apply = [=](Value& state, const Command& c) {
     if (c.kind == "open") {
-      state = Value::Map{{"open", true}, {"balance", 0}, {"transfers", Value::Map{}}};
+      state = Value::Map{{"open", true}, {"balance", 0}, {"held", Value::Map{}}};
       return;
     }
+    const Args a = args(c);
     Value& balance = state["balance"];
-    if (c.kind == "deposit" || c.kind == "withdraw") {
-      if (c.kind == "deposit")
-        balance += amount(c);
-      else
-        balance -= amount(c);
-      return;
+    Value::Map& debits = state["held"].as_map();
+    if (c.kind == "deposit" || c.kind == "credit") {
+      balance += a.amount_cents;
+    } else if (c.kind == "withdraw") {
+      balance -= a.amount_cents;
+    } else if (c.kind == "debit") {
+      if (debits.contains(a.transfer)) return;
+      debits.emplace(a.transfer, true);
+      balance -= a.amount_cents;
+    } else if (debits.erase(a.transfer) == 1 && c.kind == "refund") {
+      balance += a.amount_cents;
     }
-    auto a = decode_args(c.payload);
-    if (!a.ok()) throw BadPayload(a.error().message);
-    Value& flags = state["transfers"][a.value().transfer];
-    if (flags.is_null()) flags = Value::List{false, false, false};
-    const std::size_t which = c.kind == "debit" ? 0 : c.kind == "credit" ? 1 : 2;
-    if (c.kind == "refund" && !flags.as_list()[0].as_bool()) return;
-    if (flags.as_list()[which].as_bool()) return;
-    flags.as_list()[which] = true;
-    if (c.kind == "debit")
-      balance -= amount(c);
-    else
-      balance += amount(c);
   };
   return m;
 }
@@ -722,6 +739,10 @@ std::string BankDomain::describe_payload(const Event& e) const {
   if (e.type == "FundsWithdrawn") return fmt::format("{}", event_amount(e));
   if (e.type == "FundsDebited" || e.type == "FundsCredited" || e.type == "FundsRefunded") {
     return fmt::format("{} for transfer {}", event_amount(e), event_transfer(e));
+  }
+  if (e.type == "TransferSettled") {
+    Reader r(e.payload);
+    return fmt::format("transfer {}", r.text());
   }
   if (e.type == "TransferRequested") {
     Reader r(e.payload);

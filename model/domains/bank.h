@@ -5,7 +5,10 @@
 // Streams: `acct-N` (accounts), `transfer-ID` (transfers).
 // Events: AccountOpened, FundsDeposited (v1: whole units; v2: cents and a
 // currency, default "USD"), FundsWithdrawn, FundsDebited, FundsCredited,
-// FundsRefunded, TransferRequested, TransferCompleted, TransferFailed.
+// FundsRefunded, TransferSettled, TransferRequested, TransferCompleted,
+// TransferFailed.
+// A transfer's saga: request, debit the source (compensated by a refund),
+// credit the target, settle the source (it forgets the transfer), complete.
 // Projections: bank.balances (account -> cents), bank.transfers (id -> status).
 
 #include <compare>
@@ -22,10 +25,11 @@
 
 namespace essim::model::domains {
 
-// Per transfer id: bit 1 debited, 2 credited, 4 refunded (idempotent steps).
-// An account remembers every transfer that touched it, so this is what a
-// loaded account costs. Ids of 16 bytes (the workload writes 16 hex digits)
-// are held as two numbers: those loaded from a snapshot in one sorted array
+// Per transfer id: bit 1 debited. An account holds a debit until it is
+// refunded or settled, so that a debit decided again is a no-op and a refund
+// knows whether there is anything to give back; a settled transfer is
+// forgotten, so what an account remembers does not grow with the run. Ids of 16 bytes (the workload
+// writes 16 hex digits) are held as two numbers: those loaded from a snapshot in one sorted array
 // (a load copies them and allocates nothing per transfer), those added since
 // in a small ordered map folded into the array once it holds a quarter as
 // many (so a replay from nothing costs O(log n) per event, amortised). Any other id is
@@ -35,6 +39,7 @@ class TransferFlags {
  public:
   std::uint8_t get(std::string_view id) const;
   void add(std::string_view id, std::uint8_t bits);  // ORs bits in
+  void remove(std::string_view id);                  // forgets the id, if held
   std::size_t size() const { return keyed_.size() + recent_.size() + other_.size(); }
 
   void encode(Writer& w) const;
@@ -121,9 +126,9 @@ class BankDomain final : public TypedDomain<BankAccount>, public UpcastBugs {
   std::vector<Invariant> invariants() const override;
   std::vector<LogInvariant> log_invariants() const override;
   std::vector<std::string> event_types() const override {
-    return {"AccountOpened",     "FundsDeposited",    "FundsWithdrawn",
-            "FundsDebited",      "FundsCredited",     "FundsRefunded",
-            "TransferRequested", "TransferCompleted", "TransferFailed"};
+    return {"AccountOpened",     "FundsDeposited", "FundsWithdrawn",  "FundsDebited",
+            "FundsCredited",     "FundsRefunded",  "TransferSettled", "TransferRequested",
+            "TransferCompleted", "TransferFailed"};
   }
   std::string describe_payload(const Event& event) const override;
 };
