@@ -451,9 +451,20 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
         sim::count("conflicts");
         load(env);
         return;
-      case AppendStatus::kRejected:
-        finish(env, {HistoryEntry::Type::kFail, "rejected: " + a->message});
+      case AppendStatus::kRejected: {
+        // A refusal settles nothing when the store was only busy (a copy of
+        // this send that the network made may land later), when this was a
+        // resend (an earlier send may still land, or have landed before a
+        // store that finds its log corrupt refuses everything), or when a
+        // resumed saga step may have happened before the crash: its outcome
+        // is unknown, as after a timeout, and a saga settles such a step by
+        // retrying it under its command id.
+        const bool may_happen = a->message == kStoreOverloaded || x.append_sends > 1 ||
+                                (x.in_saga && saga_ && saga_->resumed);
+        finish(env, {may_happen ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
+                     "rejected: " + a->message + (may_happen ? "; it may still happen" : "")});
         return;
+      }
     }
   }
 }
@@ -562,14 +573,13 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   if (timed_out && config_.bugs.has(Bug::kSagaWithoutCompensation)) {
     return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a timeout");
   }
-  // A step that timed out may have happened, and its request may still be on
-  // its way. It counts as done from now on (if the saga turns back, it is
-  // undone too: compensations are idempotent), and it is settled before the
-  // saga turns back: compensating at once could come before the request
-  // lands (a debit delayed in the network landing after its refund). Retrying
-  // it under the same command id settles it: the store answers from its
-  // command table if it happened, and the late copy finds it there. Only a
-  // step that keeps failing is compensated without knowing.
+  // A step that timed out (or was refused without settling anything, see
+  // on_reply) may have happened, and its request may still be on its way. It counts as done from
+  // now on (if the saga turns back, it is undone too: compensations are idempotent), and it is
+  // settled before the saga turns back: compensating at once could come before the request lands (a
+  // debit delayed in the network landing after its refund). Retrying it under the same command id
+  // settles it: the store answers from its command table if it happened, and the late copy finds it
+  // there. Only a step that keeps failing is compensated without knowing.
   if (timed_out && !s.done[s.step]) {
     s.done[s.step] = true;
     if (!save_journal(env)) return;
@@ -582,8 +592,9 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     return;
   }
   // Past a step that cannot be undone, the only way is forward. So too for a
-  // step that cannot be undone and may have happened: retrying it (steps are
-  // idempotent) settles whether it did.
+  // step that cannot be undone and may have happened: retrying it under its
+  // command id (the store answers a repeat from its command table) settles
+  // whether it did.
   bool pivot_passed = may_have_happened && !reversible;
   for (std::uint32_t i = 0; i < s.step; ++i) {
     if (s.done[i] && !s.saga.steps[i].compensation) pivot_passed = true;

@@ -102,6 +102,48 @@ TEST(Bank, DecisionsFollowTheRules) {
   EXPECT_EQ(essim::TypedDomain<BankAccount>::state_of(*state).balance_cents, 200);
 }
 
+// The bank's decision model says what its decider does: for any commands on
+// one account (its transfers drawn from a few ids, so that debits, refunds
+// and settles meet), the model accepts exactly what decide accepts, leaves
+// its state alone where decide appends nothing, and keeps the balance and
+// the held debits that evolve keeps.
+RC_GTEST_PROP(Bank, TheDecisionModelIsWhatDecideAndEvolveDo, ()) {
+  const DecisionModel m = *bank().decision_model();
+  auto state = bank().initial_state();
+  std::uint64_t version = 0;
+  Value modelled;
+  const auto commands = *rc::gen::container<std::vector<Command>>(rc::gen::apply(
+      [](std::string kind, std::int64_t amount, int transfer) {
+        Bytes payload;
+        Writer w(payload);
+        w.svarint(amount);
+        w.string(fmt::format("t{}", transfer));
+        w.string("acct-0");
+        w.string("acct-1");
+        w.boolean(false);
+        return Command{std::move(kind), "acct-0", payload};
+      },
+      rc::gen::element<std::string>("open", "deposit", "withdraw", "debit", "credit", "refund",
+                                    "settle"),
+      rc::gen::oneOf(rc::gen::inRange<std::int64_t>(-2, 2),
+                     rc::gen::inRange<std::int64_t>(1, 5'000)),
+      rc::gen::inRange(0, 3)));
+  for (const Command& c : commands) {
+    const auto decided = step(bank(), *state, c, version);
+    RC_ASSERT(m.accepts(modelled, c) == decided.ok());
+    if (!decided.ok()) continue;
+    const Value before = modelled;
+    m.apply(modelled, c);
+    const BankAccount& account = essim::TypedDomain<BankAccount>::state_of(*state);
+    if (decided.value().empty()) RC_ASSERT(modelled == before);
+    if (!account.open) continue;
+    RC_ASSERT(modelled.find("balance")->as_int() == account.balance_cents);
+    const Value::Map& held = modelled.find("held")->as_map();
+    RC_ASSERT(held.size() == account.transfers.size());
+    for (const auto& entry : held) RC_ASSERT(account.transfers.get(entry.first) != 0);
+  }
+}
+
 // What an account remembers of transfers does not grow with how many it
 // took part in: the saga's steps, source and target, a thousand times, half
 // of them refunded, leave nothing held (the snapshot stays the same size).
@@ -163,7 +205,7 @@ TEST(Bank, LegacyDepositsUpcastWithTheDefaultCurrency) {
 // An account's transfer flags behave as the map of id text to flags they
 // replaced, added to and removed from, whatever the ids (the workload's 16 hex digits, any 16
 // bytes, or any other text: 15 or 17 digits, empty), and encode to the same bytes that map encoded
-// to (so snapshots and fingerprints are unchanged).
+// to (so a snapshot's encoding is unchanged).
 RC_GTEST_PROP(Bank, TransferFlagsAreTheMapTheyReplaced, ()) {
   const auto id =
       rc::gen::oneOf(rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
@@ -370,6 +412,8 @@ TEST(Bank, TransferIsASagaWithCompensations) {
   EXPECT_EQ(saga->steps[3].action.stream, saga->steps[1].action.stream);
   EXPECT_FALSE(saga->steps[3].compensation.has_value());
   EXPECT_EQ(saga->steps[4].action.kind, "complete-transfer");
+  EXPECT_EQ(saga->steps[4].action.stream, saga->steps[0].action.stream);
+  EXPECT_FALSE(saga->steps[4].compensation.has_value());
 }
 
 // Histories the deciders can really produce: invariants hold and snapshots round-trip.

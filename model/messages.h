@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct AppendRequest {
   std::vector<Event> events;  // version and position unset
   friend bool operator==(const AppendRequest&, const AppendRequest&) = default;
 };
+
+// Why a busy store turns an append away (AppendReply::message): a refusal
+// that says nothing of whether an earlier send of the command, or a copy the
+// network made, will land.
+inline constexpr std::string_view kStoreOverloaded = "the store is overloaded; retry later";
 
 struct AppendReply {
   std::uint64_t request_id = 0;

@@ -15,6 +15,8 @@ const std::vector<ProbeDeclaration>& builtin() {
        "an append whose command id was committed already was answered from the command table"},
       {std::string(kReadAllHeldAtGap),
        "a read of the whole log stopped at a position whose commit was not yet visible"},
+      {std::string(kAppendRefusedBusy),
+       "the store turned an append away: too many were in progress"},
       {std::string(kConflictRetried),
        "a client's append lost an optimistic-concurrency race and decided again"},
       {std::string(kAppendAckedAfterRetry),

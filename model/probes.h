@@ -15,6 +15,7 @@ inline constexpr std::string_view kTornTailTruncated = "store.torn-tail-truncate
 inline constexpr std::string_view kCorruptRecordRefused = "store.corrupt-record-refused";
 inline constexpr std::string_view kCommandAnsweredFromTable = "store.command-id-answered";
 inline constexpr std::string_view kReadAllHeldAtGap = "store.read-all-held-at-gap";
+inline constexpr std::string_view kAppendRefusedBusy = "store.append-refused-busy";
 // Clients.
 inline constexpr std::string_view kConflictRetried = "client.conflict-retried";
 inline constexpr std::string_view kAppendAckedAfterRetry = "client.append-acked-after-retry";

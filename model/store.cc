@@ -255,7 +255,8 @@ void StoreNode::handle(sim::Env& env, sim::NodeId from, AppendRequest& request) 
     if (commands_in_progress_.contains(request.command_id)) return;
   }
   if (in_progress_.size() >= config_.pending_max) {
-    return reject(env, from, request.request_id, "the store is overloaded; retry later");
+    sim::probe(probes::kAppendRefusedBusy);
+    return reject(env, from, request.request_id, std::string(kStoreOverloaded));
   }
   Stream& s = streams_[request.stream];
   const bool check = !config_.bugs.has(Bug::kNoConcurrencyCheck);

@@ -656,18 +656,18 @@ std::optional<DecisionModel> BankDomain::decision_model() const {
       return;
     }
     const Args a = args(c);
-    Value& balance = state["balance"];
-    Value::Map& debits = state["held"].as_map();
     if (c.kind == "deposit" || c.kind == "credit") {
-      balance += a.amount_cents;
+      state["balance"] += a.amount_cents;
     } else if (c.kind == "withdraw") {
-      balance -= a.amount_cents;
+      state["balance"] -= a.amount_cents;
+    } else if (held(state, a) == (c.kind == "debit")) {
+      // A debit already held, or a refund or settle of what is not: nothing.
     } else if (c.kind == "debit") {
-      if (debits.contains(a.transfer)) return;
-      debits.emplace(a.transfer, true);
-      balance -= a.amount_cents;
-    } else if (debits.erase(a.transfer) == 1 && c.kind == "refund") {
-      balance += a.amount_cents;
+      state["held"].as_map().emplace(a.transfer, true);
+      state["balance"] -= a.amount_cents;
+    } else {
+      state["held"].as_map().erase(a.transfer);
+      if (c.kind == "refund") state["balance"] += a.amount_cents;
     }
   };
   return m;

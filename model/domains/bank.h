@@ -28,13 +28,15 @@ namespace essim::model::domains {
 // Per transfer id: bit 1 debited. An account holds a debit until it is
 // refunded or settled, so that a debit decided again is a no-op and a refund
 // knows whether there is anything to give back; a settled transfer is
-// forgotten, so what an account remembers does not grow with the run. Ids of 16 bytes (the workload
-// writes 16 hex digits) are held as two numbers: those loaded from a snapshot in one sorted array
-// (a load copies them and allocates nothing per transfer), those added since
-// in a small ordered map folded into the array once it holds a quarter as
-// many (so a replay from nothing costs O(log n) per event, amortised). Any other id is
-// kept by its text. Encoded as a map of id text to flags, in text order, as
-// it always was.
+// forgotten, so what an account remembers does not grow with the run.
+// Ids of 16 bytes (the workload writes 16 hex digits) are held as two
+// numbers: those loaded from a snapshot in one sorted array (a load copies
+// them and allocates nothing per transfer), those added since in a small
+// ordered map folded into the array once it holds a quarter as many (so a
+// replay from nothing costs O(log n) per event, amortised; a removal from
+// the array moves what follows it, and an account holds few). Any other id
+// is kept by its text. Encoded as a map of id text to flags, in text order,
+// as it always was.
 class TransferFlags {
  public:
   std::uint8_t get(std::string_view id) const;
