@@ -20,6 +20,7 @@
 #include "cli/exit_codes.h"
 #include "harness/scenario.h"
 #include "model/domain.h"
+#include "reports/progress.h"
 #include "testing/domain_fuzz.h"
 #include "testing/idempotency.h"
 
@@ -233,6 +234,20 @@ fuzzing::FuzzRun fuzz_run(FuzzArgs& a, bool& random_seed) {
   return run;
 }
 
+// `run`, telling `status` how far the search or its shrinking has come
+// (an external domain's cases can take minutes).
+fuzzing::FuzzRun with_progress(fuzzing::FuzzRun run, reports::StatusLine& status) {
+  run.progress = [&status](const fuzzing::FuzzStats& s, bool shrinking) {
+    if (shrinking) {
+      status.show(fmt::format("fuzzing: found after {}; shrinking: {} tried, {} taken",
+                              count(s.runs, "run"), s.shrinks_tried, s.shrinks_taken));
+    } else {
+      status.show(fmt::format("fuzzing: {} passed", count(s.runs, "run")));
+    }
+  };
+  return run;
+}
+
 int fuzz_domain_command(FuzzArgs a, const model::Domain& domain) {
   if (a.dedup_option->count() > 0) {
     fmt::print(stderr,
@@ -263,7 +278,9 @@ int fuzz_domain_command(FuzzArgs a, const model::Domain& domain) {
         count(a.works_max, "work"), show_mix(settings.mix));
   }
   std::fflush(stdout);
-  auto out = fuzzing::fuzz_domain(domain, settings, run);
+  reports::StatusLine status(stderr, reports::Progress::is_interactive(stderr));
+  auto out = fuzzing::fuzz_domain(domain, settings, with_progress(run, status));
+  status.clear();
   std::string options;
   if (settings.works_max != kWorksMaxDefault)
     options += fmt::format(" --max-works {}", settings.works_max);
@@ -314,7 +331,10 @@ int fuzz_command(FuzzArgs a, const model::Registry& registry) {
         count(a.works_max, "work"), show_mix(settings.value().mix));
   }
   std::fflush(stdout);
-  auto out = fuzzing::fuzz(*found->domain, *found->handler, settings.value(), run);
+  reports::StatusLine status(stderr, reports::Progress::is_interactive(stderr));
+  auto out =
+      fuzzing::fuzz(*found->domain, *found->handler, settings.value(), with_progress(run, status));
+  status.clear();
   const std::string described =
       out.counterexample ? fuzzing::describe(*out.counterexample) : std::string();
   return report(a, setting_options(a, settings.value()), name,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -494,21 +493,12 @@ int shrink_command(const ShrinkArgs& a, const model::Registry& registry) {
   harness::ShrinkOptions options;
   options.max_seconds = a.max_seconds;
   options.property = a.property;
-  const bool interactive = reports::Progress::is_interactive(stderr);
-  auto last = std::chrono::steady_clock::now();
+  reports::StatusLine status(stderr, reports::Progress::is_interactive(stderr));
   options.progress = [&](std::size_t runs, std::size_t decisions) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < (interactive ? std::chrono::milliseconds(100) : std::chrono::seconds(5)))
-      return;
-    last = now;
-    if (interactive) {
-      fmt::print(stderr, "\r\033[Kshrinking: {} runs, {} decisions left", runs, decisions);
-    } else {
-      fmt::print(stderr, "shrinking: {} runs, {} decisions left\n", runs, decisions);
-    }
+    status.show(fmt::format("shrinking: {} runs, {} decisions left", runs, decisions));
   };
   const harness::ShrinkResult r = harness::shrink(scenario, a.seed, options);
-  if (interactive) fmt::print(stderr, "\r\033[K");
+  status.clear();
   if (!r.reproduced) return cannot_shrink(scenario, a.seed, r, a.program);
   if (!write_file(output, harness::write_repro(scenario, a.seed, r, a.program, output), "shrink"))
     return kExitInternal;

@@ -41,13 +41,19 @@ std::string Progress::line(std::size_t done, std::size_t failures) const {
                      rate, failures, left);
 }
 
+namespace {
+// Whether a line printed at `last` may be followed by another at `now`.
+template <typename TimePoint>
+bool due(TimePoint now, TimePoint last, bool interactive) {
+  return now - last >=
+         (interactive ? std::chrono::duration_cast<typename TimePoint::duration>(kInteractiveEvery)
+                      : std::chrono::duration_cast<typename TimePoint::duration>(kPlainEvery));
+}
+}  // namespace
+
 void Progress::update(std::size_t done, std::size_t failures) {
   const auto now = Clock::now();
-  if (now - last_print_ < (interactive_
-                               ? kInteractiveEvery
-                               : std::chrono::duration_cast<Clock::duration>(kPlainEvery))) {
-    return;
-  }
+  if (!due(now, last_print_, interactive_)) return;
   last_print_ = now;
   if (interactive_) {
     fmt::print(out_, "\r\033[K{}", line(done, failures));
@@ -61,6 +67,28 @@ void Progress::finish(std::size_t done, std::size_t failures) {
   if (interactive_) fmt::print(out_, "\r\033[K");
   fmt::print(out_, "{}\n", line(done, failures));
   std::fflush(out_);
+}
+
+StatusLine::StatusLine(std::FILE* out, bool interactive)
+    : out_(out), interactive_(interactive), last_print_(Clock::now()) {}
+
+void StatusLine::show(const std::string& text) {
+  const auto now = Clock::now();
+  if (!due(now, last_print_, interactive_)) return;
+  last_print_ = now;
+  if (interactive_) {
+    fmt::print(out_, "\r\033[K{}", text);
+  } else {
+    fmt::print(out_, "{}\n", text);
+  }
+  std::fflush(out_);
+  shown_ = true;
+}
+
+void StatusLine::clear() {
+  if (interactive_ && shown_) fmt::print(out_, "\r\033[K");
+  std::fflush(out_);
+  shown_ = false;
 }
 
 }  // namespace essim::reports

@@ -35,4 +35,22 @@ class Progress {
   Clock::time_point last_print_;
 };
 
+// A status line for long work without a known end (shrinking, fuzzing):
+// the same modes as Progress. show() prints at most every 100 ms on a
+// terminal (redrawn in place), every 5 s otherwise (a line each); clear()
+// erases a redrawn line before the result is printed.
+class StatusLine {
+ public:
+  StatusLine(std::FILE* out, bool interactive);
+  void show(const std::string& text);
+  void clear();
+
+ private:
+  using Clock = std::chrono::steady_clock;  // wall time of the tool, never of a simulation
+  std::FILE* out_;
+  bool interactive_;
+  bool shown_ = false;
+  Clock::time_point last_print_;
+};
+
 }  // namespace essim::reports

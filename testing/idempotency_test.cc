@@ -81,6 +81,37 @@ TEST(Fuzz, TheSameSeedGivesTheSameCounterexample) {
   EXPECT_EQ(first.stats.deliveries, again.stats.deliveries);
 }
 
+// The progress hook hears of every case and every shrink, in order, and
+// knows when the search turned to shrinking; it changes nothing found.
+TEST(Fuzz, ProgressHearsOfEveryCaseAndShrink) {
+  const auto& balances = handler("bank.balances");
+  struct Heard {
+    std::uint64_t runs, discarded, tried;
+    bool shrinking;
+  };
+  std::vector<Heard> heard;
+  FuzzRun run = seeded(42);
+  run.progress = [&](const FuzzStats& s, bool shrinking) {
+    heard.push_back({s.runs, s.discarded, s.shrinks_tried, shrinking});
+  };
+  const FuzzOutcome told = fuzz(bank(), balances, settings(model::Dedup::kNone), run);
+  const FuzzOutcome quiet = fuzz(bank(), balances, settings(model::Dedup::kNone), seeded(42));
+  ASSERT_EQ(told.kind, FuzzOutcome::Kind::kFailed);
+  EXPECT_EQ(told.reproduce, quiet.reproduce);
+  ASSERT_GT(told.stats.shrinks_tried, 0U);
+  ASSERT_EQ(heard.size(), told.stats.runs + told.stats.discarded + told.stats.shrinks_tried);
+  EXPECT_FALSE(heard.front().shrinking);
+  EXPECT_TRUE(heard.back().shrinking);
+  EXPECT_EQ(heard.back().runs, told.stats.runs);
+  EXPECT_EQ(heard.back().tried, told.stats.shrinks_tried);
+  for (std::size_t i = 1; i < heard.size(); ++i) {
+    // One more case, or one more shrink; once shrinking, always shrinking.
+    EXPECT_EQ(heard[i].runs + heard[i].discarded + heard[i].tried,
+              heard[i - 1].runs + heard[i - 1].discarded + heard[i - 1].tried + 1);
+    EXPECT_TRUE(!heard[i - 1].shrinking || heard[i].shrinking);
+  }
+}
+
 TEST(Fuzz, TheCounterexampleShowsPayloadsAndNoRapidCheckInternals) {
   const FuzzOutcome out =
       fuzz(bank(), handler("bank.balances"), settings(model::Dedup::kNone), seeded(7));

@@ -28,20 +28,23 @@ double seconds(Clock::duration d) {
 }
 
 // Counts RapidCheck's cases and shrinks and notes when the first case failed.
+// Tells `progress` (when set) after each.
 class Listener final : public rc::detail::TestListener {
  public:
-  explicit Listener(FuzzStats& stats) : stats_(stats) {}
+  Listener(FuzzStats& stats, const FuzzRun& run) : stats_(stats), progress_(run.progress) {}
   void onTestCaseFinished(const rc::detail::CaseDescription& d) override {
     if (d.result.type == rc::detail::CaseResult::Type::Discard) {
       ++stats_.discarded;
-      return;
+    } else {
+      ++stats_.runs;
+      if (d.result.type == rc::detail::CaseResult::Type::Failure) found_at_ = Clock::now();
     }
-    ++stats_.runs;
-    if (d.result.type == rc::detail::CaseResult::Type::Failure) found_at_ = Clock::now();
+    if (progress_) progress_(stats_, found_at_.has_value());
   }
   void onShrinkTried(const rc::detail::CaseDescription& /*shrink*/, bool accepted) override {
     ++stats_.shrinks_tried;
     if (accepted) ++stats_.shrinks_taken;
+    if (progress_) progress_(stats_, true);
   }
   void onTestFinished(const rc::detail::TestMetadata& /*metadata*/,
                       const rc::detail::TestResult& /*result*/) override {}
@@ -49,6 +52,7 @@ class Listener final : public rc::detail::TestListener {
 
  private:
   FuzzStats& stats_;
+  const std::function<void(const FuzzStats&, bool)>& progress_;
   std::optional<Clock::time_point> found_at_;
 };
 
@@ -95,7 +99,7 @@ SearchOutcome search(const std::string& id, const FuzzRun& run,
     out.message = reproduce.error().message;
     return out;
   }
-  Listener listener(out.stats);
+  Listener listener(out.stats, run);
   rc::detail::TestParams params;
   params.seed = run.seed;
   params.maxSuccess = run.runs;

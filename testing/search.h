@@ -14,15 +14,6 @@ namespace essim::fuzzing {
 // The largest works_max: a case's cost grows with it, and shrinking with its square.
 inline constexpr std::size_t kWorksMaxLimit = 10'000;
 
-// One search, as `essim fuzz` runs it.
-struct FuzzRun {
-  std::uint64_t seed = 0;  // RapidCheck's seed: the same seed, the same cases
-  int runs = 1'000;        // cases that must pass
-  // RapidCheck's parameter string (the RC_PARAMS variable) or empty. Only its
-  // `reproduce=` is used: it runs the one shrunk case it names instead of a search.
-  std::string rc_params;
-};
-
 struct FuzzStats {
   std::uint64_t runs = 0;       // cases of the search, the failing one included
   std::uint64_t discarded = 0;  // cases with nothing to check, replaced by others
@@ -34,6 +25,19 @@ struct FuzzStats {
   double seconds = 0;
   double seconds_to_find = 0;    // until the first failing case
   double seconds_to_shrink = 0;  // from there to the end
+};
+
+// One search, as `essim fuzz` runs it.
+struct FuzzRun {
+  std::uint64_t seed = 0;  // RapidCheck's seed: the same seed, the same cases
+  int runs = 1'000;        // cases that must pass
+  // RapidCheck's parameter string (the RC_PARAMS variable) or empty. Only its
+  // `reproduce=` is used: it runs the one shrunk case it names instead of a search.
+  std::string rc_params;
+  // Told the counts so far after every case and every shrink tried, and
+  // whether the search found a failing case and is shrinking it: for a
+  // progress line (it changes nothing that is generated). Optional.
+  std::function<void(const FuzzStats& so_far, bool shrinking)> progress{};
 };
 
 enum class Verdict {
