@@ -15,7 +15,9 @@ const std::vector<MetricInfo>& metric_catalogue() {
       {"ops_invoked", "", "operations the clients began (commands and sagas)"},
       {"ops_ok", "", "operations that succeeded"},
       {"ops_fail", "", "operations that failed for certain (refused, conflicts, nothing written)"},
-      {"ops_info", "", "operations whose outcome is unknown (timed out while appending)"},
+      {"ops_info", "",
+       "operations whose outcome is unknown (timed out while appending, or refused by a busy or "
+       "corrupt store)"},
       {"append_p50_us", "us",
        "median time from a client's first send of an append to its "
        "acknowledgement (simulated)"},

@@ -453,14 +453,13 @@ void ClientNode::on_reply(sim::Env& env, const Message& message) {
         return;
       case AppendStatus::kRejected: {
         // A refusal settles nothing when the store was only busy (a copy of
-        // this send that the network made may land later), when this was a
-        // resend (an earlier send may still land, or have landed before a
-        // store that finds its log corrupt refuses everything), or when a
-        // resumed saga step may have happened before the crash: its outcome
-        // is unknown, as after a timeout, and a saga settles such a step by
-        // retrying it under its command id.
-        const bool may_happen = a->message == kStoreOverloaded || x.append_sends > 1 ||
-                                (x.in_saga && saga_ && saga_->resumed);
+        // this send that the network made, or an earlier send, may land
+        // later) or found its log corrupt (it refuses before asking its
+        // command table: a send may have landed before): the outcome is
+        // unknown, as after a timeout, and a saga settles such a step by
+        // retrying it under its command id. Any other refusal (an append
+        // without events, say) would have met every send alike.
+        const bool may_happen = a->message == kStoreOverloaded || a->message == kStoreCorrupt;
         finish(env, {may_happen ? HistoryEntry::Type::kInfo : HistoryEntry::Type::kFail,
                      "rejected: " + a->message + (may_happen ? "; it may still happen" : "")});
         return;
@@ -571,7 +570,7 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
   }
   const bool timed_out = outcome.type == HistoryEntry::Type::kInfo;
   if (timed_out && config_.bugs.has(Bug::kSagaWithoutCompensation)) {
-    return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a timeout");
+    return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a step of unknown outcome");
   }
   // A step that timed out (or was refused without settling anything, see
   // on_reply) may have happened, and its request may still be on its way. It counts as done from

@@ -41,6 +41,9 @@ struct AppendRequest {
 // that says nothing of whether an earlier send of the command, or a copy the
 // network made, will land.
 inline constexpr std::string_view kStoreOverloaded = "the store is overloaded; retry later";
+// Why a store whose log is corrupt turns every append away: the same (it
+// refuses before asking its command table).
+inline constexpr std::string_view kStoreCorrupt = "the log is corrupt; appends refused";
 
 struct AppendReply {
   std::uint64_t request_id = 0;

@@ -233,7 +233,7 @@ void StoreNode::reject(sim::Env& env, sim::NodeId to, std::uint64_t request_id, 
 }
 
 void StoreNode::handle(sim::Env& env, sim::NodeId from, AppendRequest& request) {
-  if (corrupt_) return reject(env, from, request.request_id, "the log is corrupt; appends refused");
+  if (corrupt_) return reject(env, from, request.request_id, std::string(kStoreCorrupt));
   if (request.stream.empty()) return reject(env, from, request.request_id, "empty stream name");
   if (request.events.empty())
     return reject(env, from, request.request_id, "an append needs events");

@@ -42,6 +42,9 @@ class Progress {
 class StatusLine {
  public:
   StatusLine(std::FILE* out, bool interactive);
+  ~StatusLine() { clear(); }  // an exception's message then starts a line of its own
+  StatusLine(const StatusLine&) = delete;
+  StatusLine& operator=(const StatusLine&) = delete;
   void show(const std::string& text);
   void clear();
 
