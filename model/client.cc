@@ -573,12 +573,14 @@ void ClientNode::on_saga_step(sim::Env& env, const Outcome& outcome) {
     return end_saga(env, HistoryEntry::Type::kInfo, "abandoned after a step of unknown outcome");
   }
   // A step that timed out (or was refused without settling anything, see
-  // on_reply) may have happened, and its request may still be on its way. It counts as done from
-  // now on (if the saga turns back, it is undone too: compensations are idempotent), and it is
-  // settled before the saga turns back: compensating at once could come before the request lands (a
-  // debit delayed in the network landing after its refund). Retrying it under the same command id
-  // settles it: the store answers from its command table if it happened, and the late copy finds it
-  // there. Only a step that keeps failing is compensated without knowing.
+  // on_reply) may have happened, and its request may still be on its way. It
+  // counts as done from now on (if the saga turns back, it is undone too:
+  // compensations are idempotent), and it is settled before the saga turns
+  // back: compensating at once could come before the request lands (a debit
+  // delayed in the network landing after its refund). Retrying it under the
+  // same command id settles it: the store answers from its command table if it
+  // happened, and the late copy finds it there. Only a step that keeps failing
+  // is compensated without knowing.
   if (timed_out && !s.done[s.step]) {
     s.done[s.step] = true;
     if (!save_journal(env)) return;
