@@ -133,7 +133,13 @@ void Writer::event(const Event& e) {
 // ---- Reader ----
 
 void Reader::fail(std::string_view what) {
-  if (error_.empty()) error_ = fmt::format("{} at byte {}", what, at_);
+  if (error_ == nullptr)
+    error_ = std::make_unique<std::string>(fmt::format("{} at byte {}", what, at_));
+}
+
+const std::string& Reader::error() const {
+  static const std::string none;
+  return error_ == nullptr ? none : *error_;
 }
 
 void Reader::need_failed(std::size_t n, const char* what) {

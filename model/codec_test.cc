@@ -129,6 +129,40 @@ RC_GTEST_PROP(Codec, VarintsReadAsTheFormatDefinesThem, ()) {
   }
 }
 
+// same_text is ==, for texts of every length it has a path for (none, 1 to
+// 3, 4 to 7, 8 to 16, longer) that differ anywhere or nowhere, or in length.
+RC_GTEST_PROP(Codec, SameTextIsEquality, ()) {
+  const auto size = *rc::gen::inRange<std::size_t>(0, 40);
+  const std::string a = *rc::gen::container<std::string>(size, rc::gen::arbitrary<char>());
+  std::string b = a;
+  const auto change = *rc::gen::inRange(0, 3);
+  if (change == 1 && !b.empty()) {
+    const auto at = *rc::gen::inRange<std::size_t>(0, b.size());
+    b[at] = static_cast<char>(b[at] ^ *rc::gen::inRange(1, 256));
+  } else if (change == 2) {
+    b = *rc::gen::container<std::string>(*rc::gen::inRange<std::size_t>(0, 40),
+                                         rc::gen::arbitrary<char>());
+  }
+  RC_ASSERT(same_text(a, b) == (a == b));
+  RC_ASSERT(same_text(b, a) == (a == b));
+  // A view into a longer text: equality reads no byte past either end.
+  const std::string longer = a + "x";
+  RC_ASSERT(same_text(std::string_view(longer).substr(0, a.size()), b) == (a == b));
+}
+
+TEST(Codec, AReaderThatFailedSaysWhy) {
+  const Bytes none;
+  Reader ok(none);
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(ok.error(), "");
+  Reader r(none);
+  (void)r.u8();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "truncated input: u8 needs 1 bytes, 0 left at byte 0");
+  r.fail("something else");  // the first failure is kept
+  EXPECT_EQ(r.error(), "truncated input: u8 needs 1 bytes, 0 left at byte 0");
+}
+
 // An event decoded into an Event that held another one (fields of other
 // sizes, a payload longer or shorter) is the event, whatever follows it.
 RC_GTEST_PROP(Codec, EventsDecodeIntoAReusedEvent,

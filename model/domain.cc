@@ -218,13 +218,18 @@ const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, 
 }
 
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs) {
+  upcast_in_place(domain, event, bugs);
+  return event;
+}
+
+void upcast_in_place(const Domain& domain, Event& event, const Bugs& bugs) {
   call_user([&] { return upcasting(event); },
             [&] {
-              if (!domain.needs_upcast(event)) return;
+              if (!domain.needs_upcast(event)) [[likely]]
+                return;
               sim::probe(probes::kUpcastApplied);
               upcast(domain, event, bugs);
             });
-  return event;
 }
 
 const WorkWeight* draw_weighted(const std::vector<WorkWeight>& mix, sim::Rng& rng) {

@@ -54,6 +54,9 @@ class UpcastBugs {
 const Event& latest(const Domain& domain, const Event& event, const Bugs& bugs, Event& scratch);
 // The same, as a copy.
 Event upcasted(const Domain& domain, Event event, const Bugs& bugs = {});
+// The same, in place: no copy for a caller that owns the event (a replay
+// decoding the log into one Event).
+void upcast_in_place(const Domain& domain, Event& event, const Bugs& bugs = {});
 
 // A kind of work drawn from `mix` by weight (one draw from `rng`), or
 // nullptr, drawing nothing, when no weight is positive.

@@ -90,7 +90,7 @@ std::string demangled(const std::type_info& type);
 // Calls the user's `f`. `doing` (a callable returning a string) is evaluated
 // only on failure, so the replay hot path formats nothing.
 template <typename Doing, typename F>
-decltype(auto) call_user(const Doing& doing, F&& f) {
+[[gnu::always_inline]] inline decltype(auto) call_user(const Doing& doing, F&& f) {
   try {
     return std::forward<F>(f)();
   } catch (const UserCodeError&) {
